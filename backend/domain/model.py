@@ -1,0 +1,300 @@
+"""The domain model: plain classes, mapped onto tables from outside (backend/adapters/orm.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from backend.domain.calendar import ClinicCalendar, HolidayCalendar, WeeklySchedule
+from backend.domain.iin import Sex, parse_iin
+from backend.domain.phone import normalize_kz_mobile
+from backend.domain.refusals import RefusalCode
+from backend.domain.statuses import (
+    INITIAL_STATUS,
+    Actor,
+    ApplicationStatus,
+    ServiceType,
+    check_transition,
+)
+
+
+class Language(StrEnum):
+    KK = "kk"
+    RU = "ru"
+    EN = "en"
+
+
+DEFAULT_LANGUAGE = Language.KK  # Kazakh when nothing is known (issue 4, journey 1)
+
+
+@dataclass(eq=False, kw_only=True)
+class Named:
+    name_kk: str
+    name_ru: str
+    name_en: str
+
+    def name(self, language: str) -> str:
+        if language == Language.RU:
+            return self.name_ru
+        if language == Language.EN:
+            return self.name_en
+        return self.name_kk
+
+
+@dataclass(eq=False, kw_only=True)
+class Specialty(Named):
+    code: str
+    id: int | None = None
+
+
+@dataclass(eq=False, kw_only=True)
+class Clinic(Named):
+    """A PHC (МСАК) organisation."""
+
+    code: str
+    address: str
+    tz_name: str = "Asia/Almaty"
+    schedule_json: str = field(default_factory=lambda: WeeklySchedule.standard().to_json())
+    phone: str | None = None
+    id: int | None = None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.tz_name)
+
+    @property
+    def schedule(self) -> WeeklySchedule:
+        return WeeklySchedule.from_json(self.schedule_json)
+
+    def calendar(self, holidays: HolidayCalendar) -> ClinicCalendar:
+        return ClinicCalendar(schedule=self.schedule, tz=self.tz, holidays=holidays)
+
+
+@dataclass(eq=False, kw_only=True)
+class Doctor:
+    code: str
+    clinic_id: int
+    specialty_id: int
+    surname: str
+    given_name: str
+    patronymic: str | None = None
+    room: str = ""
+    id: int | None = None
+
+    @property
+    def short_name(self) -> str:
+        """`Сейткали А. Б.`"""
+        initials = " ".join(f"{n[0]}." for n in (self.given_name, self.patronymic or "") if n)
+        return f"{self.surname} {initials}".strip()
+
+
+@dataclass(eq=False, kw_only=True)
+class District:
+    """An учаске of a clinic, served by its district doctor."""
+
+    clinic_id: int
+    number: str
+    doctor_id: int | None = None
+    id: int | None = None
+
+
+@dataclass(eq=False, kw_only=True)
+class Slot:
+    doctor_id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    room: str = ""
+    id: int | None = None
+
+
+@dataclass(eq=False, kw_only=True)
+class Patient:
+    iin: str
+    surname: str
+    given_name: str
+    birth_date: dt.date
+    sex: Sex
+    patronymic: str | None = None
+    phone: str | None = None  # E.164, the mobile registered for the ИИН
+    language: Language | None = None  # the patient's explicit choice; wins on every channel
+    address: str | None = None
+    representative_id: int | None = None  # the legal representative of a child
+    id: int | None = None
+
+    @classmethod
+    def register(
+        cls,
+        *,
+        iin: str,
+        surname: str,
+        given_name: str,
+        patronymic: str | None = None,
+        phone: str | None = None,
+        language: Language | None = None,
+        address: str | None = None,
+        representative_id: int | None = None,
+    ) -> Patient:
+        """A patient from register data: the ИИН is validated and birth date and sex derived
+        from it; the phone must be a Kazakhstan mobile (InvalidIin / InvalidPhone otherwise)."""
+        parsed = parse_iin(iin)
+        return cls(
+            iin=parsed.value,
+            surname=surname,
+            given_name=given_name,
+            patronymic=patronymic,
+            birth_date=parsed.birth_date,
+            sex=parsed.sex,
+            phone=normalize_kz_mobile(phone) if phone else None,
+            language=language,
+            address=address,
+            representative_id=representative_id,
+        )
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.surname, self.given_name, self.patronymic) if p)
+
+    def age_on(self, day: dt.date) -> int:
+        years = day.year - self.birth_date.year
+        if (day.month, day.day) < (self.birth_date.month, self.birth_date.day):
+            years -= 1
+        return years
+
+
+@dataclass(eq=False, kw_only=True)
+class Attachment:
+    """The patient's attachment (бекіту) to a PHC clinic and district."""
+
+    patient_id: int
+    clinic_id: int
+    district_id: int | None = None
+    since: dt.date
+    id: int | None = None
+
+
+@dataclass(eq=False, kw_only=True)
+class StatusChange:
+    """One entry of an application's append-only history."""
+
+    seq: int
+    at: dt.datetime
+    from_status: ApplicationStatus | None
+    to_status: ApplicationStatus
+    actor: Actor
+    reason: RefusalCode | None = None
+    note: str | None = None
+    application_id: int | None = None
+    id: int | None = None
+
+
+@dataclass(eq=False, kw_only=True)
+class Application:
+    """Every request a patient made: one view for the patient and for 1414."""
+
+    number: str
+    patient_id: int
+    service: ServiceType
+    status: ApplicationStatus
+    created_at: dt.datetime
+    deadline: dt.datetime
+    clinic_id: int | None = None
+    refusal: RefusalCode | None = None
+    history: list[StatusChange] = field(default_factory=list)
+    id: int | None = None
+
+    @classmethod
+    def submit(
+        cls,
+        *,
+        number: str,
+        patient_id: int,
+        service: ServiceType,
+        at: dt.datetime,
+        deadline: dt.datetime,
+        clinic_id: int | None = None,
+        actor: Actor = Actor.PATIENT,
+    ) -> Application:
+        app = cls(
+            number=number,
+            patient_id=patient_id,
+            service=service,
+            status=INITIAL_STATUS,
+            created_at=at,
+            deadline=deadline,
+            clinic_id=clinic_id,
+        )
+        app.history.append(
+            StatusChange(seq=1, at=at, from_status=None, to_status=INITIAL_STATUS, actor=actor)
+        )
+        return app
+
+    def transition(
+        self,
+        target: ApplicationStatus,
+        *,
+        actor: Actor,
+        at: dt.datetime,
+        reason: RefusalCode | None = None,
+        note: str | None = None,
+    ) -> StatusChange:
+        """Move along the state machine, appending to the history (InvalidTransition if not)."""
+        check_transition(self.status, target)
+        if target is ApplicationStatus.REFUSED and reason is None:
+            raise ValueError("a refusal must name its ground (R-35)")
+        change = StatusChange(
+            seq=len(self.history) + 1,
+            at=at,
+            from_status=self.status,
+            to_status=target,
+            actor=actor,
+            reason=reason,
+            note=note,
+        )
+        self.history.append(change)
+        self.status = target
+        if target is ApplicationStatus.REFUSED:
+            self.refusal = reason
+        return change
+
+
+@dataclass(eq=False, kw_only=True)
+class Appointment:
+    application_id: int
+    patient_id: int
+    slot_id: int
+    doctor_id: int
+    created_at: dt.datetime
+    active: bool = True
+    cancelled_at: dt.datetime | None = None
+    id: int | None = None
+
+
+@dataclass(eq=False, kw_only=True)
+class HomeVisit:
+    """A record in the calls registration journal («шақыртуларды тіркеу журналы»), S4 row 5."""
+
+    application_id: int
+    patient_id: int
+    clinic_id: int
+    doctor_id: int | None
+    address: str
+    reason: str
+    symptoms: str
+    contact_phone: str
+    visit_date: dt.date
+    window_start: dt.datetime
+    window_end: dt.datetime
+    created_at: dt.datetime
+    id: int | None = None
+
+
+@dataclass(eq=False, kw_only=True)
+class CertificateRequest:
+    application_id: int
+    patient_id: int
+    kind: ServiceType
+    created_at: dt.datetime
+    valid_until: dt.date | None = None
+    id: int | None = None

@@ -1,0 +1,76 @@
+"""Typed refusals: a code plus parameters, never a bare string, so each channel localises them.
+
+Legal grounds are exactly those of the standards (seed-003 R-41); the rest are operational
+refusals of this service (a slot already taken, a limit reached) that are not «бас тарту» in
+the legal sense but still need a clear, localised answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from types import MappingProxyType
+
+from backend.domain.i18n import N_
+
+ParamValue = str | int
+
+
+class RefusalCode(StrEnum):
+    # Legal grounds (seed-003 R-41).
+    UNRELIABLE_DATA = "unreliable_data"  # S3-S5 row 9 (1)
+    NOT_ATTACHED_HERE = "not_attached_here"  # S3-S5 row 9 (2), order ҚР ДСМ-194/2020
+    NO_SUBJECT_CONSENT = "no_subject_consent"  # S17-S19
+    # Operational refusals.
+    SLOT_TAKEN = "slot_taken"
+    SLOT_UNAVAILABLE = "slot_unavailable"  # unknown, past or outside the schedule
+    TOO_MANY_APPOINTMENTS = "too_many_appointments"
+    APPOINTMENT_NOT_FOUND = "appointment_not_found"
+    APPOINTMENT_NOT_ACTIVE = "appointment_not_active"
+    APPLICATION_NOT_FOUND = "application_not_found"
+    PATIENT_NOT_FOUND = "patient_not_found"
+    NO_DOCTOR_ASSIGNED = "no_doctor_assigned"
+    INVALID_INPUT = "invalid_input"
+
+
+LEGAL_GROUNDS = frozenset(
+    {RefusalCode.UNRELIABLE_DATA, RefusalCode.NOT_ATTACHED_HERE, RefusalCode.NO_SUBJECT_CONSENT}
+)
+
+
+class Refusal(Exception):
+    """A request the service will not carry out, with the reason to tell the patient."""
+
+    def __init__(self, code: RefusalCode, **params: ParamValue) -> None:
+        super().__init__(code.value)
+        self.code = code
+        self.params: Mapping[str, ParamValue] = MappingProxyType(dict(params))
+
+    @property
+    def is_legal_ground(self) -> bool:
+        return self.code in LEGAL_GROUNDS
+
+    def __repr__(self) -> str:
+        return f"Refusal({self.code.value}, {dict(self.params)!r})"
+
+
+REFUSAL_TEXTS: Mapping[RefusalCode, str] = {
+    RefusalCode.UNRELIABLE_DATA: N_(
+        "The documents or data you submitted were found to be unreliable."
+    ),
+    RefusalCode.NOT_ATTACHED_HERE: N_(
+        "You are not attached to this primary health care organisation."
+    ),
+    RefusalCode.NO_SUBJECT_CONSENT: N_("The person the request is about has not given consent."),
+    RefusalCode.SLOT_TAKEN: N_("This time has just been taken. Please choose another one."),
+    RefusalCode.SLOT_UNAVAILABLE: N_("This time is no longer available."),
+    RefusalCode.TOO_MANY_APPOINTMENTS: N_(
+        "You already have {limit} upcoming appointments. Cancel one to book another."
+    ),
+    RefusalCode.APPOINTMENT_NOT_FOUND: N_("The appointment was not found."),
+    RefusalCode.APPOINTMENT_NOT_ACTIVE: N_("The appointment is already cancelled or over."),
+    RefusalCode.APPLICATION_NOT_FOUND: N_("The application was not found."),
+    RefusalCode.PATIENT_NOT_FOUND: N_("No patient with these details was found."),
+    RefusalCode.NO_DOCTOR_ASSIGNED: N_("No district doctor is assigned to you yet."),
+    RefusalCode.INVALID_INPUT: N_("Please check what you entered."),
+}
