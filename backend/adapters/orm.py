@@ -1,0 +1,303 @@
+"""Tables and the imperative mapping of the domain classes (cosmicpython style, SQLAlchemy 2).
+
+The domain model imports nothing from here; `start_mappers()` maps it once per process.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import registry, relationship
+from sqlalchemy.types import TypeDecorator
+
+from backend.domain import model
+from backend.domain.iin import Sex
+from backend.domain.refusals import RefusalCode
+from backend.domain.statuses import Actor, ApplicationStatus, ServiceType
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite (naive storage) and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime stored: pass an aware one")
+        utc = value.astimezone(dt.UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, dt.datetime):
+            raise TypeError(f"expected a datetime, got {type(value).__name__}")
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+def _enum(enum_cls: type[Any], name: str) -> Enum:
+    # Stored as the enum's value, as VARCHAR with no database enum type: adding a status is a
+    # code change, not a migration of a PostgreSQL type.
+    return Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=False,
+        length=32,
+        values_callable=lambda e: [m.value for m in e],
+    )
+
+
+specialties = Table(
+    "specialties",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name_kk", String(200), nullable=False),
+    Column("name_ru", String(200), nullable=False),
+    Column("name_en", String(200), nullable=False),
+)
+
+clinics = Table(
+    "clinics",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name_kk", String(300), nullable=False),
+    Column("name_ru", String(300), nullable=False),
+    Column("name_en", String(300), nullable=False),
+    Column("address", String(500), nullable=False),
+    Column("tz_name", String(64), nullable=False),
+    Column("schedule_json", Text, nullable=False),
+    Column("phone", String(32)),
+)
+
+doctors = Table(
+    "doctors",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("clinic_id", ForeignKey("clinics.id"), nullable=False, index=True),
+    Column("specialty_id", ForeignKey("specialties.id"), nullable=False, index=True),
+    Column("surname", String(100), nullable=False),
+    Column("given_name", String(100), nullable=False),
+    Column("patronymic", String(100)),
+    Column("room", String(32), nullable=False, server_default=""),
+)
+
+districts = Table(
+    "districts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("clinic_id", ForeignKey("clinics.id"), nullable=False),
+    Column("number", String(16), nullable=False),
+    Column("doctor_id", ForeignKey("doctors.id")),
+    UniqueConstraint("clinic_id", "number", name="uq_districts_clinic_number"),
+)
+
+slots = Table(
+    "slots",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("doctor_id", ForeignKey("doctors.id"), nullable=False),
+    Column("starts_at", UtcDateTime, nullable=False),
+    Column("ends_at", UtcDateTime, nullable=False),
+    Column("room", String(32), nullable=False, server_default=""),
+    UniqueConstraint("doctor_id", "starts_at", name="uq_slots_doctor_start"),
+)
+
+patients = Table(
+    "patients",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("iin", String(12), nullable=False, unique=True),
+    Column("surname", String(100), nullable=False),
+    Column("given_name", String(100), nullable=False),
+    Column("patronymic", String(100)),
+    Column("birth_date", Date, nullable=False),
+    Column("sex", _enum(Sex, "sex"), nullable=False),
+    Column("phone", String(16), index=True),
+    Column("language", _enum(model.Language, "language")),
+    Column("address", String(500)),
+    Column("representative_id", ForeignKey("patients.id")),
+)
+
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # One current attachment per patient (order ҚР ДСМ-194/2020): a patient is attached to
+    # one PHC organisation at a time.
+    Column("patient_id", ForeignKey("patients.id"), nullable=False, unique=True),
+    Column("clinic_id", ForeignKey("clinics.id"), nullable=False),
+    Column("district_id", ForeignKey("districts.id")),
+    Column("since", Date, nullable=False),
+)
+
+applications = Table(
+    "applications",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("number", String(16), nullable=False, unique=True),
+    Column("patient_id", ForeignKey("patients.id"), nullable=False, index=True),
+    Column("clinic_id", ForeignKey("clinics.id")),
+    Column("service", _enum(ServiceType, "service_type"), nullable=False),
+    Column("status", _enum(ApplicationStatus, "application_status"), nullable=False),
+    Column("refusal", _enum(RefusalCode, "refusal_code")),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("deadline", UtcDateTime, nullable=False),
+)
+
+status_history = Table(
+    "application_status_history",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("application_id", ForeignKey("applications.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("from_status", _enum(ApplicationStatus, "application_status")),
+    Column("to_status", _enum(ApplicationStatus, "application_status"), nullable=False),
+    Column("actor", _enum(Actor, "actor"), nullable=False),
+    Column("reason", _enum(RefusalCode, "refusal_code")),
+    Column("note", String(500)),
+    UniqueConstraint("application_id", "seq", name="uq_history_application_seq"),
+)
+
+appointments = Table(
+    "appointments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("application_id", ForeignKey("applications.id"), nullable=False, index=True),
+    Column("patient_id", ForeignKey("patients.id"), nullable=False, index=True),
+    Column("slot_id", ForeignKey("slots.id"), nullable=False),
+    Column("doctor_id", ForeignKey("doctors.id"), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("cancelled_at", UtcDateTime),
+    # A slot can never be booked twice: at most one *active* appointment per slot, enforced by
+    # the database (a partial unique index, on PostgreSQL and SQLite alike).
+    Index(
+        "uq_appointments_active_slot",
+        "slot_id",
+        unique=True,
+        postgresql_where=text("active"),
+        sqlite_where=text("active"),
+    ),
+)
+
+home_visits = Table(
+    "home_visits",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("application_id", ForeignKey("applications.id"), nullable=False, unique=True),
+    Column("patient_id", ForeignKey("patients.id"), nullable=False, index=True),
+    Column("clinic_id", ForeignKey("clinics.id"), nullable=False),
+    Column("doctor_id", ForeignKey("doctors.id")),
+    Column("address", String(500), nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("symptoms", String(1000), nullable=False),
+    Column("contact_phone", String(16), nullable=False),
+    Column("visit_date", Date, nullable=False),
+    Column("window_start", UtcDateTime, nullable=False),
+    Column("window_end", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+certificate_requests = Table(
+    "certificate_requests",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("application_id", ForeignKey("applications.id"), nullable=False, unique=True),
+    Column("patient_id", ForeignKey("patients.id"), nullable=False, index=True),
+    Column("kind", _enum(ServiceType, "service_type"), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("valid_until", Date),
+)
+
+# Movable holidays and transferred days, kept by the administrator (`dariger import`).
+calendar_days = Table(
+    "calendar_days",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("kind", String(16), nullable=False),  # "day_off" | "working"
+    Column("note", String(200)),
+)
+
+# Data imported from the external register, kept as received (for audit of imports).
+imports = Table(
+    "imports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("source", String(300), nullable=False),
+    Column("summary", JSON, nullable=False),
+)
+
+mapper_registry = registry(metadata=metadata)
+_started = False
+
+
+def start_mappers() -> None:
+    """Map the domain classes onto the tables (idempotent)."""
+    global _started  # noqa: PLW0603 - mapping is process-wide by nature
+    if _started:
+        return
+    _started = True
+    m = mapper_registry.map_imperatively
+    m(model.Specialty, specialties)
+    m(model.Clinic, clinics)
+    m(model.Doctor, doctors)
+    m(model.District, districts)
+    m(model.Slot, slots)
+    m(model.Patient, patients)
+    m(model.Attachment, attachments)
+    history_mapper = m(model.StatusChange, status_history)
+    m(
+        model.Application,
+        applications,
+        properties={
+            "history": relationship(
+                history_mapper,
+                order_by=status_history.c.seq,
+                lazy="selectin",
+                cascade="save-update, merge",
+            )
+        },
+    )
+    m(model.Appointment, appointments)
+    m(model.HomeVisit, home_visits)
+    m(model.CertificateRequest, certificate_requests)
