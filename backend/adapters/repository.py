@@ -170,7 +170,7 @@ class SqlApplications:
             )
             .order_by(orm.slots.c.starts_at)
         )
-        return [(a, s) for a, s in (await self.session.execute(stmt)).tuples().all()]
+        return [(row[0], row[1]) for row in (await self.session.execute(stmt)).all()]
 
     async def count_upcoming(self, patient_id: int, now: dt.datetime) -> int:
         stmt = (

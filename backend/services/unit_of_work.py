@@ -30,8 +30,11 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        # Closing rolls back whatever was not committed. Objects are detached, not expired, so
+        # the views a service returns stay readable after the unit of work ends.
         try:
-            await self.session.rollback()
+            if exc_type is not None:
+                await self.session.rollback()
         finally:
             await self.session.close()
 

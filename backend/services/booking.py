@@ -1,0 +1,280 @@
+"""S3 «Дәрігердің қабылдауына жазылу»: browse, book, cancel and reschedule appointments.
+
+Rules (seed-003 S3, R-17..R-20): refusal grounds are exactly (1) unreliable data and (2) not
+attached to this clinic; only slots of the patient's own clinic; a slot is never booked twice
+(the database's partial unique index `uq_appointments_active_slot` decides, not Python);
+reschedule holds the new slot before it frees the old one, in one transaction; a cap on
+concurrent future appointments; cancelling frees the slot at once. The result is the
+application status with the date and time (S3 row 5).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+
+from backend.bootstrap import BookingPolicy
+from backend.domain.model import Application, Appointment, Clinic, Doctor, Slot, Specialty
+from backend.domain.refusals import Refusal, RefusalCode
+from backend.domain.statuses import (
+    E_CHANNEL_DEADLINE,
+    Actor,
+    ApplicationStatus,
+    ServiceType,
+)
+from backend.services.common import (
+    new_application_number,
+    require_attached,
+    require_aware,
+)
+from backend.services.unit_of_work import UnitOfWork
+
+_SLOT_INDEX = "uq_appointments_active_slot"
+
+
+@dataclass(frozen=True)
+class AppointmentView:
+    appointment_id: int
+    application_number: str
+    doctor: Doctor
+    specialty: Specialty
+    clinic: Clinic
+    room: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+
+    @property
+    def local_start(self) -> dt.datetime:
+        return self.starts_at.astimezone(self.clinic.tz)
+
+
+async def specialties_for(uow: UnitOfWork, patient_id: int) -> Sequence[Specialty]:
+    """Specialties with doctors at the patient's own clinic (NOT_ATTACHED_HERE otherwise)."""
+    async with uow:
+        attached = await require_attached(uow, patient_id)
+        return await uow.register.specialties_at(attached.clinic.id or 0)
+
+
+async def doctors_for(uow: UnitOfWork, patient_id: int, specialty_id: int) -> Sequence[Doctor]:
+    async with uow:
+        attached = await require_attached(uow, patient_id)
+        return await uow.register.doctors_at(attached.clinic.id or 0, specialty_id)
+
+
+async def _own_doctor(uow: UnitOfWork, patient_id: int, doctor_id: int) -> tuple[Doctor, Clinic]:
+    attached = await require_attached(uow, patient_id)
+    doctor = await uow.register.doctor(doctor_id)
+    if doctor is None:
+        raise Refusal(RefusalCode.SLOT_UNAVAILABLE)
+    if doctor.clinic_id != attached.clinic.id:  # S3 row 9 (2): only the patient's own clinic
+        raise Refusal(RefusalCode.NOT_ATTACHED_HERE)
+    return doctor, attached.clinic
+
+
+async def free_days(
+    uow: UnitOfWork, patient_id: int, doctor_id: int, *, now: dt.datetime, horizon_days: int
+) -> list[dt.date]:
+    """The clinic-local dates on which the doctor has a free slot, from now on."""
+    now = require_aware(now)
+    async with uow:
+        doctor, clinic = await _own_doctor(uow, patient_id, doctor_id)
+        slots = await uow.register.free_slots(
+            doctor.id or 0, now, now + dt.timedelta(days=horizon_days)
+        )
+    return sorted({s.starts_at.astimezone(clinic.tz).date() for s in slots})
+
+
+async def free_slots(
+    uow: UnitOfWork, patient_id: int, doctor_id: int, day: dt.date, *, now: dt.datetime
+) -> Sequence[Slot]:
+    """The doctor's free slots on a clinic-local date, later than now."""
+    async with uow:
+        doctor, clinic = await _own_doctor(uow, patient_id, doctor_id)
+        start = max(dt.datetime.combine(day, dt.time(0), tzinfo=clinic.tz), require_aware(now))
+        end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=clinic.tz)
+        return await uow.register.free_slots(doctor.id or 0, start, end)
+
+
+async def _bookable_slot(
+    uow: UnitOfWork, patient_id: int, slot_id: int, now: dt.datetime
+) -> tuple[Slot, Doctor, Clinic]:
+    slot = await uow.register.slot(slot_id)
+    if slot is None:
+        raise Refusal(RefusalCode.SLOT_UNAVAILABLE)
+    doctor, clinic = await _own_doctor(uow, patient_id, slot.doctor_id)
+    if slot.starts_at <= now:
+        raise Refusal(RefusalCode.SLOT_UNAVAILABLE)
+    if await uow.applications.slot_is_booked(slot_id):
+        raise Refusal(RefusalCode.SLOT_TAKEN)
+    return slot, doctor, clinic
+
+
+async def _commit_holding_slot(uow: UnitOfWork) -> None:
+    """Commit; the unique index turning a second booking of a slot into SLOT_TAKEN."""
+    try:
+        await uow.commit()
+    except IntegrityError as exc:
+        await uow.rollback()
+        if _SLOT_INDEX in str(exc.orig) or "appointments.slot_id" in str(exc.orig):
+            raise Refusal(RefusalCode.SLOT_TAKEN) from None
+        raise
+
+
+async def appointment_view(
+    uow: UnitOfWork, appointment: Appointment, number: str
+) -> AppointmentView:
+    slot = await uow.register.slot(appointment.slot_id)
+    doctor = await uow.register.doctor(appointment.doctor_id)
+    if slot is None or doctor is None:  # pragma: no cover - guarded by foreign keys
+        raise Refusal(RefusalCode.APPOINTMENT_NOT_FOUND)
+    specialty = await uow.register.specialty(doctor.specialty_id)
+    clinic = await uow.register.clinic(doctor.clinic_id)
+    if specialty is None or clinic is None:  # pragma: no cover - guarded by foreign keys
+        raise Refusal(RefusalCode.APPOINTMENT_NOT_FOUND)
+    return AppointmentView(
+        appointment_id=appointment.id or 0,
+        application_number=number,
+        doctor=doctor,
+        specialty=specialty,
+        clinic=clinic,
+        room=slot.room or doctor.room,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+    )
+
+
+async def book(
+    uow: UnitOfWork,
+    patient_id: int,
+    slot_id: int,
+    *,
+    now: dt.datetime,
+    policy: BookingPolicy,
+    actor: Actor = Actor.PATIENT,
+) -> AppointmentView:
+    """Book a free slot of the patient's own clinic; raises Refusal, never a database error."""
+    now = require_aware(now)
+    async with uow:
+        # The patient row is locked (PostgreSQL) so that the cap is checked and enforced
+        # atomically even when one patient books from two channels at once.
+        if await uow.register.patient_for_update(patient_id) is None:
+            raise Refusal(RefusalCode.PATIENT_NOT_FOUND)
+        slot, doctor, clinic = await _bookable_slot(uow, patient_id, slot_id, now)
+        upcoming = await uow.applications.count_upcoming(patient_id, now)
+        if upcoming >= policy.max_future_appointments:
+            raise Refusal(RefusalCode.TOO_MANY_APPOINTMENTS, limit=policy.max_future_appointments)
+        application = Application.submit(
+            number=new_application_number(),
+            patient_id=patient_id,
+            service=ServiceType.APPOINTMENT,
+            at=now,
+            deadline=now + E_CHANNEL_DEADLINE,  # S3 row 3: ≤ 30 min via the e-channel
+            clinic_id=clinic.id,
+            actor=actor,
+        )
+        # The slot is taken from the doctors' reception schedule at once (S3 row 5, R-18).
+        application.transition(ApplicationStatus.REGISTERED, actor=Actor.SYSTEM, at=now)
+        uow.applications.add(application)
+        await uow.applications.flush()
+        appointment = Appointment(
+            application_id=application.id or 0,
+            patient_id=patient_id,
+            slot_id=slot.id or 0,
+            doctor_id=doctor.id or 0,
+            created_at=now,
+        )
+        uow.applications.add(appointment)
+        await _commit_holding_slot(uow)
+        return await appointment_view(uow, appointment, application.number)
+
+
+async def _own_active_appointment(
+    uow: UnitOfWork, patient_id: int, appointment_id: int, now: dt.datetime
+) -> tuple[Appointment, Application]:
+    appointment = await uow.applications.appointment(appointment_id, lock=True)
+    if appointment is None or appointment.patient_id != patient_id:
+        raise Refusal(RefusalCode.APPOINTMENT_NOT_FOUND)
+    slot = await uow.register.slot(appointment.slot_id)
+    if not appointment.active or slot is None or slot.starts_at <= now:
+        raise Refusal(RefusalCode.APPOINTMENT_NOT_ACTIVE)
+    application = await uow.applications.get(appointment.application_id)
+    if application is None:  # pragma: no cover - guarded by foreign keys
+        raise Refusal(RefusalCode.APPOINTMENT_NOT_FOUND)
+    return appointment, application
+
+
+async def cancel(
+    uow: UnitOfWork,
+    patient_id: int,
+    appointment_id: int,
+    *,
+    now: dt.datetime,
+    actor: Actor = Actor.PATIENT,
+) -> None:
+    """Cancel an upcoming appointment; its slot is free again at once."""
+    now = require_aware(now)
+    async with uow:
+        appointment, application = await _own_active_appointment(
+            uow, patient_id, appointment_id, now
+        )
+        appointment.active = False
+        appointment.cancelled_at = now
+        application.transition(ApplicationStatus.CANCELLED, actor=actor, at=now)
+        await uow.commit()
+
+
+async def reschedule(
+    uow: UnitOfWork,
+    patient_id: int,
+    appointment_id: int,
+    new_slot_id: int,
+    *,
+    now: dt.datetime,
+    actor: Actor = Actor.PATIENT,
+) -> AppointmentView:
+    """Move an appointment to another free slot atomically: the new slot is held (inserted
+    under the unique index) before the old one is freed, in one transaction; if the new slot
+    is taken, nothing changes."""
+    now = require_aware(now)
+    async with uow:
+        old, application = await _own_active_appointment(uow, patient_id, appointment_id, now)
+        if new_slot_id == old.slot_id:
+            raise Refusal(RefusalCode.SLOT_TAKEN)
+        slot, doctor, _clinic = await _bookable_slot(uow, patient_id, new_slot_id, now)
+        new = Appointment(
+            application_id=application.id or 0,
+            patient_id=patient_id,
+            slot_id=slot.id or 0,
+            doctor_id=doctor.id or 0,
+            created_at=now,
+        )
+        uow.applications.add(new)
+        try:
+            await uow.applications.flush()  # the new slot is held from here on
+        except IntegrityError:
+            await uow.rollback()
+            raise Refusal(RefusalCode.SLOT_TAKEN) from None
+        old.active = False
+        old.cancelled_at = now
+        application.transition(
+            ApplicationStatus.REGISTERED, actor=actor, at=now, note="rescheduled"
+        )
+        await _commit_holding_slot(uow)
+        return await appointment_view(uow, new, application.number)
+
+
+async def upcoming_appointments(
+    uow: UnitOfWork, patient_id: int, *, now: dt.datetime
+) -> list[AppointmentView]:
+    async with uow:
+        rows = await uow.applications.upcoming_appointments(patient_id, require_aware(now))
+        views = []
+        for appointment, _slot in rows:
+            application = await uow.applications.get(appointment.application_id)
+            views.append(
+                await appointment_view(uow, appointment, application.number if application else "")
+            )
+        return views

@@ -1,0 +1,59 @@
+"""Shared pieces of the services: application numbers, views, look-ups that refuse."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+from backend.domain.model import Attachment, Clinic, Patient
+from backend.domain.refusals import Refusal, RefusalCode
+from backend.services.unit_of_work import UnitOfWork
+
+# Unambiguous when read aloud to 1414 or typed on a feature phone: no 0/O, 1/I/L, 2/Z, 5/S, 8/B.
+_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
+
+
+def new_application_number() -> str:
+    """`K7QF-3M9P`: short enough for an SMS, unguessable, unique by database constraint."""
+    raw = "".join(secrets.choice(_ALPHABET) for _ in range(8))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+def normalize_application_number(text: str) -> str:
+    cleaned = "".join(ch for ch in text.upper() if ch.isalnum())
+    return f"{cleaned[:4]}-{cleaned[4:]}" if len(cleaned) == 8 else text.strip().upper()
+
+
+@dataclass(frozen=True)
+class Attached:
+    """A patient together with the clinic they are attached to."""
+
+    patient: Patient
+    attachment: Attachment
+    clinic: Clinic
+
+
+async def require_patient(uow: UnitOfWork, patient_id: int) -> Patient:
+    patient = await uow.register.patient(patient_id)
+    if patient is None:
+        raise Refusal(RefusalCode.PATIENT_NOT_FOUND)
+    return patient
+
+
+async def require_attached(uow: UnitOfWork, patient_id: int) -> Attached:
+    """S3/S4/S5 row 9 (2): refused when not attached to the clinic (order ҚР ДСМ-194/2020)."""
+    patient = await require_patient(uow, patient_id)
+    attachment = await uow.register.attachment(patient_id)
+    if attachment is None:
+        raise Refusal(RefusalCode.NOT_ATTACHED_HERE)
+    clinic = await uow.register.clinic(attachment.clinic_id)
+    if clinic is None:
+        raise Refusal(RefusalCode.NOT_ATTACHED_HERE)
+    return Attached(patient=patient, attachment=attachment, clinic=clinic)
+
+
+def require_aware(moment: dt.datetime) -> dt.datetime:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: the services take aware datetimes")
+    return moment

@@ -1,0 +1,375 @@
+"""S3 booking through the service layer, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import text
+
+from backend.bootstrap import Backend, BookingPolicy
+from backend.domain.refusals import Refusal, RefusalCode
+from backend.domain.statuses import ApplicationStatus, ServiceType
+from backend.ports import FixedClock
+from backend.services import applications, booking
+from tests.backend.world import World, at, build_world
+
+
+@pytest.fixture
+async def world(backend: Backend) -> World:
+    return await build_world(backend)
+
+
+async def test_booking_a_free_slot_registers_an_application_with_date_time_and_room(
+    backend: Backend, world: World, clock: FixedClock
+) -> None:
+    slot = world.slots_a[0]
+
+    view = await booking.book(
+        backend.uow(), world.alice.id or 0, slot.id or 0, now=clock.now(), policy=backend.policy
+    )
+
+    assert view.doctor.code == "A-T1"
+    assert view.room == "101"
+    assert view.local_start == at(dt.date(2026, 11, 24), 9)
+    assert view.clinic.code == "A"
+    apps = await applications.list_applications(backend.uow(), world.alice.id or 0)
+    assert [(a.number, a.service, a.status) for a in apps] == [
+        (view.application_number, ServiceType.APPOINTMENT, ApplicationStatus.REGISTERED)
+    ]
+    assert apps[0].deadline == clock.now() + dt.timedelta(minutes=30)
+
+
+async def test_a_booked_slot_is_no_longer_offered(
+    backend: Backend, world: World, clock: FixedClock
+) -> None:
+    uow, alice, doc = backend.uow, world.alice.id or 0, world.doctor_a.id or 0
+    await booking.book(
+        uow(), alice, world.slots_a[0].id or 0, now=clock.now(), policy=backend.policy
+    )
+
+    free = await booking.free_slots(uow(), alice, doc, dt.date(2026, 11, 24), now=clock.now())
+
+    assert [s.id for s in free] == [s.id for s in world.slots_a[1:]]
+
+
+async def test_the_same_slot_cannot_be_booked_twice(
+    backend: Backend, world: World, clock: FixedClock
+) -> None:
+    slot = world.slots_a[0].id or 0
+    await booking.book(
+        backend.uow(), world.alice.id or 0, slot, now=clock.now(), policy=backend.policy
+    )
+
+    with pytest.raises(Refusal) as refused:
+        await booking.book(
+            backend.uow(), world.bob.id or 0, slot, now=clock.now(), policy=backend.policy
+        )
+
+    assert refused.value.code is RefusalCode.SLOT_TAKEN
+
+
+async def test_the_database_itself_refuses_a_second_active_appointment_for_a_slot(
+    backend: Backend, world: World, clock: FixedClock
+) -> None:
+    """Even code that skips the service's check cannot double-book: the index decides."""
+    await booking.book(
+        backend.uow(),
+        world.alice.id or 0,
+        world.slots_a[0].id or 0,
+        now=clock.now(),
+        policy=backend.policy,
+    )
+    async with backend.engine.connect() as conn:
+        row = (
+            await conn.execute(
+                text("SELECT application_id, doctor_id, created_at FROM appointments")
+            )
+        ).one()
+        with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
+            await conn.execute(
+                text(
+                    "INSERT INTO appointments (application_id, patient_id, slot_id, doctor_id, "
+                    "active, created_at) VALUES (:a, :p, :s, :d, :act, :c)"
+                ),
+                {
+                    "a": row[0],
+                    "p": world.bob.id,
+                    "s": world.slots_a[0].id,
+                    "d": row[1],
+                    "act": True,
+                    "c": row[2],
+                },
+            )
+
+
+async def test_a_patient_not_attached_anywhere_is_refused_with_the_legal_ground(
+    backend: Backend, world: World, clock: FixedClock
+) -> None:
+    with pytest.raises(Refusal) as refused:
+        await booking.book(
+            backend.uow(),
+            world.carol.id or 0,
+            world.slots_a[0].id or 0,
+            now=clock.now(),
+            policy=backend.policy,
+        )
+
+    assert refused.value.code is RefusalCode.NOT_ATTACHED_HERE
+    assert refused.value.is_legal_ground
+    with pytest.raises(Refusal) as browsing:
+        await booking.specialties_for(backend.uow(), world.carol.id or 0)
+    assert browsing.value.code is RefusalCode.NOT_ATTACHED_HERE
+
+
+async def test_only_slots_of_the_patients_own_clinic_can_be_booked(
+    backend: Backend, world: World, clock: FixedClock
+) -> None:
+    with pytest.raises(Refusal) as refused:
+        await booking.book(
+            backend.uow(),
+            world.alice.id or 0,
+            world.slots_b[0].id or 0,
+            now=clock.now(),
+            policy=backend.policy,
+        )
+
+    assert refused.value.code is RefusalCode.NOT_ATTACHED_HERE
+    with pytest.raises(Refusal):
+        await booking.free_days(
+            backend.uow(),
+            world.alice.id or 0,
+            world.doctor_b.id or 0,
+            now=clock.now(),
+            horizon_days=14,
+        )
+
+
+async def test_browsing_offers_only_the_own_clinics_specialties_and_doctors(
+    backend: Backend, world: World
+) -> None:
+    specialties = await booking.specialties_for(backend.uow(), world.dave.id or 0)
+    doctors = await booking.doctors_for(
+        backend.uow(), world.alice.id or 0, world.therapist.id or 0
+    )
+
+    assert [s.code for s in specialties] == ["therapist"]
+    assert [d.code for d in doctors] == ["A-T1"]
+
+
+async def test_free_days_are_clinic_local_dates_with_a_free_slot(
+    backend: Backend, world: World, clock: FixedClock
+) -> None:
+    days = await booking.free_days(
+        backend.uow(),
+        world.alice.id or 0,
+        world.doctor_a.id or 0,
+        now=clock.now(),
+        horizon_days=14,
+    )
+
+    assert days == [dt.date(2026, 11, 24)]  # the 23.11 08:00 slot is already past
+
+
+async def test_a_past_slot_cannot_be_booked(
+    backend: Backend, world: World, clock: FixedClock
+) -> None:
+    assert world.past_slot_a is not None
+    with pytest.raises(Refusal) as refused:
+        await booking.book(
+            backend.uow(),
+            world.alice.id or 0,
+            world.past_slot_a.id or 0,
+            now=clock.now(),
+            policy=backend.policy,
+        )
+
+    assert refused.value.code is RefusalCode.SLOT_UNAVAILABLE
+
+
+async def test_an_unknown_slot_is_unavailable(
+    backend: Backend, world: World, clock: FixedClock
+) -> None:
+    with pytest.raises(Refusal) as refused:
+        await booking.book(
+            backend.uow(), world.alice.id or 0, 999_999, now=clock.now(), policy=backend.policy
+        )
+
+    assert refused.value.code is RefusalCode.SLOT_UNAVAILABLE
+
+
+async def test_the_cap_on_upcoming_appointments_is_enforced_and_names_the_limit(
+    backend: Backend, world: World, clock: FixedClock
+) -> None:
+    policy = BookingPolicy(max_future_appointments=2)
+    for slot in world.slots_a[:2]:
+        await booking.book(
+            backend.uow(), world.alice.id or 0, slot.id or 0, now=clock.now(), policy=policy
+        )
+
+    with pytest.raises(Refusal) as refused:
+        await booking.book(
+            backend.uow(),
+            world.alice.id or 0,
+            world.slots_a[2].id or 0,
+            now=clock.now(),
+            policy=policy,
+        )
+
+    assert refused.value.code is RefusalCode.TOO_MANY_APPOINTMENTS
+    assert refused.value.params == {"limit": 2}
+
+
+async def test_cancelling_frees_the_slot_at_once_and_lowers_the_count(
+    backend: Backend, world: World, clock: FixedClock
+) -> None:
+    policy = BookingPolicy(max_future_appointments=1)
+    slot = world.slots_a[0].id or 0
+    view = await booking.book(
+        backend.uow(), world.alice.id or 0, slot, now=clock.now(), policy=policy
+    )
+
+    await booking.cancel(backend.uow(), world.alice.id or 0, view.appointment_id, now=clock.now())
+
+    again = await booking.book(
+        backend.uow(), world.bob.id or 0, slot, now=clock.now(), policy=policy
+    )
+    assert again.appointment_id != view.appointment_id
+    await booking.book(
+        backend.uow(),
+        world.alice.id or 0,
+        world.slots_a[1].id or 0,
+        now=clock.now(),
+        policy=policy,
+    )
+    details = await applications.application_details(
+        backend.uow(), world.alice.id or 0, view.application_number
+    )
+    assert details.summary.status is ApplicationStatus.CANCELLED
+    assert [h.to_status for h in details.history] == [
+        ApplicationStatus.SUBMITTED,
+        ApplicationStatus.REGISTERED,
+        ApplicationStatus.CANCELLED,
+    ]
+
+
+async def test_a_patient_cannot_cancel_someone_elses_appointment(
+    backend: Backend, world: World, clock: FixedClock
+) -> None:
+    view = await booking.book(
+        backend.uow(),
+        world.alice.id or 0,
+        world.slots_a[0].id or 0,
+        now=clock.now(),
+        policy=backend.policy,
+    )
+
+    with pytest.raises(Refusal) as refused:
+        await booking.cancel(
+            backend.uow(), world.bob.id or 0, view.appointment_id, now=clock.now()
+        )
+
+    assert refused.value.code is RefusalCode.APPOINTMENT_NOT_FOUND
+    assert (
+        len(
+            await booking.upcoming_appointments(
+                backend.uow(), world.alice.id or 0, now=clock.now()
+            )
+        )
+        == 1
+    )
+
+
+async def test_cancelling_twice_is_refused_not_crashed(
+    backend: Backend, world: World, clock: FixedClock
+) -> None:
+    view = await booking.book(
+        backend.uow(),
+        world.alice.id or 0,
+        world.slots_a[0].id or 0,
+        now=clock.now(),
+        policy=backend.policy,
+    )
+    await booking.cancel(backend.uow(), world.alice.id or 0, view.appointment_id, now=clock.now())
+
+    with pytest.raises(Refusal) as refused:
+        await booking.cancel(
+            backend.uow(), world.alice.id or 0, view.appointment_id, now=clock.now()
+        )
+
+    assert refused.value.code is RefusalCode.APPOINTMENT_NOT_ACTIVE
+
+
+async def test_reschedule_moves_the_appointment_and_keeps_the_application(
+    backend: Backend, world: World, clock: FixedClock
+) -> None:
+    alice = world.alice.id or 0
+    old = await booking.book(
+        backend.uow(), alice, world.slots_a[0].id or 0, now=clock.now(), policy=backend.policy
+    )
+
+    new = await booking.reschedule(
+        backend.uow(), alice, old.appointment_id, world.slots_a[3].id or 0, now=clock.now()
+    )
+
+    assert new.application_number == old.application_number
+    assert new.starts_at == world.slots_a[3].starts_at
+    upcoming = await booking.upcoming_appointments(backend.uow(), alice, now=clock.now())
+    assert [u.appointment_id for u in upcoming] == [new.appointment_id]
+    # the old slot is free again for somebody else
+    await booking.book(
+        backend.uow(),
+        world.bob.id or 0,
+        world.slots_a[0].id or 0,
+        now=clock.now(),
+        policy=backend.policy,
+    )
+    details = await applications.application_details(backend.uow(), alice, new.application_number)
+    assert details.history[-1].note == "rescheduled"
+    assert details.summary.status is ApplicationStatus.REGISTERED
+
+
+async def test_reschedule_to_a_taken_slot_changes_nothing(
+    backend: Backend, world: World, clock: FixedClock
+) -> None:
+    alice, bob = world.alice.id or 0, world.bob.id or 0
+    mine = await booking.book(
+        backend.uow(), alice, world.slots_a[0].id or 0, now=clock.now(), policy=backend.policy
+    )
+    await booking.book(
+        backend.uow(), bob, world.slots_a[1].id or 0, now=clock.now(), policy=backend.policy
+    )
+
+    with pytest.raises(Refusal) as refused:
+        await booking.reschedule(
+            backend.uow(), alice, mine.appointment_id, world.slots_a[1].id or 0, now=clock.now()
+        )
+
+    assert refused.value.code is RefusalCode.SLOT_TAKEN
+    upcoming = await booking.upcoming_appointments(backend.uow(), alice, now=clock.now())
+    assert [(u.appointment_id, u.starts_at) for u in upcoming] == [
+        (mine.appointment_id, world.slots_a[0].starts_at)
+    ]
+
+
+async def test_reschedule_to_another_clinics_slot_is_refused(
+    backend: Backend, world: World, clock: FixedClock
+) -> None:
+    mine = await booking.book(
+        backend.uow(),
+        world.alice.id or 0,
+        world.slots_a[0].id or 0,
+        now=clock.now(),
+        policy=backend.policy,
+    )
+
+    with pytest.raises(Refusal) as refused:
+        await booking.reschedule(
+            backend.uow(),
+            world.alice.id or 0,
+            mine.appointment_id,
+            world.slots_b[0].id or 0,
+            now=clock.now(),
+        )
+
+    assert refused.value.code is RefusalCode.NOT_ATTACHED_HERE
