@@ -1,0 +1,217 @@
+"""Bookings per second for the 1,000-patients-for-100-slots race on PostgreSQL.
+
+    .venv/bin/python -m bench.booking [--patients 1000] [--slots 100] [--rounds 3]
+
+Prints the service's throughput next to a baseline measured in the same run on the same
+server: the same race done with bare single-statement inserts into the same table (no
+look-ups, no application, no history), so the ratio shows what the service layer costs and
+stays comparable on a shared, noisy machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import random
+import statistics
+import time
+import uuid
+from zoneinfo import ZoneInfo
+
+import asyncpg
+from sqlalchemy import text
+
+from backend.adapters.db import migrate
+from backend.bootstrap import Backend, BookingPolicy, bootstrap
+from backend.domain.iin import Sex, make_iin
+from backend.domain.model import Attachment, Clinic, Doctor, Patient, Slot, Specialty
+from backend.domain.refusals import Refusal, RefusalCode
+from backend.ports import FixedClock
+from backend.services import booking
+
+PG_URL = os.environ.get(
+    "TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+)
+ALMATY = ZoneInfo("Asia/Almaty")
+NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=ALMATY)
+
+
+async def _admin(sql: str) -> None:
+    conn = await asyncpg.connect(PG_URL.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def _seed(backend: Backend, patients: int, slots: int) -> tuple[int, list[int], list[int]]:
+    async with backend.uow() as uow:
+        s = uow.session
+        clinic = Clinic(
+            code="BENCH",
+            name_kk="Емхана",
+            name_ru="Поликлиника",
+            name_en="Clinic",
+            address="Астана",
+        )
+        specialty = Specialty(
+            code="therapist", name_kk="Терапевт", name_ru="Терапевт", name_en="Therapist"
+        )
+        s.add_all([clinic, specialty])
+        await s.flush()
+        doctor = Doctor(
+            code="D1",
+            clinic_id=clinic.id or 0,
+            specialty_id=specialty.id or 0,
+            surname="Ахметов",
+            given_name="Ахмет",
+        )
+        s.add(doctor)
+        await s.flush()
+        first = dt.datetime(2026, 11, 24, 8, tzinfo=ALMATY)
+        slot_rows = [
+            Slot(
+                doctor_id=doctor.id or 0,
+                starts_at=first + dt.timedelta(minutes=5 * i),
+                ends_at=first + dt.timedelta(minutes=5 * (i + 1)),
+            )
+            for i in range(slots)
+        ]
+        people = [
+            Patient.register(
+                iin=make_iin(dt.date(1970 + i % 30, 1 + i % 12, 1 + i % 28), Sex.FEMALE, i),
+                surname=f"P{i}",
+                given_name="Bench",
+            )
+            for i in range(patients)
+        ]
+        s.add_all([*slot_rows, *people])
+        await s.flush()
+        s.add_all(
+            Attachment(patient_id=p.id or 0, clinic_id=clinic.id or 0, since=dt.date(2020, 1, 1))
+            for p in people
+        )
+        await uow.commit()
+        return doctor.id or 0, [x.id or 0 for x in slot_rows], [p.id or 0 for p in people]
+
+
+async def _service_race(backend: Backend, doctor: int, patients: list[int]) -> tuple[int, int]:
+    rng = random.Random(1)
+    attempts = 0
+    day = dt.date(2026, 11, 24)
+    policy = BookingPolicy()
+
+    async def patient(pid: int) -> bool:
+        nonlocal attempts
+        while True:
+            free = await booking.free_slots(backend.uow(), pid, doctor, day, now=NOW)
+            if not free:
+                return False
+            attempts += 1
+            try:
+                await booking.book(
+                    backend.uow(), pid, rng.choice(free).id or 0, now=NOW, policy=policy
+                )
+            except Refusal as refusal:
+                if refusal.code is not RefusalCode.SLOT_TAKEN:
+                    raise
+                continue
+            return True
+
+    results = await asyncio.gather(*(patient(p) for p in patients))
+    return sum(results), attempts
+
+
+async def _baseline_race(
+    backend: Backend, doctor: int, slots: list[int], patients: list[int]
+) -> int:
+    """The same race as bare inserts guarded by the same unique index."""
+    rng = random.Random(1)
+    taken: set[int] = set()
+
+    async def patient(pid: int) -> bool:
+        while True:
+            free = [s for s in slots if s not in taken]
+            if not free:
+                return False
+            slot = rng.choice(free)
+            async with backend.engine.begin() as conn:
+                row = await conn.execute(
+                    text(
+                        "INSERT INTO appointments (application_id, patient_id, slot_id, "
+                        "doctor_id, active, created_at) VALUES (:app, :p, :s, :d, true, now()) "
+                        "ON CONFLICT DO NOTHING RETURNING id"
+                    ),
+                    {"app": app_id, "p": pid, "s": slot, "d": doctor},
+                )
+                won = row.first() is not None
+            taken.add(slot)
+            if won:
+                return True
+
+    async with backend.engine.begin() as conn:
+        app_id = (
+            await conn.execute(
+                text(
+                    "INSERT INTO applications (number, patient_id, service, status, created_at, "
+                    "deadline) VALUES ('BASE-LINE', :p, 'appointment', 'registered', now(), "
+                    "now()) RETURNING id"
+                ),
+                {"p": patients[0]},
+            )
+        ).scalar_one()
+    results = await asyncio.gather(*(patient(p) for p in patients))
+    return sum(results)
+
+
+async def _one_round(patients: int, slots: int) -> tuple[float, float, int]:
+    name = f"dariger_bench_{uuid.uuid4().hex[:8]}"
+    await _admin(f'CREATE DATABASE "{name}"')
+    url = PG_URL.rsplit("/", 1)[0] + "/" + name
+    try:
+        await asyncio.to_thread(migrate, url)
+        backend = bootstrap(url, clock=FixedClock(NOW))
+        try:
+            doctor, slot_ids, patient_ids = await _seed(backend, patients, slots)
+            started = time.perf_counter()
+            booked, attempts = await _service_race(backend, doctor, patient_ids)
+            service_s = time.perf_counter() - started
+            if booked != slots:
+                raise SystemExit(f"expected {slots} bookings, got {booked}")
+            async with backend.engine.begin() as conn:
+                await conn.execute(text("UPDATE appointments SET active = false"))
+            started = time.perf_counter()
+            baseline_booked = await _baseline_race(backend, doctor, slot_ids, patient_ids)
+            baseline_s = time.perf_counter() - started
+            if baseline_booked != slots:
+                raise SystemExit(f"baseline: expected {slots}, got {baseline_booked}")
+        finally:
+            await backend.close()
+    finally:
+        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return service_s, baseline_s, attempts
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=1000)
+    parser.add_argument("--slots", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    rounds = [await _one_round(args.patients, args.slots) for _ in range(args.rounds)]
+    service = statistics.median(r[0] for r in rounds)
+    baseline = statistics.median(r[1] for r in rounds)
+    attempts = statistics.median(r[2] for r in rounds)
+    print(f"race: {args.patients} patients for {args.slots} slots, {args.rounds} rounds (median)")
+    print(
+        f"service  : {args.slots / service:8.1f} bookings/s  ({service:.2f} s, "
+        f"{attempts:.0f} booking attempts incl. SLOT_TAKEN retries)"
+    )
+    print(f"baseline : {args.slots / baseline:8.1f} bookings/s  ({baseline:.2f} s, bare inserts)")
+    print(f"ratio    : service takes {service / baseline:.1f}x the baseline's time")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
