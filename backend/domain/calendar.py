@@ -119,17 +119,20 @@ class HolidayCalendar:
         cached = self._cache.get(year)
         if cached is not None:
             return cached
-        days: set[dt.date] = set()
-        for month, day in FIXED_HOLIDAYS:
-            holiday = dt.date(year, month, day)
-            days.add(holiday)
-            if holiday.weekday() >= 5:  # art. 85: carried to the next working day
+        fixed = sorted(dt.date(year, month, day) for month, day in FIXED_HOLIDAYS)
+        days: set[dt.date] = set(fixed)
+        days.update(dt.date(year, m, d) for m, d in RELIGIOUS_FIXED)
+        days.update(d for d in self.movable if d.year == year)
+        # Art. 85: a (non-religious) holiday on a weekend carries its day off to the next working
+        # day, i.e. the next weekday that is not itself a holiday or an already carried day
+        # (Nauryz 2026: Sat 21, Sun 22, Mon 23 March -> days off also Tue 24 and Wed 25).
+        # All holidays are collected first, so a carried day never lands on a later holiday.
+        for holiday in fixed:
+            if holiday.weekday() >= 5:
                 carried = holiday + dt.timedelta(days=1)
                 while carried.weekday() >= 5 or carried in days:
                     carried += dt.timedelta(days=1)
                 days.add(carried)
-        days.update(dt.date(year, m, d) for m, d in RELIGIOUS_FIXED)
-        days.update(d for d in self.movable if d.year == year)
         days.update(d for d in self.extra_days_off if d.year == year)
         result = frozenset(days - self.extra_working_days)
         self._cache[year] = result
@@ -168,8 +171,10 @@ class ClinicCalendar:
         if self.holidays.is_holiday(day):
             return None
         hours = self.schedule.hours_on(day.weekday())
-        if hours is None and day in self.holidays.extra_working_days:
-            return self.schedule.hours_on(0)  # a transferred working day runs Monday's hours
+        if day.weekday() >= 5 and day in self.holidays.extra_working_days:
+            # A Saturday or Sunday made a working day by a transfer is a full working day: it
+            # runs Monday's hours (not the short Saturday ones).
+            return self.schedule.hours_on(0) or hours
         return hours
 
     def is_working_day(self, day: dt.date) -> bool:

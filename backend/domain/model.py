@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from backend.domain.calendar import ClinicCalendar, HolidayCalendar, WeeklySchedule
 from backend.domain.iin import Sex, parse_iin
 from backend.domain.phone import normalize_kz_mobile
-from backend.domain.refusals import RefusalCode
+from backend.domain.refusals import LEGAL_GROUNDS, RefusalCode
 from backend.domain.statuses import (
     INITIAL_STATUS,
     Actor,
@@ -241,8 +241,12 @@ class Application:
     ) -> StatusChange:
         """Move along the state machine, appending to the history (InvalidTransition if not)."""
         check_transition(self.status, target)
-        if target is ApplicationStatus.REFUSED and reason is None:
-            raise ValueError("a refusal must name its ground (R-35)")
+        if at.tzinfo is None:
+            raise ValueError("naive datetime: history times are aware")
+        if target is ApplicationStatus.REFUSED and reason not in LEGAL_GROUNDS:
+            raise ValueError("a refusal must name its legal ground (R-35, R-41)")
+        if target is not ApplicationStatus.REFUSED and reason is not None:
+            raise ValueError("only a refusal carries a refusal ground")
         change = StatusChange(
             seq=len(self.history) + 1,
             at=at,

@@ -12,7 +12,11 @@ MOBILE_CODES = frozenset(
     | {"775", "776", "777", "778"}
 )
 
-_DIGITS = re.compile(r"\d")
+# ASCII digits only: `\d` would also take Arabic-Indic or full-width digits into the number.
+_DIGITS = re.compile(r"[0-9]")
+_NOT_PHONE_CHAR = re.compile(r"[^0-9\s()+\-.]")
+# E.164: at most 15 digits; shorter than 7 is no subscriber number anywhere.
+_E164_DIGITS = range(7, 16)
 
 
 class PhoneError(StrEnum):
@@ -33,12 +37,14 @@ def normalize_kz_mobile(text: str) -> str:
     is a number but not a Kazakhstan mobile one (foreign, Russian +7 9xx, a landline).
     """
     stripped = text.strip()
-    if not stripped or re.search(r"[^\d\s()+\-.]", stripped) or stripped.count("+") > 1:
+    if not stripped or _NOT_PHONE_CHAR.search(stripped) or stripped.count("+") > 1:
         raise InvalidPhone(PhoneError.MALFORMED)
     if "+" in stripped and not stripped.startswith("+"):
         raise InvalidPhone(PhoneError.MALFORMED)
     digits = "".join(_DIGITS.findall(stripped))
     if stripped.startswith("+"):
+        if len(digits) not in _E164_DIGITS:
+            raise InvalidPhone(PhoneError.MALFORMED)
         if not digits.startswith("7"):
             raise InvalidPhone(PhoneError.NOT_KZ_MOBILE)
         national = digits[1:]

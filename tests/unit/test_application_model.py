@@ -1,0 +1,317 @@
+"""Application history and patient registration (backend/domain/model.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from backend.domain.iin import IinError, InvalidIin, Sex
+from backend.domain.model import Application, Patient, StatusChange
+from backend.domain.phone import InvalidPhone, PhoneError
+from backend.domain.refusals import RefusalCode
+from backend.domain.statuses import (
+    Actor,
+    ApplicationStatus,
+    InvalidTransition,
+    ServiceType,
+)
+
+S = ApplicationStatus
+ALMATY = ZoneInfo("Asia/Almaty")
+T0 = dt.datetime(2026, 11, 16, 10, 0, tzinfo=ALMATY)
+
+
+def _minutes(n: int) -> dt.datetime:
+    return T0 + dt.timedelta(minutes=n)
+
+
+def _submitted(actor: Actor = Actor.PATIENT) -> Application:
+    return Application.submit(
+        number="HV-2026-000001",
+        patient_id=7,
+        service=ServiceType.HOME_VISIT,
+        at=T0,
+        deadline=_minutes(30),
+        clinic_id=3,
+        actor=actor,
+    )
+
+
+def _snapshot(app: Application) -> list[tuple[object, ...]]:
+    return [(c.seq, c.at, c.from_status, c.to_status, c.actor, c.reason) for c in app.history]
+
+
+# --- Application.submit / transition ------------------------------------------------------------
+
+
+def test_submitted_application_starts_with_one_history_entry_from_nothing() -> None:
+    app = _submitted()
+
+    assert app.status is S.SUBMITTED
+    assert app.number == "HV-2026-000001"
+    assert app.patient_id == 7
+    assert app.service is ServiceType.HOME_VISIT
+    assert app.created_at == T0
+    assert app.deadline == _minutes(30)
+    assert app.clinic_id == 3
+    assert app.refusal is None
+    assert len(app.history) == 1
+    first = app.history[0]
+    assert first.seq == 1
+    assert first.from_status is None
+    assert first.to_status is S.SUBMITTED
+    assert first.actor is Actor.PATIENT
+    assert first.at == T0
+
+
+def test_submit_records_who_submitted() -> None:
+    assert _submitted(Actor.OPERATOR).history[0].actor is Actor.OPERATOR
+
+
+def test_two_applications_do_not_share_a_history() -> None:
+    first = _submitted()
+    second = _submitted()
+    first.transition(S.CANCELLED, actor=Actor.PATIENT, at=_minutes(1))
+
+    assert len(second.history) == 1
+    assert second.status is S.SUBMITTED
+
+
+def test_transitions_append_history_with_increasing_seq_and_record_who_when_what() -> None:
+    app = _submitted()
+
+    registered = app.transition(S.REGISTERED, actor=Actor.SYSTEM, at=_minutes(1))
+    in_progress = app.transition(
+        S.IN_PROGRESS, actor=Actor.CLINIC, at=_minutes(5), note="doctor assigned"
+    )
+    completed = app.transition(S.COMPLETED, actor=Actor.CLINIC, at=_minutes(20))
+
+    assert app.status is S.COMPLETED
+    assert [c.seq for c in app.history] == [1, 2, 3, 4]
+    assert app.history[1:] == [registered, in_progress, completed]
+    assert [(c.from_status, c.to_status) for c in app.history] == [
+        (None, S.SUBMITTED),
+        (S.SUBMITTED, S.REGISTERED),
+        (S.REGISTERED, S.IN_PROGRESS),
+        (S.IN_PROGRESS, S.COMPLETED),
+    ]
+    assert [c.actor for c in app.history] == [
+        Actor.PATIENT,
+        Actor.SYSTEM,
+        Actor.CLINIC,
+        Actor.CLINIC,
+    ]
+    assert [c.at for c in app.history] == [T0, _minutes(1), _minutes(5), _minutes(20)]
+    assert in_progress.note == "doctor assigned"
+    assert registered.reason is None
+    assert app.refusal is None
+
+
+def test_transition_returns_the_entry_it_appended() -> None:
+    app = _submitted()
+
+    change = app.transition(S.NEXT_WORKING_DAY, actor=Actor.SYSTEM, at=_minutes(1))
+
+    assert isinstance(change, StatusChange)
+    assert app.history[-1] is change
+    assert change.seq == 2
+
+
+def test_registered_to_registered_amendment_is_recorded_as_its_own_entry() -> None:
+    app = _submitted()
+    app.transition(S.REGISTERED, actor=Actor.SYSTEM, at=_minutes(1))
+
+    change = app.transition(S.REGISTERED, actor=Actor.PATIENT, at=_minutes(2), note="moved")
+
+    assert (change.from_status, change.to_status, change.seq) == (S.REGISTERED, S.REGISTERED, 3)
+
+
+@pytest.mark.parametrize(
+    ("path", "target"),
+    [
+        ([], S.COMPLETED),  # submitted -> completed skips registration
+        ([], S.IN_PROGRESS),
+        ([], S.SUBMITTED),
+        ([S.REGISTERED, S.COMPLETED], S.CANCELLED),  # completed is terminal
+        ([S.CANCELLED], S.REGISTERED),  # cancelled is terminal
+        ([S.REGISTERED, S.IN_PROGRESS], S.REGISTERED),  # no way back
+    ],
+)
+def test_invalid_transition_raises_and_leaves_status_and_history_unchanged(
+    path: list[ApplicationStatus], target: ApplicationStatus
+) -> None:
+    app = _submitted()
+    for i, status in enumerate(path, start=1):
+        app.transition(status, actor=Actor.CLINIC, at=_minutes(i))
+    status_before, history_before = app.status, _snapshot(app)
+
+    with pytest.raises(InvalidTransition):
+        app.transition(target, actor=Actor.CLINIC, at=_minutes(99))
+
+    assert app.status is status_before
+    assert _snapshot(app) == history_before
+
+
+def test_refused_application_cannot_be_refused_again() -> None:
+    app = _submitted()
+    app.transition(
+        S.REFUSED, actor=Actor.CLINIC, at=_minutes(1), reason=RefusalCode.UNRELIABLE_DATA
+    )
+
+    with pytest.raises(InvalidTransition):
+        app.transition(
+            S.REFUSED, actor=Actor.CLINIC, at=_minutes(2), reason=RefusalCode.NOT_ATTACHED_HERE
+        )
+    assert app.refusal is RefusalCode.UNRELIABLE_DATA
+    assert len(app.history) == 2
+
+
+def test_refusal_without_a_ground_raises_and_changes_nothing() -> None:
+    app = _submitted()
+    app.transition(S.REGISTERED, actor=Actor.SYSTEM, at=_minutes(1))
+    history_before = _snapshot(app)
+
+    with pytest.raises(ValueError, match="ground"):
+        app.transition(S.REFUSED, actor=Actor.CLINIC, at=_minutes(2))
+
+    assert app.status is S.REGISTERED
+    assert app.refusal is None
+    assert _snapshot(app) == history_before
+
+
+@pytest.mark.parametrize("code", [RefusalCode.SLOT_TAKEN, RefusalCode.INVALID_INPUT])
+def test_refusal_with_an_operational_code_is_not_a_legal_refusal(code: RefusalCode) -> None:
+    app = _submitted()
+    history_before = _snapshot(app)
+
+    with pytest.raises(ValueError, match="legal ground"):
+        app.transition(S.REFUSED, actor=Actor.CLINIC, at=_minutes(2), reason=code)
+
+    assert app.status is S.SUBMITTED
+    assert _snapshot(app) == history_before
+
+
+def test_only_a_refusal_carries_a_ground() -> None:
+    app = _submitted()
+
+    with pytest.raises(ValueError, match="only a refusal"):
+        app.transition(
+            S.CANCELLED, actor=Actor.PATIENT, at=_minutes(2), reason=RefusalCode.UNRELIABLE_DATA
+        )
+
+    assert app.status is S.SUBMITTED
+
+
+def test_history_times_must_be_aware() -> None:
+    app = _submitted()
+
+    with pytest.raises(ValueError, match="naive"):
+        app.transition(S.REGISTERED, actor=Actor.SYSTEM, at=dt.datetime(2026, 11, 16, 10, 1))
+
+    assert len(app.history) == 1
+
+
+def test_refusal_with_a_ground_records_it_on_the_application_and_in_history() -> None:
+    app = _submitted()
+
+    change = app.transition(
+        S.REFUSED, actor=Actor.CLINIC, at=_minutes(3), reason=RefusalCode.NOT_ATTACHED_HERE
+    )
+
+    assert app.status is S.REFUSED
+    assert app.refusal is RefusalCode.NOT_ATTACHED_HERE
+    assert change.reason is RefusalCode.NOT_ATTACHED_HERE
+    assert (change.from_status, change.to_status, change.actor) == (
+        S.SUBMITTED,
+        S.REFUSED,
+        Actor.CLINIC,
+    )
+
+
+def test_cancellation_does_not_set_a_refusal() -> None:
+    app = _submitted()
+
+    app.transition(S.CANCELLED, actor=Actor.PATIENT, at=_minutes(1))
+
+    assert app.status is S.CANCELLED
+    assert app.refusal is None
+
+
+# --- Patient.register ---------------------------------------------------------------------------
+
+# 920305 4 0123: 1*9+2*2+3*0+4*3+5*0+6*5+7*4+8*0+9*1+10*2+11*3 = 145; 145 mod 11 = 2
+IIN_FEMALE_1992 = "920305401232"
+# 050607 5 0321: 1*0+2*5+3*0+4*6+5*0+6*7+7*5+8*0+9*3+10*2+11*1 = 169; 169 mod 11 = 4
+IIN_MALE_2005 = "050607503214"
+
+
+def test_register_derives_birth_date_and_sex_from_the_iin() -> None:
+    woman = Patient.register(iin=IIN_FEMALE_1992, surname="Сейітқали", given_name="Айгүл")
+    boy = Patient.register(iin=IIN_MALE_2005, surname="Омаров", given_name="Нұрлан")
+
+    assert (woman.birth_date, woman.sex) == (dt.date(1992, 3, 5), Sex.FEMALE)
+    assert (boy.birth_date, boy.sex) == (dt.date(2005, 6, 7), Sex.MALE)
+
+
+def test_register_keeps_the_iin_without_the_spaces_typed_in_it() -> None:
+    patient = Patient.register(iin="920305 401232", surname="A", given_name="B")
+
+    assert patient.iin == IIN_FEMALE_1992
+
+
+def test_register_normalises_the_phone_to_e164() -> None:
+    patient = Patient.register(
+        iin=IIN_FEMALE_1992,
+        surname="Сейітқали",
+        given_name="Айгүл",
+        patronymic="Бекқызы",
+        phone="8 (701) 123-45-67",
+        address="Астана, Мәңгілік Ел 8",
+    )
+
+    assert patient.phone == "+77011234567"
+    assert patient.full_name == "Сейітқали Айгүл Бекқызы"
+    assert patient.address == "Астана, Мәңгілік Ел 8"
+
+
+def test_register_without_a_phone_leaves_it_empty() -> None:
+    assert Patient.register(iin=IIN_FEMALE_1992, surname="A", given_name="B").phone is None
+
+
+@pytest.mark.parametrize(
+    ("iin", "reason"),
+    [
+        ("920305401233", IinError.BAD_CHECKSUM),
+        ("92030540123", IinError.NOT_12_DIGITS),
+        ("921305401232", IinError.BAD_DATE),
+        ("920305901232", IinError.BAD_CENTURY),
+    ],
+)
+def test_register_rejects_an_invalid_iin(iin: str, reason: IinError) -> None:
+    with pytest.raises(InvalidIin) as caught:
+        Patient.register(iin=iin, surname="A", given_name="B", phone="+77011234567")
+    assert caught.value.reason is reason
+
+
+@pytest.mark.parametrize(
+    ("phone", "reason"),
+    [
+        ("+996 555 123 456", PhoneError.NOT_KZ_MOBILE),
+        ("+7 916 123 45 67", PhoneError.NOT_KZ_MOBILE),
+        ("+7 727 123 45 67", PhoneError.NOT_KZ_MOBILE),
+        ("call me", PhoneError.MALFORMED),
+    ],
+)
+def test_register_rejects_a_phone_that_is_not_a_kz_mobile(phone: str, reason: PhoneError) -> None:
+    with pytest.raises(InvalidPhone) as caught:
+        Patient.register(iin=IIN_FEMALE_1992, surname="A", given_name="B", phone=phone)
+    assert caught.value.reason is reason
+
+
+def test_patient_age_counts_full_years_on_a_day() -> None:
+    patient = Patient.register(iin=IIN_FEMALE_1992, surname="A", given_name="B")
+
+    assert patient.age_on(dt.date(2026, 3, 4)) == 33
+    assert patient.age_on(dt.date(2026, 3, 5)) == 34
