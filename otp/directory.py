@@ -1,0 +1,19 @@
+"""The OTP patient directory on the backend's register (the built-in implementation)."""
+
+from __future__ import annotations
+
+from backend.bootstrap import Backend
+from backend.services import patients
+
+
+class BackendPatientDirectory:
+    """`otp.service.PatientDirectory` on the backend: the phone registered for an ИИН."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+
+    async def phone_for(self, iin: str) -> tuple[int, str | None] | None:
+        patient = await patients.find_by_iin(self.backend.uow(), iin)
+        if patient is None or patient.id is None:
+            return None
+        return patient.id, patient.phone

@@ -1,0 +1,158 @@
+"""Sessions bound to (channel, channel user id): expiry, sign-out, and phone changes."""
+
+from __future__ import annotations
+
+from otp.sessions import Session
+from tests.otp.conftest import KNOWN, KNOWN_PHONE, OTHER, Env
+
+
+async def sign_in(
+    env: Env, channel: str = "telegram", user: str = "100", iin: str = KNOWN
+) -> Session:
+    await env.service.start(iin, channel, user)
+    result = await env.service.verify(channel, user, env.sender.last_code())
+    assert result.session is not None
+    env.clock.advance(seconds=61)  # past the resend cooldown, ready for the next sign-in
+    return result.session
+
+
+class TestCurrent:
+    async def test_signed_in_identity_has_a_session(self, env: Env) -> None:
+        opened = await sign_in(env)
+
+        current = await env.sessions.current("telegram", "100")
+
+        assert current is not None
+        assert current.session_id == opened.session_id
+        assert (current.patient_id, current.iin, current.phone) == (1, KNOWN, KNOWN_PHONE)
+        assert current.last_seen_at == env.clock.now()
+
+    async def test_other_identities_have_none(self, env: Env) -> None:
+        await sign_in(env)
+
+        assert await env.sessions.current("telegram", "200") is None
+        assert await env.sessions.current("sms", "100") is None
+
+    async def test_session_round_trips_through_json(self, env: Env) -> None:
+        opened = await sign_in(env)
+
+        assert Session.from_json(opened.to_json()) == opened
+
+    async def test_signing_in_another_patient_replaces_the_binding(self, env: Env) -> None:
+        await sign_in(env, iin=KNOWN)
+        await sign_in(env, iin=OTHER)
+
+        current = await env.sessions.current("telegram", "100")
+
+        assert current is not None
+        assert current.patient_id == 2
+        assert await env.sessions.sign_out_everywhere(1) == 0
+
+
+class TestExpiry:
+    async def test_idle_expiry(self, env: Env) -> None:
+        await sign_in(env)
+        env.clock.advance(days=7)
+
+        assert await env.sessions.current("telegram", "100") is None
+
+    async def test_use_keeps_the_session_alive(self, env: Env) -> None:
+        await sign_in(env)
+        env.clock.advance(days=6)
+        assert await env.sessions.current("telegram", "100") is not None
+        env.clock.advance(days=6)
+
+        assert await env.sessions.current("telegram", "100") is not None
+
+    async def test_absolute_expiry_even_when_used(self, env: Env) -> None:
+        opened = await sign_in(env)
+        while env.clock.now() - opened.created_at < env.policy.session_absolute:
+            assert await env.sessions.current("telegram", "100") is not None
+            env.clock.advance(days=6)
+
+        assert await env.sessions.current("telegram", "100") is None
+
+    async def test_absolute_expiry_boundary(self, env: Env) -> None:
+        opened = await sign_in(env)
+        for _ in range(4):
+            env.clock.advance(days=6)
+            assert await env.sessions.current("telegram", "100") is not None
+        env.clock.current = opened.created_at + env.policy.session_absolute
+
+        assert await env.sessions.current("telegram", "100") is None
+
+
+class TestSignOut:
+    async def test_sign_out_ends_this_session_only(self, env: Env) -> None:
+        await sign_in(env, "telegram", "100")
+        await sign_in(env, "sms", KNOWN_PHONE)
+
+        assert await env.sessions.sign_out("telegram", "100") is True
+
+        assert await env.sessions.current("telegram", "100") is None
+        assert await env.sessions.current("sms", KNOWN_PHONE) is not None
+        assert await env.sessions.sign_out("telegram", "100") is False
+
+    async def test_sign_out_everywhere_ends_all_sessions_of_the_patient(self, env: Env) -> None:
+        await sign_in(env, "telegram", "100")
+        await sign_in(env, "sms", KNOWN_PHONE)
+        await sign_in(env, "telegram", "300", iin=OTHER)
+
+        ended = await env.sessions.sign_out_everywhere(1)
+
+        assert ended == 2
+        assert await env.sessions.current("telegram", "100") is None
+        assert await env.sessions.current("sms", KNOWN_PHONE) is None
+        assert await env.sessions.current("telegram", "300") is not None
+
+    async def test_sign_out_is_audited_with_masked_values(self, env: Env) -> None:
+        await sign_in(env, "sms", KNOWN_PHONE)
+
+        await env.sessions.sign_out("sms", KNOWN_PHONE)
+
+        event = env.audit.events[-1]
+        assert event.name == "signed_out"
+        assert KNOWN not in repr(event)
+        assert KNOWN_PHONE not in repr(event)
+
+
+class TestPhoneChange:
+    async def test_a_new_registered_phone_ends_every_session(self, env: Env) -> None:
+        await sign_in(env, "telegram", "100")
+        await sign_in(env, "sms", KNOWN_PHONE)
+        env.directory.patients[KNOWN] = (1, "+77770000001")
+
+        assert await env.sessions.current("telegram", "100") is None
+
+        assert await env.session_store.get("sms", KNOWN_PHONE) is None
+        assert await env.sessions.current("sms", KNOWN_PHONE) is None
+        assert "sessions_ended_phone_changed" in env.audit.names()
+
+    async def test_the_same_phone_written_differently_is_no_change(self, env: Env) -> None:
+        await sign_in(env)
+        env.directory.patients[KNOWN] = (1, "8 (701) 123-45-67")
+
+        assert await env.sessions.current("telegram", "100") is not None
+
+    async def test_a_removed_phone_ends_the_session(self, env: Env) -> None:
+        await sign_in(env)
+        env.directory.patients[KNOWN] = (1, None)
+
+        assert await env.sessions.current("telegram", "100") is None
+
+    async def test_a_removed_patient_ends_the_session(self, env: Env) -> None:
+        await sign_in(env)
+        del env.directory.patients[KNOWN]
+
+        assert await env.sessions.current("telegram", "100") is None
+
+    async def test_signing_in_again_with_the_new_phone_works(self, env: Env) -> None:
+        await sign_in(env)
+        env.directory.patients[KNOWN] = (1, "+77770000001")
+        assert await env.sessions.current("telegram", "100") is None
+
+        session = await sign_in(env)
+
+        assert session.phone == "+77770000001"
+        assert env.sender.sent[-1][0] == "+77770000001"
+        assert await env.sessions.current("telegram", "100") is not None
