@@ -1,0 +1,83 @@
+"""The composition root of the dialog layer: OTP, sessions, conversation store, engine.
+
+Production (`dariger serve`) and the tests build the same objects through these functions;
+only the ports differ (Redis or in-process stores, Twilio or console or recording SMS sender).
+"""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+
+from backend.bootstrap import Backend
+from bot.i18n import Translator
+from dialogs.engine.engine import Engine
+from dialogs.engine.store import (
+    ConversationStore,
+    MemoryConversationStore,
+    RedisConversationStore,
+)
+from dialogs.registry import all_steps
+from dialogs.services import Services
+from otp import (
+    AuditSink,
+    InMemoryOtpStore,
+    InMemorySessionStore,
+    OtpPolicy,
+    OtpService,
+    RedisOtpStore,
+    RedisSessionStore,
+    SessionService,
+    SmsSender,
+    StructlogAuditSink,
+)
+from otp.directory import BackendPatientDirectory
+
+
+def build_services(
+    backend: Backend,
+    *,
+    sender: SmsSender,
+    pepper: bytes | str,
+    translator: Translator,
+    redis: Redis | None = None,
+    policy: OtpPolicy | None = None,
+    audit: AuditSink | None = None,
+    key_prefix: str = "dariger:",
+) -> Services:
+    directory = BackendPatientDirectory(backend)
+    audit = audit or StructlogAuditSink()
+    clock = backend.clock
+    if redis is not None:
+        session_store: InMemorySessionStore | RedisSessionStore = RedisSessionStore(
+            redis, prefix=f"{key_prefix}session:"
+        )
+        otp_store: InMemoryOtpStore | RedisOtpStore = RedisOtpStore(
+            redis, prefix=f"{key_prefix}otp:"
+        )
+    else:
+        session_store = InMemorySessionStore(clock=clock)
+        otp_store = InMemoryOtpStore(clock=clock)
+    sessions = SessionService(session_store, directory, policy=policy, clock=clock, audit=audit)
+    otp = OtpService(
+        directory=directory,
+        store=otp_store,
+        sender=sender,
+        sessions=sessions,
+        pepper=pepper,
+        policy=policy,
+        clock=clock,
+        audit=audit,
+        sms_text=translator.otp_sms_text,
+    )
+    return Services(backend=backend, otp=otp, sessions=sessions)
+
+
+def build_engine(
+    services: Services, *, redis: Redis | None = None, key_prefix: str = "dariger:"
+) -> Engine:
+    store: ConversationStore = (
+        RedisConversationStore(redis, prefix=key_prefix)
+        if redis is not None
+        else MemoryConversationStore()
+    )
+    return Engine(all_steps(), services=services, store=store, clock=services.backend.clock)

@@ -1,0 +1,43 @@
+"""The conversation record: one small JSON document per (channel, channel user)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+JsonValue = str | int | float | bool | None | list[Any] | dict[str, Any]
+
+
+@dataclass
+class Conversation:
+    channel: str
+    user_id: str
+    state: str = ""
+    stack: list[str] = field(default_factory=list)  # states to go back to
+    data: dict[str, JsonValue] = field(default_factory=dict)  # what the patient entered
+    seq: int = 0  # screens shown: a button from an older screen is stale
+    shown: list[str] = field(default_factory=list)  # option ids of the last screen, in order
+    strikes: int = 0  # bad inputs in a row
+    locale: str | None = None  # explicit choice before sign-in (after: stored in backend)
+    pending: str | None = None  # where to go once signed in
+    v: int = SCHEMA_VERSION
+
+    @property
+    def key(self) -> str:
+        return f"{self.channel}:{self.user_id}"
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> Conversation | None:
+        """None for a record this release cannot read: the conversation restarts politely."""
+        try:
+            doc = json.loads(raw)
+            if not isinstance(doc, dict) or doc.get("v") != SCHEMA_VERSION:
+                return None
+            return cls(**doc)
+        except (ValueError, TypeError):
+            return None

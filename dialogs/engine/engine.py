@@ -1,0 +1,237 @@
+"""The dialog engine: one step of one conversation per inbound event.
+
+The engine, not each dialog, owns the cross-cutting rules: the navigation options on every
+screen (back, main menu, language, operator 1414), the same screen with a hint after bad input
+with nothing entered lost, the operator offered after three failed inputs in a row, stale
+buttons, the sign-in guard, a polite restart of an expired conversation, and never a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+
+from backend.domain.refusals import Refusal
+from backend.ports import Clock
+from backend.services import patients
+from dialogs.common import refusal_notice
+from dialogs.engine.conversation import Conversation
+from dialogs.engine.events import Chose, Command, Event, Start, Typed
+from dialogs.engine.screen import Option, OptionRole, Screen
+from dialogs.engine.step import Back, Ctx, Goto, Outcome, Retry, Stay, Step, View
+from dialogs.engine.store import ConversationStore
+from dialogs.engine.text import T, Text
+from dialogs.services import Services
+
+log = logging.getLogger(__name__)
+
+LANGUAGES = ("kk", "ru", "en")
+DEFAULT_LANGUAGE = "kk"  # Kazakh when nothing is known (issue 4, journey 1)
+MAX_STRIKES = 3
+MAX_STACK = 20
+
+MENU = "menu"
+LANGUAGE = "language"
+OPERATOR = "operator"
+HELP = "help"
+SIGN_IN = "signin.iin"
+
+NAV_BACK = "nav.back"
+NAV_MENU = "nav.menu"
+NAV_LANGUAGE = "nav.lang"
+NAV_OPERATOR = "nav.op"
+
+COMMANDS = {"menu": MENU, "help": HELP, "language": LANGUAGE, "operator": OPERATOR}
+
+STALE = T("This menu is out of date. Here is the current one.")
+RESTARTED = T("Welcome back! We start again from the main menu.")
+SIGN_IN_FIRST = T("Please sign in first.")
+TROUBLE = T("Having trouble? Choose «Operator 1414» and a person will help you.")
+FAILURE = T("Something went wrong on our side. Please try again or call 1414.")
+UNKNOWN_COMMAND = T("Unknown command. Please use the menu.")
+
+
+def _nav_options(state: str, can_go_back: bool) -> list[Option]:
+    options = []
+    if can_go_back:
+        options.append(Option(NAV_BACK, T("« Back"), OptionRole.NAV))
+    if state != MENU:
+        options.append(Option(NAV_MENU, T("Main menu"), OptionRole.NAV))
+    if state != LANGUAGE:
+        options.append(
+            Option(NAV_LANGUAGE, T("Language: Қазақша / Русский / English"), OptionRole.NAV)
+        )
+    if state != OPERATOR:
+        options.append(Option(NAV_OPERATOR, T("Operator 1414"), OptionRole.NAV))
+    return options
+
+
+class Engine:
+    def __init__(
+        self,
+        steps: Iterable[Step],
+        *,
+        services: Services,
+        store: ConversationStore,
+        clock: Clock,
+    ) -> None:
+        self.steps: Mapping[str, Step] = {s.name: s for s in steps}
+        for required in (MENU, LANGUAGE, OPERATOR, HELP, SIGN_IN):
+            if required not in self.steps:
+                raise ValueError(f"the dialogs define no {required!r} step")
+        self.services = services
+        self.store = store
+        self.clock = clock
+
+    async def handle(
+        self, channel: str, user_id: str, event: Event, *, language_hint: str | None = None
+    ) -> Screen:
+        """Step the conversation of (channel, user) with one event; always one screen back."""
+        async with self.store.lock(channel, user_id):
+            conv = await self.store.load(channel, user_id)
+            fresh = conv is None
+            if conv is None:
+                conv = Conversation(channel=channel, user_id=user_id, state=MENU)
+            ctx = await self._context(conv, language_hint)
+            screen = await self._step(ctx, event, fresh=fresh)
+            await self.store.save(conv)
+            return screen
+
+    async def current_language(
+        self, channel: str, user_id: str, *, language_hint: str | None = None
+    ) -> str:
+        conv = await self.store.load(channel, user_id) or Conversation(channel, user_id)
+        return (await self._context(conv, language_hint)).language
+
+    async def _context(self, conv: Conversation, language_hint: str | None) -> Ctx:
+        session = await self.services.sessions.current(conv.channel, conv.user_id)
+        patient_id = session.patient_id if session else None
+        language = None
+        if patient_id is not None:
+            try:
+                patient = await patients.get_patient(self.services.backend.uow(), patient_id)
+                language = patient.language.value if patient.language else None
+            except Refusal:
+                patient_id = None
+        language = language or conv.locale
+        if language is None and language_hint:
+            hint = language_hint.split("-")[0].lower()
+            language = hint if hint in LANGUAGES else None
+        return Ctx(
+            services=self.services,
+            conv=conv,
+            now=self.clock.now(),
+            patient_id=patient_id,
+            language=language or DEFAULT_LANGUAGE,
+        )
+
+    async def _step(self, ctx: Ctx, event: Event, *, fresh: bool) -> Screen:
+        try:
+            outcome = await self._dispatch(ctx, event, fresh=fresh)
+        except Refusal as refusal:
+            outcome = Stay(refusal_notice(refusal))
+        except Exception:
+            log.exception("dialog step failed", extra={"state": ctx.conv.state})
+            outcome = Goto(MENU, notice=FAILURE, reset=True)
+        return await self._apply(ctx, outcome)
+
+    async def _dispatch(self, ctx: Ctx, event: Event, *, fresh: bool) -> Outcome:
+        conv = ctx.conv
+        if isinstance(event, Start):
+            return Goto(MENU, reset=True)
+        if isinstance(event, Command):
+            name = event.name.lower().lstrip("/")
+            if name == "start":
+                return Goto(MENU, reset=True)
+            target = COMMANDS.get(name)
+            if target is None:
+                return Stay(UNKNOWN_COMMAND)
+            return Goto(target, reset=target == MENU)
+        if fresh:
+            return Goto(MENU, notice=RESTARTED, reset=True)
+        step = self.steps.get(conv.state)
+        if step is None:  # a state removed by a newer release
+            return Goto(MENU, notice=RESTARTED, reset=True)
+        if isinstance(event, Chose):
+            if (event.seq is not None and event.seq != conv.seq) or (
+                event.option_id not in conv.shown
+            ):
+                return Stay(STALE)
+            return await self._chose(ctx, step, event.option_id)
+        if isinstance(event, Typed):
+            return await step.on_text(ctx, event.text)
+        # SharedContact: Telegram's own phone, trusted only when the contact is the sender's.
+        same = event.contact_user_id is not None and event.contact_user_id == event.sender_user_id
+        return await step.on_contact(ctx, event.phone, same)
+
+    async def _chose(self, ctx: Ctx, step: Step, option_id: str) -> Outcome:
+        if option_id == NAV_BACK:
+            return Back()
+        if option_id == NAV_MENU:
+            return Goto(MENU, reset=True)
+        if option_id == NAV_LANGUAGE:
+            return Goto(LANGUAGE)
+        if option_id == NAV_OPERATOR:
+            return Goto(OPERATOR)
+        return await step.on_option(ctx, option_id)
+
+    def _move(self, conv: Conversation, outcome: Outcome) -> tuple[Text | None, Text | None]:
+        """Apply the outcome to the conversation; return (notice, error) for the screen."""
+        if isinstance(outcome, Retry):
+            conv.strikes += 1
+            return (TROUBLE if conv.strikes >= MAX_STRIKES else None), outcome.error
+        conv.strikes = 0
+        if isinstance(outcome, Goto):
+            if outcome.reset:
+                conv.stack.clear()
+            elif outcome.state != conv.state:
+                conv.stack = [*conv.stack, conv.state][-MAX_STACK:]
+            conv.state = outcome.state
+            return outcome.notice, None
+        if isinstance(outcome, Back):
+            conv.state = conv.stack.pop() if conv.stack else MENU
+            return outcome.notice, None
+        return outcome.notice, None
+
+    async def _apply(self, ctx: Ctx, outcome: Outcome) -> Screen:
+        conv = ctx.conv
+        notice, error = self._move(conv, outcome)
+        step = self.steps.get(conv.state) or self.steps[MENU]
+        if step.requires_patient and ctx.patient_id is None:
+            conv.pending = step.name
+            conv.state = SIGN_IN
+            step = self.steps[SIGN_IN]
+            notice = notice or SIGN_IN_FIRST
+        try:
+            view = await step.view(ctx)
+        except Refusal as refusal:
+            view, step, notice = await self._fallback(ctx, refusal_notice(refusal))
+        except Exception:
+            log.exception("dialog view failed", extra={"state": conv.state})
+            view, step, notice = await self._fallback(ctx, FAILURE)
+        options = (*view.options, *_nav_options(step.name, bool(conv.stack)))
+        conv.seq += 1
+        conv.shown = [o.id for o in options]
+        return Screen(
+            state=step.name,
+            body=tuple(view.body),
+            options=options,
+            expects=view.expects,
+            notice=notice,
+            error=error,
+            sensitive=view.sensitive,
+            document=view.document,
+            seq=conv.seq,
+            columns=view.columns,
+        )
+
+    async def _fallback(self, ctx: Ctx, notice: Text) -> tuple[View, Step, Text]:
+        """The main menu with a notice, when a screen cannot be shown where we are."""
+        ctx.conv.state = MENU
+        ctx.conv.stack.clear()
+        menu = self.steps[MENU]
+        try:
+            return await menu.view(ctx), menu, notice
+        except Exception:  # the menu itself failed: a bare screen, still one reply
+            log.exception("main menu failed")
+            return View(body=(FAILURE,)), menu, notice

@@ -1,0 +1,50 @@
+"""Translatable text: a gettext message id and parameters, never a formatted string.
+
+Dialogs write `T("Your appointment: {when}", when=slot_start)`; the channel's renderer translates
+the id into the patient's language, formats dates in the clinic's zone and only then fills in
+the parameters (aiogram's own i18n rule, applied outside aiogram). `pybabel extract -k T`
+collects the ids.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+
+@dataclass(frozen=True, slots=True)
+class Localized:
+    """A name the register holds in three languages (a clinic, a specialty)."""
+
+    kk: str
+    ru: str
+    en: str
+
+    def pick(self, language: str) -> str:
+        return {"ru": self.ru, "en": self.en}.get(language, self.kk)
+
+
+@dataclass(frozen=True, slots=True)
+class Verbatim:
+    """Text shown as it is, untranslated: a name, an address, an operator's reply."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    msgid: str
+    params: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+
+    def __post_init__(self) -> None:
+        for name, value in self.params.items():
+            if not isinstance(
+                value, str | int | Text | Localized | Verbatim | dt.date | dt.datetime | dt.time
+            ):
+                raise TypeError(f"parameter {name!r} of {self.msgid!r}: {type(value).__name__}")
+
+
+def T(msgid: str, /, **params: object) -> Text:
+    return Text(msgid, MappingProxyType(dict(params)))

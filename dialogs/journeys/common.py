@@ -1,0 +1,167 @@
+"""Journeys 1 and 8: start and main menu, language, help, the operator (1414), the account."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from backend.domain.model import Language
+from backend.services import patients
+from dialogs.common import CALL_CENTRE, EMERGENCY
+from dialogs.engine.engine import HELP, LANGUAGE, MENU, OPERATOR
+from dialogs.engine.screen import Option, OptionRole
+from dialogs.engine.step import CHOOSE_AN_OPTION, Back, Ctx, Goto, Outcome, Retry, Step, View
+from dialogs.engine.text import T, Verbatim
+
+# Entry states of the journeys (each journey module defines its own steps).
+BOOK = "book.specialty"
+APPOINTMENTS = "appts.list"
+HOME_VISIT = "visit.terms"
+APPLICATIONS = "apps.list"
+CERTIFICATES = "certs.list"
+ACCOUNT = "account"
+SIGN_IN = "signin.iin"
+
+_MENU_SIGNED_IN = (
+    Option("book", T("Book an appointment")),
+    Option("appts", T("My appointments")),
+    Option("visit", T("Call a doctor home")),
+    Option("apps", T("My applications")),
+    Option("certs", T("Certificates")),
+    Option("help", T("Help")),
+    Option("account", T("Sign out")),
+)
+_MENU_TARGETS = {
+    "book": BOOK,
+    "appts": APPOINTMENTS,
+    "visit": HOME_VISIT,
+    "apps": APPLICATIONS,
+    "certs": CERTIFICATES,
+    "help": HELP,
+    "account": ACCOUNT,
+    "signin": SIGN_IN,
+}
+
+
+@dataclass
+class MainMenu(Step):
+    async def view(self, ctx: Ctx) -> View:
+        if ctx.patient_id is None:
+            return View(
+                body=(
+                    T(
+                        "Welcome to Dariger: appointments, home visits and certificates "
+                        "of your clinic."
+                    ),
+                    T(
+                        "Sign in with your IIN and a one-time code sent by SMS to your "
+                        "registered phone."
+                    ),
+                    EMERGENCY,
+                ),
+                options=(Option("signin", T("Sign in")), Option("help", T("Help"))),
+            )
+        return View(
+            body=(T("Main menu. What would you like to do?"), EMERGENCY), options=_MENU_SIGNED_IN
+        )
+
+    async def on_option(self, ctx: Ctx, option_id: str) -> Outcome:
+        target = _MENU_TARGETS.get(option_id)
+        return Goto(target) if target else Retry(CHOOSE_AN_OPTION)
+
+
+_LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
+
+
+@dataclass
+class ChooseLanguage(Step):
+    async def view(self, ctx: Ctx) -> View:
+        return View(
+            body=(T("Choose the language."),),
+            options=tuple(
+                Option(f"lang.{code}", Verbatim(name), OptionRole.ITEM)
+                for code, name in _LANGUAGE_NAMES.items()
+            ),
+        )
+
+    async def on_option(self, ctx: Ctx, option_id: str) -> Outcome:
+        code = option_id.removeprefix("lang.")
+        if code not in _LANGUAGE_NAMES:
+            return Retry(CHOOSE_AN_OPTION)
+        ctx.conv.locale = code
+        if ctx.patient_id is not None:  # the explicit choice wins on every channel
+            await patients.set_language(ctx.uow(), ctx.patient_id, Language(code))
+        ctx.language = code
+        return Back(T("Done: the language is changed."))
+
+
+@dataclass
+class Operator(Step):
+    """Journey 8 / R-36. The live takeover is a later issue; for now: the number and hours."""
+
+    async def view(self, ctx: Ctx) -> View:
+        return View(
+            body=(
+                T("A person can help you at the contact centre 1414."),
+                CALL_CENTRE,
+                T("Operators answer Mon–Fri 08:00–20:00 and Sat 09:00–14:00."),
+                EMERGENCY,
+            )
+        )
+
+
+@dataclass
+class Help(Step):
+    async def view(self, ctx: Ctx) -> View:
+        return View(
+            body=(
+                T(
+                    "Here you can book an appointment with a doctor of your clinic, cancel or "
+                    "move it, call a doctor home, request certificates and follow the status of "
+                    "every application."
+                ),
+                T(
+                    "Clinics work Mon–Fri 08:00–20:00, Sat 09:00–14:00; closed on Sundays "
+                    "and holidays."
+                ),
+                T(
+                    "Home visits are accepted until 2 hours before the clinic closes: weekdays "
+                    "until 18:00, Saturday until 12:00. Later requests go to the next working day."
+                ),
+                T("The state services here are free of charge."),
+                CALL_CENTRE,
+                EMERGENCY,
+            )
+        )
+
+
+@dataclass
+class Account(Step):
+    async def view(self, ctx: Ctx) -> View:
+        return View(
+            body=(T("Sign out here, or on all your devices at once."),),
+            options=(
+                Option("signout", T("Sign out"), OptionRole.ACTION),
+                Option("signout.all", T("Sign out everywhere"), OptionRole.ACTION),
+            ),
+        )
+
+    async def on_option(self, ctx: Ctx, option_id: str) -> Outcome:
+        sessions = ctx.services.sessions
+        if option_id == "signout":
+            await sessions.sign_out(ctx.conv.channel, ctx.conv.user_id)
+            ctx.patient_id = None
+            return Goto(MENU, notice=T("You are signed out."), reset=True)
+        if option_id == "signout.all":
+            await sessions.sign_out_everywhere(ctx.require_patient())
+            ctx.patient_id = None
+            return Goto(MENU, notice=T("You are signed out on all your devices."), reset=True)
+        return Retry(CHOOSE_AN_OPTION)
+
+
+STEPS: tuple[Step, ...] = (
+    MainMenu(MENU, requires_patient=False),
+    ChooseLanguage(LANGUAGE, requires_patient=False),
+    Operator(OPERATOR, requires_patient=False),
+    Help(HELP, requires_patient=False),
+    Account(ACCOUNT),
+)
