@@ -1,0 +1,72 @@
+# Dariger: `make run` starts the service on the embedded defaults; `make test` runs everything.
+# Settings pass through the environment: `make run PORT=8081`, `DATABASE_URL=... make run`.
+# Every recipe line is a plain command (the Dockerfile runs the same install and compile).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PO_FILES := $(wildcard locales/*/LC_MESSAGES/*.po)
+POT_FILE := $(wildcard locales/messages.pot)
+CHECK_POT := build/messages.check.pot
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint fmt typecheck services locales check-locales clean
+
+help:
+	@echo "make run        start the service on http://127.0.0.1:8080 (SQLite, demo data, console SMS)"
+	@echo "make test       lint, types, import contracts, locales, the whole pytest suite"
+	@echo "make lint       ruff check + ruff format --check + lint-imports"
+	@echo "make fmt        ruff format + ruff check --fix"
+	@echo "make typecheck  mypy (strict)"
+	@echo "make clean      remove the venv, caches, build output and var/"
+
+# The venv is rebuilt only when pyproject.toml changes: a second `make run` installs nothing.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(STAMP)
+
+locales: install
+ifneq ($(PO_FILES),)
+	$(BIN)/pybabel compile -d locales -D messages
+endif
+
+run: install locales
+	$(BIN)/dariger migrate
+	$(BIN)/dariger demo-data
+	$(BIN)/dariger serve
+
+services:
+	bash scripts/ensure-services.sh
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+typecheck: install
+	$(BIN)/mypy .
+
+# The catalogs must hold every message the code uses (pybabel update --check exits 1 if not).
+check-locales: install
+ifneq ($(POT_FILE),)
+	mkdir -p build
+	$(BIN)/pybabel -q extract -F babel.cfg -k N_ -k _ -k pgettext:1c,2 -o $(CHECK_POT) .
+	$(BIN)/pybabel update -i $(CHECK_POT) -d locales -D messages --check
+endif
+
+test: install services lint typecheck check-locales locales
+	$(BIN)/pytest
+
+fmt: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) build dist var *.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+	rm -f locales/*/LC_MESSAGES/*.mo

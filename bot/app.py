@@ -1,0 +1,161 @@
+"""The one aiohttp application: health checks now; webhooks and consoles are added to it later.
+
+Later issues extend `create_app` (the Telegram webhook, Twilio's SMS webhooks, the operator
+console, certificate verification) and read what they need through the typed keys below.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+import time
+from collections.abc import Awaitable
+from typing import Final
+
+import structlog
+from aiohttp import web
+from aiohttp.typedefs import Handler
+from redis.asyncio import Redis
+from redis.asyncio import from_url as redis_from_url
+
+from backend.bootstrap import Backend
+from bot.config import Settings
+from bot.logs import get_logger
+
+SETTINGS_KEY: Final = web.AppKey("settings", Settings)
+BACKEND_KEY: Final = web.AppKey("backend", Backend)
+# None when REDIS_URL is empty: state then lives in the process.
+REDIS_KEY: Final[web.AppKey[Redis | None]] = web.AppKey("redis")
+_READY_TIMEOUT_KEY: Final = web.AppKey("ready_timeout", float)
+
+READY_TIMEOUT_SECONDS: Final = 2.0
+REQUEST_ID_HEADER: Final = "X-Request-ID"
+# Probes call these every few seconds: their request lines are logged at DEBUG only.
+_PROBE_PATHS: Final = frozenset({"/healthz", "/readyz"})
+_GOOD_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+log = get_logger("bot.http")
+
+
+def _request_id(request: web.Request) -> str:
+    given = request.headers.get(REQUEST_ID_HEADER, "")
+    if _GOOD_REQUEST_ID.fullmatch(given):
+        return given
+    return secrets.token_urlsafe(9)
+
+
+@web.middleware
+async def request_log_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Bind a request id to every log line of the request; log method, path, status, time.
+
+    Bodies and query strings are never logged (they may carry an ИИН or a phone number).
+    """
+    request_id = _request_id(request)
+    started = time.perf_counter()
+    status = 500
+    with structlog.contextvars.bound_contextvars(request_id=request_id):
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            status = exc.status
+            exc.headers[REQUEST_ID_HEADER] = request_id
+            raise
+        except asyncio.CancelledError:
+            status = 499  # the client went away (nginx's code for it)
+            raise
+        except Exception:
+            log.exception("request failed", method=request.method, path=request.path)
+            raise
+        else:
+            status = response.status
+            if not response.prepared:
+                response.headers[REQUEST_ID_HEADER] = request_id
+            return response
+        finally:
+            level = "debug" if request.path in _PROBE_PATHS and status < 500 else "info"
+            getattr(log, level)(
+                "request",
+                method=request.method,
+                path=request.path,
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 1),
+            )
+
+
+async def healthz(_request: web.Request) -> web.Response:
+    """The process is up and serving. Touches nothing else."""
+    return web.json_response({"status": "ok"})
+
+
+async def _answers(component: str, check: Awaitable[object], seconds: float) -> bool:
+    try:
+        async with asyncio.timeout(seconds):
+            await check
+    except TimeoutError:
+        log.warning("readiness check timed out", component=component, timeout_s=seconds)
+        return False
+    except Exception as exc:
+        log.warning("readiness check failed", component=component, error=repr(exc))
+        return False
+    return True
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Ready when the database (and Redis, when configured) answer within a short timeout."""
+    timeout = request.app[_READY_TIMEOUT_KEY]
+    backend = request.app[BACKEND_KEY]
+    redis = request.app[REDIS_KEY]
+
+    checks = [_answers("database", backend.ping(), timeout)]
+    if redis is not None:
+        checks.append(_answers("redis", redis.ping(), timeout))
+    results = await asyncio.gather(*checks)
+
+    database_ok = results[0]
+    body = {
+        "status": "ready",
+        "database": "ok" if database_ok else "unavailable",
+        "redis": "not configured",
+    }
+    ready = database_ok
+    if redis is not None:
+        body["redis"] = "ok" if results[1] else "unavailable"
+        ready = ready and results[1]
+    if not ready:
+        body["status"] = "unavailable"
+    return web.json_response(body, status=200 if ready else 503)
+
+
+def create_app(
+    settings: Settings,
+    backend: Backend,
+    redis: Redis | None = None,
+    *,
+    ready_timeout: float = READY_TIMEOUT_SECONDS,
+) -> web.Application:
+    """The HTTP application. It owns `backend` and the Redis client: both close on cleanup.
+
+    `redis` is built from REDIS_URL when not given (and stays None when REDIS_URL is empty).
+    """
+    if redis is None and settings.redis_url:
+        redis = redis_from_url(settings.redis_url, socket_connect_timeout=ready_timeout)
+
+    app = web.Application(middlewares=[request_log_middleware])
+    app[SETTINGS_KEY] = settings
+    app[BACKEND_KEY] = backend
+    app[REDIS_KEY] = redis
+    app[_READY_TIMEOUT_KEY] = ready_timeout
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.on_cleanup.append(_close_resources)
+    return app
+
+
+async def _close_resources(app: web.Application) -> None:
+    redis = app[REDIS_KEY]
+    try:
+        if redis is not None:
+            await redis.aclose()
+    finally:
+        await app[BACKEND_KEY].close()

@@ -1,0 +1,231 @@
+"""`dariger`: the command line, and the composition root of the running service.
+
+    dariger serve          migrate (MIGRATE_ON_START), then serve HTTP on HOST:PORT
+    dariger migrate        upgrade the database to the latest schema
+    dariger demo-data      load the demo city (idempotent: a second run tops up slots)
+    dariger import PATH    import a register export (a file or a folder)
+
+Exit codes: 0 done, 1 failed (a clear message on stderr, no traceback), 2 bad usage or
+configuration, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import pathlib
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import cast
+
+from aiohttp import web
+from pydantic import ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from backend.adapters.db import migrate
+from backend.bootstrap import Backend, BookingPolicy, bootstrap
+from backend.pii import mask_pii
+from bot.app import create_app
+from bot.config import Settings
+from bot.logs import configure_logging, get_logger
+
+log = get_logger("bot.cli")
+
+TELEGRAM_OFF = "Telegram is off: set TELEGRAM_BOT_TOKEN to turn it on"
+
+Command = Callable[[Settings, argparse.Namespace], int]
+
+
+def _say(*lines: object) -> None:
+    """Command output for people (stdout); logs go to stderr."""
+    for line in lines:
+        print(line, flush=True)  # noqa: T201 - the CLI's own output
+
+
+def _fail(message: str) -> int:
+    print(f"dariger: {mask_pii(message)}", file=sys.stderr, flush=True)  # noqa: T201
+    return 1
+
+
+def _reason(exc: BaseException) -> str:
+    """The error's own words, without SQLAlchemy's "Background on this error" link."""
+    text = str(exc).split("\n(Background on", 1)[0]
+    return f"{type(exc).__name__}: {text}"
+
+
+def build_backend(settings: Settings) -> Backend:
+    return bootstrap(
+        settings.database_url,
+        policy=BookingPolicy(max_future_appointments=settings.max_future_appointments),
+    )
+
+
+def describe_database(url: str) -> str:
+    """The database URL with its password hidden, for start-up lines."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _migrate(settings: Settings) -> int:
+    """Upgrade the schema (blocking; called before the event loop starts)."""
+    try:
+        migrate(settings.database_url)
+    except (SQLAlchemyError, OSError) as exc:
+        log.debug("migration failed", exc_info=True)
+        return _fail(f"cannot migrate {describe_database(settings.database_url)}: {_reason(exc)}")
+    return 0
+
+
+# --- serve ---------------------------------------------------------------------------------
+
+
+async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> int:
+    """Run the HTTP application until SIGTERM/SIGINT (or until `stop` is set)."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGTERM, signal.SIGINT)
+    for sig in signals:  # a signal during start-up stops the service once it is up
+        loop.add_signal_handler(sig, stop.set)
+    app = create_app(settings, build_backend(settings))
+    # Our middleware logs requests (without query strings); aiohttp's access log would not.
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    try:
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, settings.host, settings.port).start()
+        except OSError as exc:
+            return _fail(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}")
+        url = f"http://{settings.host}:{settings.port}"
+        log.info(
+            "serving",
+            url=url,
+            database=describe_database(settings.database_url),
+            redis="configured" if settings.redis_url else "not configured (in-process state)",
+            sms_sender=settings.sms_sender,
+        )
+        _say(f"Dariger is serving on {url} (health: {url}/healthz, readiness: {url}/readyz)")
+        if not settings.telegram_enabled:
+            _say(TELEGRAM_OFF)
+        if settings.sms_sender == "console":
+            _say(f"SMS: console sender, messages are written to {settings.console_sms_path}")
+        await stop.wait()
+        log.info("stopping")
+    finally:
+        await runner.cleanup()  # closes the backend and Redis (the app's on_cleanup)
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+    _say("Dariger stopped")
+    return 0
+
+
+def _cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
+    if settings.migrate_on_start and (code := _migrate(settings)) != 0:
+        return code
+    return asyncio.run(serve(settings))
+
+
+# --- one-shot commands -----------------------------------------------------------------------
+
+
+def _cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    code = _migrate(settings)
+    if code == 0:
+        _say(f"Database is at the latest schema: {describe_database(settings.database_url)}")
+    return code
+
+
+def _with_backend(settings: Settings, work: Callable[[Backend], Awaitable[object]]) -> object:
+    async def run() -> object:
+        backend = build_backend(settings)
+        try:
+            return await work(backend)
+        finally:
+            await backend.close()
+
+    return asyncio.run(run())
+
+
+def _cmd_demo_data(settings: Settings, _args: argparse.Namespace) -> int:
+    from backend.services.demo import load_demo_data  # noqa: PLC0415 - only this command
+
+    try:
+        summary = _with_backend(settings, load_demo_data)
+    except (SQLAlchemyError, OSError) as exc:
+        log.debug("demo data failed", exc_info=True)
+        return _fail(f"cannot load demo data (run `dariger migrate` first?): {_reason(exc)}")
+    _say(summary)
+    return 0
+
+
+def _cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    from backend.services.importer import ImportFileError, import_path  # noqa: PLC0415
+
+    path = pathlib.Path(args.path)
+    if not path.exists():
+        return _fail(f"import: {path} does not exist")
+    try:
+        summary = _with_backend(settings, lambda backend: import_path(backend, path))
+    except ImportFileError as exc:
+        # The importer lists every problem by file, row and field; nothing was written.
+        return _fail(f"import of {path} failed: {exc}")
+    except (ValueError, OSError, SQLAlchemyError) as exc:
+        log.debug("import failed", exc_info=True)
+        return _fail(f"import of {path} failed: {_reason(exc)}")
+    _say(summary)
+    return 0
+
+
+# --- main ----------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dariger",
+        description="Dariger: Telegram and SMS access to primary-care state services.",
+        epilog="Settings come from the environment or .env (see .env.example).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve_cmd = commands.add_parser(
+        "serve", help="migrate (MIGRATE_ON_START) and serve HTTP on HOST:PORT"
+    )
+    serve_cmd.set_defaults(func=_cmd_serve)
+    commands.add_parser("migrate", help="upgrade the database schema").set_defaults(
+        func=_cmd_migrate
+    )
+    commands.add_parser(
+        "demo-data", help="load the demo city: clinics, doctors, patients, slots (idempotent)"
+    ).set_defaults(func=_cmd_demo_data)
+    import_cmd = commands.add_parser("import", help="import a register export (CSV)")
+    import_cmd.add_argument("path", metavar="PATH", help="a file or a folder of files")
+    import_cmd.set_defaults(func=_cmd_import)
+    return parser
+
+
+def settings_error(exc: ValidationError) -> str:
+    """One line per bad setting, by its environment name; values are never echoed."""
+    lines = []
+    for error in exc.errors():
+        names = ".".join(str(part) for part in error["loc"]).upper()
+        message = error["msg"].removeprefix("Value error, ")
+        lines.append(f"  {names}: {message}" if names else f"  {message}")
+    return "configuration error:\n" + "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, or bad usage: argparse has printed why
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        print(f"dariger: {settings_error(exc)}", file=sys.stderr)  # noqa: T201
+        return 2
+    configure_logging(settings.log_format, settings.log_level)
+    command = cast(Command, args.func)
+    try:
+        return command(settings, args)
+    except KeyboardInterrupt:
+        return 130

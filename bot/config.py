@@ -1,0 +1,116 @@
+"""Settings: flat 12-factor environment variables (or a `.env` file), read once at start-up.
+
+The composition root (`bot.cli`) builds one `Settings()` and passes it down; nothing reads the
+environment at import time. Every default is the embedded one: SQLite, in-process state, the
+console SMS sender and no Telegram token, so `make run` needs no accounts. `.env.example`
+documents each variable.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal, Self
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SQLITE_SCHEME = "sqlite+aiosqlite://"
+POSTGRES_SCHEME = "postgresql+asyncpg://"
+# Plain PostgreSQL URLs (as cloud providers hand them out) name no driver: use asyncpg.
+_POSTGRES_ALIASES = ("postgresql://", "postgres://")
+
+
+class Settings(BaseSettings):
+    # An empty variable (`OTP_PEPPER=` copied from .env.example) means "not set".
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
+
+    # Storage and state.
+    database_url: str = f"{SQLITE_SCHEME}/./var/dariger.db"
+    redis_url: str = ""  # empty: conversation state and OTP counters live in the process
+    migrate_on_start: bool = True
+
+    # HTTP server (health checks and, later, the webhooks and operator console).
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    public_base_url: str = ""  # the URL Telegram and Twilio reach us at (webhooks)
+
+    # Logs.
+    log_format: Literal["console", "json"] = "console"
+    log_level: str = "INFO"
+
+    # Booking rules.
+    max_future_appointments: int = Field(default=3, ge=1)
+
+    # SMS.
+    sms_sender: Literal["console", "twilio"] = "console"
+    console_sms_path: str = "var/console-sms.jsonl"
+    twilio_account_sid: str = ""
+    twilio_auth_token: SecretStr | None = None
+    twilio_messaging_service_sid: str = ""
+    twilio_from_number: str = ""
+
+    # One-time passwords: the pepper for stored code hashes (secrets come only from the env).
+    otp_pepper: SecretStr | None = None
+
+    # Telegram: no token means the Telegram channel is off.
+    telegram_bot_token: SecretStr | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_api_base: str = ""  # empty: api.telegram.org; else a local Bot API server
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        url = value.strip()
+        for alias in _POSTGRES_ALIASES:
+            if url.startswith(alias):
+                return POSTGRES_SCHEME + url[len(alias) :]
+        if url.startswith((SQLITE_SCHEME, POSTGRES_SCHEME)):
+            return url
+        scheme = url.split("://", 1)[0] + "://" if "://" in url else repr(url[:20])
+        # Only the scheme is echoed back: the rest of the URL may hold a password.
+        msg = (
+            f"DATABASE_URL must start with {SQLITE_SCHEME} or {POSTGRES_SCHEME} "
+            f"(or postgresql:// / postgres://), not {scheme}"
+        )
+        raise ValueError(msg)
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in logging.getLevelNamesMapping():
+            msg = "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"
+            raise ValueError(msg)
+        return level
+
+    @field_validator("log_format", "sms_sender", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _twilio_complete(self) -> Self:
+        if self.sms_sender != "twilio":
+            return self
+        missing = [
+            name
+            for name, present in (
+                ("TWILIO_ACCOUNT_SID", bool(self.twilio_account_sid)),
+                ("TWILIO_AUTH_TOKEN", self.twilio_auth_token is not None),
+                (
+                    "TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER",
+                    bool(self.twilio_messaging_service_sid or self.twilio_from_number),
+                ),
+            )
+            if not present
+        ]
+        if missing:
+            msg = f"SMS_SENDER=twilio needs {', '.join(missing)}"
+            raise ValueError(msg)
+        return self
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return self.telegram_bot_token is not None and bool(
+            self.telegram_bot_token.get_secret_value()
+        )

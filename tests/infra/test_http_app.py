@@ -1,0 +1,223 @@
+"""The aiohttp application: liveness, readiness (database and Redis), request logging."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from pytest_aiohttp import AiohttpClient
+from redis.asyncio import Redis
+
+from backend.adapters.db import migrate
+from backend.bootstrap import Backend, bootstrap
+from bot.app import BACKEND_KEY, REDIS_KEY, SETTINGS_KEY, create_app
+from bot.config import Settings
+from bot.logs import configure_logging
+
+# Readiness must answer within its timeout even when a server does not; allow for slow CI.
+READY_BOUND_SECONDS = 5.0
+
+
+pytestmark = pytest.mark.usefixtures("clean_env")
+
+
+def _settings(database_url: str = "sqlite+aiosqlite:///:memory:", redis_url: str = "") -> Settings:
+    return Settings(database_url=database_url, redis_url=redis_url)
+
+
+class _RecordingRedis(Redis):
+    closed = False
+
+    async def aclose(self, close_connection_pool: bool | None = None) -> None:
+        self.closed = True
+        await super().aclose(close_connection_pool)
+
+
+@pytest.fixture
+async def sqlite_backend(sqlite_url: str) -> Backend:
+    await asyncio.to_thread(migrate, sqlite_url)
+    return bootstrap(sqlite_url)  # the app closes it on cleanup
+
+
+def _closed_postgres(port: int) -> Backend:
+    return bootstrap(f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres")
+
+
+async def test_healthz_is_ok_without_touching_anything(
+    aiohttp_client: AiohttpClient, free_port: int
+) -> None:
+    # Even with a database that cannot be reached, the process is alive.
+    client = await aiohttp_client(create_app(_settings(), _closed_postgres(free_port)))
+
+    response = await client.get("/healthz")
+
+    assert response.status == 200
+    assert await response.json() == {"status": "ok"}
+
+
+async def test_app_exposes_its_parts_through_typed_keys(
+    aiohttp_client: AiohttpClient, sqlite_backend: Backend
+) -> None:
+    settings = _settings()
+    app = create_app(settings, sqlite_backend)
+
+    assert app[SETTINGS_KEY] is settings
+    assert app[BACKEND_KEY] is sqlite_backend
+    assert app[REDIS_KEY] is None
+    await aiohttp_client(app)  # starts and cleans up (closing the backend)
+
+
+async def test_readyz_on_sqlite_without_redis(
+    aiohttp_client: AiohttpClient, sqlite_backend: Backend
+) -> None:
+    client = await aiohttp_client(create_app(_settings(), sqlite_backend))
+
+    response = await client.get("/readyz")
+
+    assert response.status == 200
+    assert await response.json() == {
+        "status": "ready",
+        "database": "ok",
+        "redis": "not configured",
+    }
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+async def test_readyz_on_real_postgres_and_redis(
+    aiohttp_client: AiohttpClient, real_postgres_url: str, real_redis_url: str
+) -> None:
+    settings = _settings(database_url=real_postgres_url, redis_url=real_redis_url)
+    client = await aiohttp_client(create_app(settings, bootstrap(settings.database_url)))
+
+    response = await client.get("/readyz")
+
+    assert response.status == 200
+    assert await response.json() == {"status": "ready", "database": "ok", "redis": "ok"}
+
+
+async def test_readyz_is_503_when_the_database_is_unreachable(
+    aiohttp_client: AiohttpClient, free_port: int
+) -> None:
+    client = await aiohttp_client(create_app(_settings(), _closed_postgres(free_port)))
+
+    started = time.monotonic()
+    response = await client.get("/readyz")
+
+    assert time.monotonic() - started < READY_BOUND_SECONDS
+    assert response.status == 503
+    body = await response.json()
+    assert body["database"] == "unavailable"
+    assert body["status"] == "unavailable"
+
+
+async def test_readyz_does_not_hang_on_a_silent_database(aiohttp_client: AiohttpClient) -> None:
+    # A server that accepts the connection and then says nothing: only the timeout ends it.
+    writers: list[asyncio.StreamWriter] = []
+
+    async def silent(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    backend = bootstrap(f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres")
+    client = await aiohttp_client(create_app(_settings(), backend, ready_timeout=0.5))
+    try:
+        started = time.monotonic()
+        response = await client.get("/readyz")
+
+        assert time.monotonic() - started < READY_BOUND_SECONDS
+        assert response.status == 503
+        assert (await response.json())["database"] == "unavailable"
+    finally:
+        server.close()
+        for writer in writers:
+            writer.close()
+        await server.wait_closed()
+
+
+@pytest.mark.redis
+async def test_readyz_with_real_redis(
+    aiohttp_client: AiohttpClient, sqlite_backend: Backend, real_redis_url: str
+) -> None:
+    settings = _settings(redis_url=real_redis_url)
+    client = await aiohttp_client(create_app(settings, sqlite_backend))
+
+    response = await client.get("/readyz")
+
+    assert response.status == 200
+    assert await response.json() == {"status": "ready", "database": "ok", "redis": "ok"}
+
+
+async def test_readyz_is_503_when_redis_is_unreachable(
+    aiohttp_client: AiohttpClient, sqlite_backend: Backend, free_port: int
+) -> None:
+    settings = _settings(redis_url=f"redis://127.0.0.1:{free_port}/0")
+    client = await aiohttp_client(create_app(settings, sqlite_backend))
+
+    started = time.monotonic()
+    response = await client.get("/readyz")
+
+    assert time.monotonic() - started < READY_BOUND_SECONDS
+    assert response.status == 503
+    assert await response.json() == {
+        "status": "unavailable",
+        "database": "ok",
+        "redis": "unavailable",
+    }
+
+
+@pytest.mark.redis
+async def test_a_given_redis_client_is_used_and_closed(
+    aiohttp_client: AiohttpClient, sqlite_backend: Backend, real_redis_url: str
+) -> None:
+    redis = _RecordingRedis.from_url(real_redis_url)
+    assert isinstance(redis, _RecordingRedis)
+    app = create_app(_settings(), sqlite_backend, redis)
+    client = await aiohttp_client(app)
+
+    response = await client.get("/readyz")
+
+    assert (await response.json())["redis"] == "ok"
+    assert app[REDIS_KEY] is redis
+    await client.close()
+    assert redis.closed  # the app owns the client: closed on cleanup
+
+
+async def test_requests_are_logged_with_an_id_and_without_query_strings(
+    aiohttp_client: AiohttpClient,
+    sqlite_backend: Backend,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("console", "INFO")
+    client = await aiohttp_client(create_app(_settings(), sqlite_backend))
+
+    response = await client.get(
+        "/no-such-page?iin=900101300126&phone=%2B77011234567",
+        headers={"X-Request-ID": "req-42"},
+    )
+
+    assert response.status == 404
+    assert response.headers["X-Request-ID"] == "req-42"
+    err = capsys.readouterr().err
+    line = next(line for line in err.splitlines() if "request" in line and "404" in line)
+    assert "request_id=req-42" in line
+    assert "path=/no-such-page" in line
+    assert "method=GET" in line
+    assert "duration_ms=" in line
+    assert "iin=" not in line
+    assert "7011234567" not in err
+
+
+async def test_a_request_id_is_made_when_none_or_a_bad_one_is_given(
+    aiohttp_client: AiohttpClient, sqlite_backend: Backend
+) -> None:
+    client = await aiohttp_client(create_app(_settings(), sqlite_backend))
+
+    plain = await client.get("/healthz")
+    bad = await client.get("/healthz", headers={"X-Request-ID": "x" * 200})
+
+    assert plain.headers["X-Request-ID"]
+    assert bad.headers["X-Request-ID"] != "x" * 200
+    assert plain.headers["X-Request-ID"] != bad.headers["X-Request-ID"]
