@@ -22,11 +22,14 @@ from redis.asyncio import from_url as redis_from_url
 from backend.bootstrap import Backend
 from bot.config import Settings
 from bot.logs import get_logger
+from bot.runtime import Runtime, build_runtime
+from otp import SmsSender
 
 SETTINGS_KEY: Final = web.AppKey("settings", Settings)
 BACKEND_KEY: Final = web.AppKey("backend", Backend)
 # None when REDIS_URL is empty: state then lives in the process.
 REDIS_KEY: Final[web.AppKey[Redis | None]] = web.AppKey("redis")
+RUNTIME_KEY: Final = web.AppKey("runtime", Runtime)
 _READY_TIMEOUT_KEY: Final = web.AppKey("ready_timeout", float)
 
 READY_TIMEOUT_SECONDS: Final = 2.0
@@ -133,6 +136,7 @@ def create_app(
     redis: Redis | None = None,
     *,
     ready_timeout: float = READY_TIMEOUT_SECONDS,
+    sender: SmsSender | None = None,
 ) -> web.Application:
     """The HTTP application. It owns `backend` and the Redis client: both close on cleanup.
 
@@ -149,6 +153,12 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.on_cleanup.append(_close_resources)
+    runtime = build_runtime(settings, backend, redis, sender=sender)
+    app[RUNTIME_KEY] = runtime
+    from bot.channels import CHANNELS  # noqa: PLC0415 - channels import this module's keys
+
+    for install in CHANNELS:
+        install(app, runtime)
     return app
 
 

@@ -176,6 +176,21 @@ def _cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_outbox(settings: Settings, args: argparse.Namespace) -> int:
+    """The SMS the console sender wrote (the embedded default): how a newcomer reads a code."""
+    from backend.domain.phone import mask_phone  # noqa: PLC0415
+    from otp import read_console_outbox  # noqa: PLC0415
+
+    messages = read_console_outbox(settings.console_sms_path, args.limit)
+    if not messages:
+        _say(f"no SMS yet in {settings.console_sms_path}")
+        return 0
+    for message in messages:
+        to = mask_phone(str(message.get("to", "")))
+        _say(f"{message.get('at', '')}  to {to}", f"  {message.get('body', '')}")
+    return 0
+
+
 # --- main ----------------------------------------------------------------------------------
 
 
@@ -196,9 +211,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "demo-data", help="load the demo city: clinics, doctors, patients, slots (idempotent)"
     ).set_defaults(func=_cmd_demo_data)
-    import_cmd = commands.add_parser("import", help="import a register export (CSV)")
+    import_cmd = commands.add_parser("import", help="import a register export (JSON or CSV)")
     import_cmd.add_argument("path", metavar="PATH", help="a file or a folder of files")
     import_cmd.set_defaults(func=_cmd_import)
+    outbox_cmd = commands.add_parser(
+        "outbox", help="list the last SMS of the console sender (codes included: dev only)"
+    )
+    outbox_cmd.add_argument("--limit", type=int, default=10, help="how many (default 10)")
+    outbox_cmd.set_defaults(func=_cmd_outbox)
     return parser
 
 

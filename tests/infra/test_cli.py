@@ -214,3 +214,31 @@ def test_serve_on_a_busy_port_fails_clearly(
     assert code == 1
     assert "cannot listen on 127.0.0.1:" in err
     assert "Traceback" not in err
+
+
+def test_outbox_lists_the_console_senders_messages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import asyncio
+
+    from otp import ConsoleSmsSender
+
+    outbox = tmp_path / "sms.jsonl"
+    asyncio.run(ConsoleSmsSender(outbox).send("+77011234567", "Dariger code: 123 456"))
+    monkeypatch.setenv("CONSOLE_SMS_PATH", str(outbox))
+
+    assert main(["outbox"]) == 0
+
+    out = capsys.readouterr().out
+    assert "Dariger code: 123 456" in out
+    assert "+77011234567" not in out  # the phone is shown masked
+
+
+def test_outbox_when_empty_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CONSOLE_SMS_PATH", str(tmp_path / "none.jsonl"))
+
+    assert main(["outbox"]) == 0
+
+    assert "no SMS yet" in capsys.readouterr().out

@@ -1,0 +1,15 @@
+"""The channels the HTTP application carries; each installs its routes and background tasks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aiohttp import web
+
+from bot import telegram
+from bot.runtime import Runtime
+from bot.sms import channel as sms
+
+Installer = Callable[[web.Application, Runtime], None]
+
+CHANNELS: tuple[Installer, ...] = (telegram.install, sms.install)
