@@ -1,0 +1,158 @@
+"""Doctors' weekly schedule templates and their materialisation into bookable slots.
+
+A template says "doctor D works on weekday W from 08:00 to 14:00 in room 101, 20-minute
+appointments". `materialise_slots` turns templates into `Slot` rows for a range of days, and
+only where the doctor's clinic is open (S3 row 5: the date and time come from the doctor's
+schedule; S2-S4 row 7, R-12: the clinic works Mon-Fri 08:00-20:00, Sat 09:00-14:00, and is
+closed on Sundays and public holidays).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select
+
+from backend.adapters import orm
+from backend.domain.calendar import ClinicCalendar
+from backend.domain.model import Clinic, Doctor
+from backend.services.unit_of_work import UnitOfWork
+
+MAX_SLOT_MINUTES = 240
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleTemplate:
+    """One weekly working period of a doctor (weekday 0 = Monday), in the clinic's local time."""
+
+    doctor_code: str
+    weekday: int
+    start: dt.time
+    end: dt.time
+    slot_minutes: int = 20
+    room: str = ""
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.weekday <= 6:
+            raise ValueError("weekday must be 0 (Monday) .. 6 (Sunday)")
+        if self.start >= self.end:
+            raise ValueError("a working period must start before it ends")
+        if not 1 <= self.slot_minutes <= MAX_SLOT_MINUTES:
+            raise ValueError(f"slot minutes must be 1..{MAX_SLOT_MINUTES}")
+
+    def periods_on(self, day: dt.date, calendar: ClinicCalendar) -> list[tuple[dt.time, dt.time]]:
+        """The (start, end) local times of this template's slots on `day`, cut to the clinic's
+        opening hours that day; empty when the clinic is closed."""
+        hours = calendar.hours(day)
+        if hours is None:
+            return []
+        step = dt.timedelta(minutes=self.slot_minutes)
+        cursor = dt.datetime.combine(day, self.start)
+        last = dt.datetime.combine(day, self.end)
+        opens = dt.datetime.combine(day, hours.opens)
+        closes = dt.datetime.combine(day, hours.closes)
+        periods: list[tuple[dt.time, dt.time]] = []
+        while cursor + step <= last:
+            if cursor >= opens and cursor + step <= closes:
+                periods.append((cursor.time(), (cursor + step).time()))
+            cursor += step
+        return periods
+
+
+def _templates_for(
+    day: dt.date, calendar: ClinicCalendar, by_weekday: dict[int, list[ScheduleTemplate]]
+) -> list[ScheduleTemplate]:
+    weekday = day.weekday()
+    if weekday >= 5 and day in calendar.holidays.extra_working_days:
+        # A Saturday or Sunday made a working day by a transfer runs Monday's hours
+        # (ClinicCalendar.hours); the doctors work their Monday schedule then.
+        return by_weekday.get(0, [])
+    return by_weekday.get(weekday, [])
+
+
+async def materialise_slots(
+    uow: UnitOfWork, templates: Iterable[ScheduleTemplate], start: dt.date, days: int
+) -> int:
+    """Create the slots of `templates` for each day in [start, start + days).
+
+    Slots fall inside both the template's hours and the clinic's opening hours of the day, in
+    the clinic's time zone; days when the clinic is closed (Sundays, public holidays including
+    the movable and transferred days of `calendar_days`) get none. Slots that already exist
+    for the same (doctor, start) are skipped, so running it again tops up without duplicates.
+    Works inside the caller's unit of work and does not commit. Returns the number created.
+    Raises LookupError for an unknown doctor code.
+    """
+    templates = list(templates)
+    if days <= 0 or not templates:
+        return 0
+    await uow.session.flush()
+    codes = sorted({t.doctor_code for t in templates})
+    doctors = {
+        d.code: d
+        for d in (
+            await uow.session.execute(select(Doctor).where(orm.doctors.c.code.in_(codes)))
+        ).scalars()
+    }
+    missing = [c for c in codes if c not in doctors]
+    if missing:
+        raise LookupError(f"unknown doctor codes: {', '.join(missing)}")
+    clinic_ids = sorted({d.clinic_id for d in doctors.values()})
+    clinics = {
+        c.id: c
+        for c in (
+            await uow.session.execute(select(Clinic).where(orm.clinics.c.id.in_(clinic_ids)))
+        ).scalars()
+    }
+    holidays = await uow.register.holiday_calendar()
+    calendars = {cid: clinic.calendar(holidays) for cid, clinic in clinics.items()}
+
+    by_doctor: dict[str, dict[int, list[ScheduleTemplate]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for template in templates:
+        by_doctor[template.doctor_code][template.weekday].append(template)
+
+    doctor_ids = sorted(d.id for d in doctors.values() if d.id is not None)
+    # Bounds wide enough for any zone: existing slots are compared as instants.
+    lower = dt.datetime.combine(start - dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    upper = dt.datetime.combine(start + dt.timedelta(days=days + 1), dt.time(), tzinfo=dt.UTC)
+    existing_rows = await uow.session.execute(
+        select(orm.slots.c.doctor_id, orm.slots.c.starts_at).where(
+            orm.slots.c.doctor_id.in_(doctor_ids),
+            orm.slots.c.starts_at >= lower,
+            orm.slots.c.starts_at < upper,
+        )
+    )
+    existing: set[tuple[int, dt.datetime]] = {(r[0], r[1]) for r in existing_rows}
+
+    rows: list[dict[str, object]] = []
+    for code, by_weekday in sorted(by_doctor.items()):
+        doctor = doctors[code]
+        if doctor.id is None:  # pragma: no cover - flushed above
+            raise LookupError(code)
+        calendar = calendars[doctor.clinic_id]
+        for offset in range(days):
+            day = start + dt.timedelta(days=offset)
+            for template in _templates_for(day, calendar, by_weekday):
+                room = template.room or doctor.room
+                for begins, ends in template.periods_on(day, calendar):
+                    starts_at = calendar.at(day, begins)
+                    key = (doctor.id, starts_at.astimezone(dt.UTC))
+                    if key in existing:
+                        continue
+                    existing.add(key)
+                    rows.append(
+                        {
+                            "doctor_id": doctor.id,
+                            "starts_at": starts_at,
+                            "ends_at": calendar.at(day, ends),
+                            "room": room,
+                        }
+                    )
+    if rows:
+        # Core executemany: thousands of slots in one round trip, not one ORM object each.
+        await uow.session.execute(insert(orm.slots), rows)
+    return len(rows)

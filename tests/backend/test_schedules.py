@@ -1,0 +1,143 @@
+"""Weekly templates become slots only when and where the clinic is open."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from backend.adapters import orm
+from backend.bootstrap import Backend
+from backend.domain.calendar import ClinicCalendar, HolidayCalendar, WeeklySchedule
+from backend.domain.model import Clinic, Doctor, Slot, Specialty
+from backend.services.schedules import ScheduleTemplate, materialise_slots
+
+ALMATY = ZoneInfo("Asia/Almaty")
+MONDAY = dt.date(2026, 5, 25)  # Wed 27 May 2026 is Құрбан айт
+H = dt.time
+
+
+def week(
+    code: str, start: dt.time, end: dt.time, days: range = range(7)
+) -> list[ScheduleTemplate]:
+    return [ScheduleTemplate(code, d, start, end, 20, "") for d in days]
+
+
+async def seed(backend: Backend) -> None:
+    async with backend.uow() as uow:
+        spec = Specialty(code="therapist", name_kk="Терапевт", name_ru="Терапевт", name_en="T")
+        clinic = Clinic(code="C1", name_kk="k", name_ru="r", name_en="e", address="Астана")
+        uow.session.add_all([spec, clinic])
+        await uow.session.flush()
+        assert clinic.id is not None and spec.id is not None
+        uow.session.add(
+            Doctor(code="D1", clinic_id=clinic.id, specialty_id=spec.id, surname="А",
+                   given_name="Б", room="7")
+        )  # fmt: skip
+        await uow.commit()
+
+
+async def all_slots(backend: Backend) -> list[Slot]:
+    async with backend.uow() as uow:
+        stmt = select(Slot).order_by(orm.slots.c.starts_at)
+        return list((await uow.session.execute(stmt)).scalars())
+
+
+def test_template_validation() -> None:
+    with pytest.raises(ValueError, match="weekday"):
+        ScheduleTemplate("D", 7, H(8), H(9))
+    with pytest.raises(ValueError, match="start before"):
+        ScheduleTemplate("D", 0, H(9), H(9))
+    with pytest.raises(ValueError, match="slot minutes"):
+        ScheduleTemplate("D", 0, H(8), H(9), 0)
+
+
+def test_periods_are_cut_to_opening_hours() -> None:
+    calendar = ClinicCalendar(WeeklySchedule.standard(), ALMATY, HolidayCalendar())
+    late = ScheduleTemplate("D", 0, H(18), H(21), 30)
+    assert late.periods_on(MONDAY, calendar) == [
+        (H(18), H(18, 30)), (H(18, 30), H(19)), (H(19), H(19, 30)), (H(19, 30), H(20)),
+    ]  # fmt: skip
+    saturday = ScheduleTemplate("D", 5, H(8), H(15), 60)
+    assert saturday.periods_on(dt.date(2026, 5, 30), calendar) == [
+        (H(h), H(h + 1)) for h in range(9, 14)
+    ]
+    # the last period does not run past the template's end
+    assert ScheduleTemplate("D", 0, H(8), H(9, 10), 20).periods_on(MONDAY, calendar)[-1] == (
+        H(8, 40), H(9),
+    )  # fmt: skip
+    assert late.periods_on(dt.date(2026, 5, 31), calendar) == []  # Sunday
+
+
+async def test_materialise_respects_calendar_and_zone(backend: Backend) -> None:
+    await seed(backend)
+    async with backend.uow() as uow:
+        created = await materialise_slots(uow, week("D1", H(7), H(21)), MONDAY, 14)
+        await uow.commit()
+    slots = await all_slots(backend)
+    assert created == len(slots) > 0
+    local = [(s.starts_at.astimezone(ALMATY), s.ends_at.astimezone(ALMATY)) for s in slots]
+    days = {start.date() for start, _ in local}
+    assert dt.date(2026, 5, 27) not in days  # Құрбан айт
+    assert all(d.weekday() != 6 for d in days)  # Sundays closed
+    assert len(days) == 14 - 2 - 1
+    for start, end in local:
+        hours = WeeklySchedule.standard().hours_on(start.weekday())
+        assert hours is not None
+        assert hours.opens <= start.time() and end.time() <= hours.closes
+        assert end - start == dt.timedelta(minutes=20)
+    per_weekday = 12 * 3  # 08:00-20:00
+    per_saturday = 5 * 3  # 09:00-14:00
+    assert created == 9 * per_weekday + 2 * per_saturday
+    assert all(s.room == "7" for s in slots)  # the doctor's room when the template has none
+    assert all(s.starts_at.tzinfo is not None for s in slots)
+
+
+async def test_materialise_is_idempotent_and_tops_up(backend: Backend) -> None:
+    await seed(backend)
+    templates = week("D1", H(8), H(10), range(5))
+    async with backend.uow() as uow:
+        first = await materialise_slots(uow, templates, MONDAY, 7)
+        await uow.commit()
+    async with backend.uow() as uow:
+        again = await materialise_slots(uow, templates, MONDAY, 7)
+        more = await materialise_slots(uow, templates, MONDAY, 14)
+        await uow.commit()
+    assert first == 4 * 6  # Mon, Tue, Thu, Fri (Wed is a holiday)
+    assert again == 0
+    assert more == 5 * 6
+    assert len(await all_slots(backend)) == first + more
+
+
+async def test_calendar_days_close_and_open_days(backend: Backend) -> None:
+    await seed(backend)
+    tuesday, saturday = dt.date(2026, 5, 26), dt.date(2026, 5, 30)
+    async with backend.uow() as uow:
+        await uow.session.execute(
+            orm.calendar_days.insert(),
+            [{"day": tuesday, "kind": "day_off", "note": "transfer"},
+             {"day": saturday, "kind": "working", "note": "transfer"}],
+        )  # fmt: skip
+        await uow.commit()
+    templates = [
+        ScheduleTemplate("D1", 0, H(8), H(12), 60, "1"),  # Monday schedule, worked on Sat 30
+        ScheduleTemplate("D1", 1, H(8), H(12), 60, "1"),
+        ScheduleTemplate("D1", 5, H(9), H(11), 60, "1"),  # ordinary Saturdays only
+    ]
+    async with backend.uow() as uow:
+        await materialise_slots(uow, templates, MONDAY, 7)
+        await uow.commit()
+    by_day: dict[dt.date, list[dt.time]] = {}
+    for slot in await all_slots(backend):
+        local = slot.starts_at.astimezone(ALMATY)
+        by_day.setdefault(local.date(), []).append(local.time())
+    assert sorted(by_day) == [MONDAY, saturday]
+    assert by_day[saturday] == [H(8), H(9), H(10), H(11)]
+
+
+async def test_unknown_doctor(backend: Backend) -> None:
+    async with backend.uow() as uow:
+        with pytest.raises(LookupError, match="NOPE"):
+            await materialise_slots(uow, week("NOPE", H(8), H(9)), MONDAY, 1)
