@@ -1,0 +1,345 @@
+"""Journey 3, booking an appointment (S3), through the public `Engine.handle`."""
+
+from __future__ import annotations
+
+import pytest
+
+from backend.bootstrap import Backend
+from backend.domain.model import Patient
+from backend.ports import FixedClock
+from backend.services import applications, booking
+from dialogs.engine.conversation import JsonValue
+from dialogs.engine.events import Chose
+from dialogs.engine.screen import Screen
+from tests.backend.world import World, build_world
+from tests.dialogs.harness import Chat, RecordingSender, make_engine, sign_in
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+TUESDAY = "day.2026-11-24"
+
+
+@pytest.fixture
+async def world(backend: Backend) -> World:
+    return await build_world(backend)
+
+
+@pytest.fixture
+def sender() -> RecordingSender:
+    return RecordingSender()
+
+
+@pytest.fixture
+def chat(backend: Backend, sender: RecordingSender, world: World) -> Chat:
+    return Chat(make_engine(backend, sender))
+
+
+async def _signed_in(chat: Chat, sender: RecordingSender, patient: Patient) -> None:
+    screen = await sign_in(chat, sender, patient.iin)
+    assert screen.state == "menu"
+
+
+async def _to_times(chat: Chat, world: World) -> Screen:
+    await chat.tap("book")
+    await chat.tap(f"sp.{world.therapist.id}")
+    await chat.tap(f"dr.{world.doctor_a.id}")
+    return await chat.tap(TUESDAY)
+
+
+async def _data(chat: Chat) -> dict[str, JsonValue]:
+    conv = await chat.engine.store.load(chat.channel, chat.user_id)
+    assert conv is not None
+    return dict(conv.data)
+
+
+async def _forge(chat: Chat, option_id: str) -> Screen:
+    """A forged or outdated callback that the engine lets through (it was "shown")."""
+    conv = await chat.engine.store.load(chat.channel, chat.user_id)
+    assert conv is not None
+    conv.shown.append(option_id)
+    await chat.engine.store.save(conv)
+    return await chat.send(Chose(option_id, seq=conv.seq))
+
+
+def _items(screen: Screen, prefix: str) -> list[str]:
+    return [i for i in screen.option_ids if i.startswith(prefix)]
+
+
+async def _book_for(backend: Backend, clock: FixedClock, patient: Patient, slot_id: int) -> str:
+    view = await booking.book(
+        backend.uow(), patient.id or 0, slot_id, now=clock.now(), policy=backend.policy
+    )
+    return view.application_number
+
+
+async def test_alice_books_specialty_doctor_day_and_time_and_gets_the_number_and_time(
+    backend: Backend, chat: Chat, sender: RecordingSender, world: World
+) -> None:
+    await _signed_in(chat, sender, world.alice)
+
+    screen = await chat.tap("book")
+    assert screen.state == "book.specialty"
+    assert _items(screen, "sp.") == [f"sp.{world.cardiologist.id}", f"sp.{world.therapist.id}"]
+    assert "Booking at Polyclinic No. 1" in chat.text()
+
+    screen = await chat.tap(f"sp.{world.therapist.id}")
+    assert screen.state == "book.doctor"
+    assert _items(screen, "dr.") == [f"dr.{world.doctor_a.id}"]
+    assert "Ахметова А. С." in chat.text()
+
+    screen = await chat.tap(f"dr.{world.doctor_a.id}")
+    assert screen.state == "book.day"
+    assert _items(screen, "day.") == [TUESDAY]
+    assert "Tuesday, 24 November" in chat.text()
+
+    screen = await chat.tap(TUESDAY)
+    assert screen.state == "book.slot"
+    assert screen.columns == 3
+    assert _items(screen, "slot.") == [f"slot.{s.id}" for s in world.slots_a]
+    assert chat.text().split("\n")[1:7] == ["09:00", "09:20", "09:40", "10:00", "10:20", "10:40"]
+
+    screen = await chat.tap(f"slot.{world.slots_a[1].id}")
+    assert screen.state == "book.confirm"
+    text = chat.text()
+    for part in ("Ахметова А. С.", "Therapist", "Polyclinic No. 1", "room 101"):
+        assert part in text
+    assert "24 November, Tuesday, 09:20" in text
+    assert "free of charge" in text
+
+    screen = await chat.tap("confirm")
+
+    assert screen.state == "book.done"
+    apps = await applications.list_applications(backend.uow(), world.alice.id or 0)
+    assert len(apps) == 1
+    text = chat.text()
+    assert f"Application No. {apps[0].number}" in text
+    assert "Status: Registered." in text
+    assert "24 November, Tuesday, 09:20" in text
+    assert "room 101" in text
+    assert "nav.back" not in screen.option_ids  # a finished request: no way back into it
+    assert (await chat.tap("appts")).state == "appts.list"
+
+
+async def test_the_booked_time_is_no_longer_offered(
+    chat: Chat, sender: RecordingSender, world: World
+) -> None:
+    await _signed_in(chat, sender, world.alice)
+    await _to_times(chat, world)
+    await chat.tap(f"slot.{world.slots_a[0].id}")
+    await chat.tap("confirm")
+    await chat.tap("nav.menu")
+
+    screen = await _to_times(chat, world)
+
+    assert _items(screen, "slot.") == [f"slot.{s.id}" for s in world.slots_a[1:]]
+
+
+async def test_a_patient_attached_nowhere_is_told_why_and_how_to_attach(
+    chat: Chat, sender: RecordingSender, world: World
+) -> None:
+    await _signed_in(chat, sender, world.carol)
+
+    screen = await chat.tap("book")
+
+    assert screen.state == "book.specialty"
+    assert _items(screen, "sp.") == []
+    text = chat.text()
+    assert "Reasoned refusal" in text
+    assert "not attached to this primary health care organisation" in text
+    assert "1414" in text
+    assert "eGov" in text
+    assert "ID document" in text
+
+
+async def test_only_doctors_of_the_patients_own_clinic_are_offered(
+    chat: Chat, sender: RecordingSender, world: World
+) -> None:
+    await _signed_in(chat, sender, world.dave)  # attached to clinic B
+    await chat.tap("book")
+    screen = await chat.tap(f"sp.{world.therapist.id}")
+    assert _items(screen, "dr.") == [f"dr.{world.doctor_b.id}"]
+
+    screen = await _forge(chat, f"dr.{world.doctor_a.id}")  # clinic A's therapist
+
+    assert screen.state == "book.doctor"
+    assert screen.error is not None
+
+
+async def test_a_time_taken_between_listing_and_confirming_returns_to_the_fresh_list(
+    backend: Backend, clock: FixedClock, chat: Chat, sender: RecordingSender, world: World
+) -> None:
+    await _signed_in(chat, sender, world.alice)
+    await _to_times(chat, world)
+    await chat.tap(f"slot.{world.slots_a[0].id}")
+    await _book_for(backend, clock, world.bob, world.slots_a[0].id or 0)
+
+    screen = await chat.tap("confirm")
+
+    assert screen.state == "book.slot"
+    assert screen.notice is not None
+    assert "just been taken" in chat.text()
+    assert _items(screen, "slot.") == [f"slot.{s.id}" for s in world.slots_a[1:]]
+    assert "Ахметова А. С., Tuesday, 24 November" in chat.text()  # doctor and day kept
+    screen = await chat.tap(f"slot.{world.slots_a[1].id}")
+    assert (await chat.tap("confirm")).state == "book.done"
+
+
+async def test_a_time_taken_while_the_list_was_shown_is_a_retry_with_the_list_refreshed(
+    backend: Backend, clock: FixedClock, chat: Chat, sender: RecordingSender, world: World
+) -> None:
+    await _signed_in(chat, sender, world.alice)
+    await _to_times(chat, world)
+    await _book_for(backend, clock, world.bob, world.slots_a[0].id or 0)
+
+    screen = await chat.tap(f"slot.{world.slots_a[0].id}")
+
+    assert screen.state == "book.slot"
+    assert screen.error is not None
+    assert f"slot.{world.slots_a[0].id}" not in screen.option_ids
+
+
+async def test_the_cap_reached_at_confirmation_names_the_limit_and_leads_to_my_appointments(
+    backend: Backend, clock: FixedClock, chat: Chat, sender: RecordingSender, world: World
+) -> None:
+    await _signed_in(chat, sender, world.alice)
+    await _to_times(chat, world)
+    await chat.tap(f"slot.{world.slots_a[0].id}")
+    for slot in world.slots_cardio[:3]:
+        await _book_for(backend, clock, world.alice, slot.id or 0)
+
+    screen = await chat.tap("confirm")
+
+    assert screen.state == "book.specialty"
+    assert screen.notice is not None
+    assert "You already have 3 upcoming appointments" in chat.text()
+    assert _items(screen, "sp.") == []
+    assert (await chat.tap("appts")).state == "appts.list"
+
+
+async def test_the_cap_is_said_before_any_choice(
+    backend: Backend, clock: FixedClock, chat: Chat, sender: RecordingSender, world: World
+) -> None:
+    for slot in world.slots_cardio[:3]:
+        await _book_for(backend, clock, world.alice, slot.id or 0)
+    await _signed_in(chat, sender, world.alice)
+
+    screen = await chat.tap("book")
+
+    assert "at most 3 upcoming appointments" in chat.text()
+    assert "appts" in screen.option_ids
+    assert _items(screen, "sp.") == []
+
+
+async def test_no_free_days_says_so_and_offers_another_doctor(
+    backend: Backend, sender: RecordingSender
+) -> None:
+    world = await build_world(backend, slots_per_doctor=0)
+    chat = Chat(make_engine(backend, sender))
+    await _signed_in(chat, sender, world.alice)
+    await chat.tap("book")
+    await chat.tap(f"sp.{world.therapist.id}")
+
+    screen = await chat.tap(f"dr.{world.doctor_a.id}")
+
+    assert screen.state == "book.day"
+    assert _items(screen, "day.") == []
+    assert "has no free times in the next 14 days" in chat.text()
+    screen = await chat.tap("other")
+    assert screen.state == "book.doctor"
+
+
+async def test_a_typed_name_date_or_time_is_accepted_when_it_is_on_the_list(
+    chat: Chat, sender: RecordingSender, world: World
+) -> None:
+    await _signed_in(chat, sender, world.alice)
+    await chat.tap("book")
+    assert (await chat.type("Терапевт")).state == "book.doctor"
+    assert (await chat.type("ахметова")).state == "book.day"
+
+    assert (await chat.type("25.11")).error is not None
+    assert (await chat.type(" 24.11 ")).state == "book.slot"
+    assert (await chat.type("11:00")).error is not None
+    screen = await chat.type("9:40")
+
+    assert screen.state == "book.confirm"
+    assert "09:40" in chat.text()
+
+
+async def test_back_from_the_times_keeps_the_doctor(
+    chat: Chat, sender: RecordingSender, world: World
+) -> None:
+    await _signed_in(chat, sender, world.alice)
+    await _to_times(chat, world)
+
+    screen = await chat.tap("nav.back")
+
+    assert screen.state == "book.day"
+    assert "Ахметова А. С.: choose a day." in chat.text()
+
+
+@pytest.mark.parametrize(
+    ("steps", "state", "forged"),
+    [
+        (0, "book.specialty", ["sp.999", "sp.", "sp.x", "dr.1", "zzz"]),
+        (1, "book.doctor", ["dr.999", "dr.", "dr.1.2", "sp.1", "other"]),
+        (2, "book.day", ["day.2026-13-45", "day.2026-11-25", "day.", "slot.1", "days"]),
+        (3, "book.slot", ["slot.999", "slot.-1", "slot.abc", "slot.", "confirm", "other"]),
+        (4, "book.confirm", ["yes", "slot.1", "appts", "confirm.1"]),
+        (5, "book.done", ["confirm", "ap.1", "yes"]),
+    ],
+)
+async def test_forged_ids_and_random_text_on_every_booking_screen_are_retried_losing_nothing(
+    *,
+    chat: Chat,
+    sender: RecordingSender,
+    world: World,
+    steps: int,
+    state: str,
+    forged: list[str],
+) -> None:
+    await _signed_in(chat, sender, world.alice)
+    path = [
+        "book",
+        f"sp.{world.therapist.id}",
+        f"dr.{world.doctor_a.id}",
+        TUESDAY,
+        f"slot.{world.slots_a[2].id}",
+        "confirm",
+    ]
+    for option_id in path[:steps]:
+        await chat.tap(option_id)
+    shown = await chat.tap(path[steps])
+    assert shown.state == state
+    data = await _data(chat)
+
+    for answer in [*forged, "hello?"]:
+        screen = await (chat.type(answer) if answer == "hello?" else _forge(chat, answer))
+        assert screen.state == state, answer
+        assert screen.error is not None, answer
+        assert _items(screen, "") == _items(shown, ""), answer
+        assert await _data(chat) == data, answer
+
+
+async def test_a_shown_option_from_an_older_screen_is_stale_not_a_choice(
+    chat: Chat, sender: RecordingSender, world: World
+) -> None:
+    await _signed_in(chat, sender, world.alice)
+    specialties = await chat.tap("book")
+    await chat.tap(f"sp.{world.therapist.id}")
+
+    screen = await chat.send(Chose(f"sp.{world.cardiologist.id}", seq=specialties.seq))
+
+    assert screen.state == "book.doctor"
+    assert "out of date" in chat.text()
+    assert (await _data(chat))["book:specialty"] == world.therapist.id
+
+
+async def test_the_dates_are_rendered_in_kazakh_and_russian(
+    chat: Chat, sender: RecordingSender, world: World
+) -> None:
+    await _signed_in(chat, sender, world.alice)
+    await chat.tap("book")
+    await chat.tap(f"sp.{world.therapist.id}")
+    await chat.tap(f"dr.{world.doctor_a.id}")
+
+    assert "24 қараша" in chat.text("kk")
+    assert "24 ноября" in chat.text("ru")
