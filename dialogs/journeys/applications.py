@@ -1,7 +1,224 @@
-"""Journey: applications (filled in by its own change)."""
+"""Journey 6: my applications, the «жеке кабинет» analogue (seed-003 R-33..R-35).
+
+Every application with its number, service, status and deadline, newest first; the details
+with the status history, the appointment or home-visit specifics and, for a refusal, its legal
+ground with the contact centre (R-35: never a bare "refused"; R-36: 1414 on every refusal).
+"""
 
 from __future__ import annotations
 
-from dialogs.engine.step import Step
+import datetime as dt
+import re
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
-STEPS: tuple[Step, ...] = ()
+from backend.domain.refusals import Refusal
+from backend.domain.statuses import (
+    ACTOR_LABELS,
+    STATEMENT_VALIDITY,
+    ApplicationStatus,
+    ServiceType,
+)
+from backend.services import applications, patients
+from backend.services.applications import ApplicationDetails, ApplicationSummary
+from backend.services.common import normalize_application_number
+from dialogs.common import CALL_CENTRE, localized, refusal_notice, service_label, status_label
+from dialogs.engine.screen import InputKind, Option, OptionRole
+from dialogs.engine.step import CHOOSE_AN_OPTION, Ctx, Goto, Outcome, Retry, Stay, Step, View
+from dialogs.engine.text import T, Text, Verbatim
+from dialogs.journeys.common import APPLICATIONS
+
+LIST = APPLICATIONS  # "apps.list"
+DETAILS = "apps.details"
+K_NUMBER = "apps.number"
+K_PAGE = "apps.page"
+PAGE_SIZE = 6  # one screen, and one SMS later
+# Kazakhstan has been one zone (UTC+5) since 2024-03-01: for applications without a clinic.
+KZ_TZ = ZoneInfo("Asia/Almaty")
+_OPTION = re.compile(r"^app\.([A-Z0-9]{4}-[A-Z0-9]{4})$")
+STATEMENTS = frozenset(
+    {ServiceType.STATEMENT_TB, ServiceType.STATEMENT_PSYCHIATRY, ServiceType.STATEMENT_NARCOLOGY}
+)
+# S17-S19 row 10 (R-30): registry statements are valid 10 calendar days.
+STATEMENT_DAYS = STATEMENT_VALIDITY // dt.timedelta(days=1)
+REFRESH = Option("refresh", T("Refresh"), OptionRole.ACTION)
+UNKNOWN_NUMBER = T("No application of yours has this number. Choose one below.")
+
+
+async def _zone(ctx: Ctx) -> ZoneInfo:
+    """The zone of the patient's clinic, for the times shown."""
+    attached = await patients.attachment_summary(ctx.uow(), ctx.require_patient())
+    return attached.clinic.tz if attached else KZ_TZ
+
+
+def _line(app: ApplicationSummary, tz: ZoneInfo) -> Text:
+    return T(
+        "{number}: {service}. {status}. Deadline: {deadline}.",
+        number=Verbatim(app.number),
+        service=service_label(app.service),
+        status=status_label(app.status),
+        deadline=app.deadline.astimezone(tz),
+    )
+
+
+@dataclass
+class ApplicationList(Step):
+    async def view(self, ctx: Ctx) -> View:
+        apps = await applications.list_applications(ctx.uow(), ctx.require_patient())
+        if not apps:
+            return View(
+                body=(
+                    T("You have no applications yet."),
+                    T("Appointments, home visits and certificates you request appear here."),
+                ),
+                options=(REFRESH,),
+            )
+        pages = (len(apps) + PAGE_SIZE - 1) // PAGE_SIZE
+        page = min(max(ctx.int_data(K_PAGE) or 0, 0), pages - 1)
+        shown = apps[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+        tz = await _zone(ctx)
+        body: list[Text] = [T("Your applications, newest first:")]
+        body.extend(_line(app, tz) for app in shown)
+        options = [
+            Option(f"app.{app.number}", T("Details: {number}", number=Verbatim(app.number)))
+            for app in shown
+        ]
+        if page + 1 < pages:
+            options.append(Option("more", T("Older applications"), OptionRole.ACTION))
+        if page > 0:
+            options.append(Option("newer", T("Newer applications"), OptionRole.ACTION))
+        options.append(REFRESH)
+        return View(body=body, options=options, expects=InputKind.TEXT)
+
+    async def on_option(self, ctx: Ctx, option_id: str) -> Outcome:
+        page = ctx.int_data(K_PAGE) or 0
+        if option_id == "refresh":
+            return Stay()
+        if option_id in ("more", "newer"):
+            ctx.data[K_PAGE] = max(page + (1 if option_id == "more" else -1), 0)
+            return Stay()
+        match = _OPTION.match(option_id)
+        if match is None:
+            return Retry(CHOOSE_AN_OPTION)
+        ctx.data[K_NUMBER] = match.group(1)
+        return Goto(DETAILS)
+
+    async def on_text(self, ctx: Ctx, text: str) -> Outcome:
+        """A typed application number (SMS, or read out by 1414) opens its details."""
+        number = normalize_application_number(text)
+        apps = await applications.list_applications(ctx.uow(), ctx.require_patient())
+        if number not in {a.number for a in apps}:
+            return Retry(UNKNOWN_NUMBER)
+        ctx.data[K_NUMBER] = number
+        return Goto(DETAILS)
+
+
+def _specifics(details: ApplicationDetails, tz: ZoneInfo, doctor: str | None) -> list[Text]:
+    lines: list[Text] = []
+    open_ = details.summary.status not in (ApplicationStatus.REFUSED, ApplicationStatus.CANCELLED)
+    if details.appointment is not None:
+        booked = details.appointment
+        lines.append(
+            T(
+                "Appointment: {when}, {doctor} ({specialty}), room {room}, {clinic}.",
+                when=booked.local_start,
+                doctor=Verbatim(booked.doctor.short_name),
+                specialty=localized(booked.specialty),
+                room=Verbatim(booked.room or "—"),
+                clinic=localized(booked.clinic),
+            )
+        )
+    visit = details.home_visit
+    if visit is not None:
+        lines.append(T("Address: {address}", address=Verbatim(visit.address)))
+        lines.append(T("Reason: {reason}", reason=Verbatim(visit.reason)))
+        lines.append(
+            T("Doctor: {doctor}", doctor=Verbatim(doctor))
+            if doctor
+            else T("The clinic assigns a doctor.")
+        )
+        lines.append(
+            T(
+                "Planned arrival: {start}–{end}.",
+                start=visit.window_start.astimezone(tz),
+                end=visit.window_end.astimezone(tz).time(),
+            )
+        )
+    certificate = details.certificate
+    if certificate is not None and certificate.kind in STATEMENTS:
+        if certificate.valid_until is not None:  # R-30: valid 10 calendar days
+            lines.append(T("Valid until {date}.", date=certificate.valid_until))
+        elif open_:
+            lines.append(T("Once issued, it is valid {days} calendar days.", days=STATEMENT_DAYS))
+    if certificate is not None and open_ and certificate.valid_until is None:
+        lines.append(T("The signed document will appear here when it is ready."))
+    return lines
+
+
+def _history(details: ApplicationDetails, tz: ZoneInfo) -> list[Text]:
+    lines = [T("History:")]
+    lines.extend(
+        T(
+            "{at}: {status} ({actor})",
+            at=change.at.astimezone(tz),
+            status=status_label(change.to_status),
+            actor=Text(ACTOR_LABELS[change.actor]),
+        )
+        for change in details.history
+    )
+    return lines
+
+
+async def _doctor_name(ctx: Ctx, details: ApplicationDetails) -> str | None:
+    """The home visit's doctor, when it is the patient's district doctor (the usual case)."""
+    visit = details.home_visit
+    if visit is None or visit.doctor_id is None:
+        return None
+    attached = await patients.attachment_summary(ctx.uow(), ctx.require_patient())
+    doctor = attached.district_doctor if attached else None
+    return doctor.short_name if doctor is not None and doctor.id == visit.doctor_id else None
+
+
+@dataclass
+class ApplicationCard(Step):
+    async def view(self, ctx: Ctx) -> View:
+        number = ctx.str_data(K_NUMBER) or ""
+        details = await applications.application_details(
+            ctx.uow(), ctx.require_patient(), number
+        )  # another patient's or unknown: Refusal → the main menu with the reason
+        summary = details.summary
+        tz = await _zone(ctx)
+        body: list[Text] = [
+            T(
+                "Application {number}: {service}.",
+                number=Verbatim(summary.number),
+                service=service_label(summary.service),
+            ),
+            T("Status: {status}.", status=status_label(summary.status)),
+            T(
+                "Submitted: {created}. Deadline: {deadline}.",
+                created=summary.created_at.astimezone(tz),
+                deadline=summary.deadline.astimezone(tz),
+            ),
+        ]
+        if summary.status is ApplicationStatus.REFUSED and summary.refusal is not None:
+            body.append(refusal_notice(Refusal(summary.refusal)))  # R-35, with 1414
+        elif summary.status is ApplicationStatus.NEXT_WORKING_DAY:
+            body.append(CALL_CENTRE)  # R-36: on every delay
+        body.extend(_specifics(details, tz, await _doctor_name(ctx, details)))
+        body.extend(_history(details, tz))
+        return View(
+            body=body,
+            options=(REFRESH,),
+            # Registry statements and the reason of a visit are medical data (R-30).
+            sensitive=summary.service in STATEMENTS or details.home_visit is not None,
+        )
+
+    async def on_option(self, ctx: Ctx, option_id: str) -> Outcome:
+        return Stay() if option_id == "refresh" else Retry(CHOOSE_AN_OPTION)
+
+
+STEPS: tuple[Step, ...] = (
+    ApplicationList(LIST),
+    ApplicationCard(DETAILS),
+)

@@ -208,7 +208,7 @@ def test_history_times_must_be_aware() -> None:
     app = _submitted()
 
     with pytest.raises(ValueError, match="naive"):
-        app.transition(S.REGISTERED, actor=Actor.SYSTEM, at=dt.datetime(2026, 11, 16, 10, 1))
+        app.transition(S.REGISTERED, actor=Actor.SYSTEM, at=dt.datetime(2026, 11, 16, 10, 1))  # noqa: DTZ001 - naive on purpose
 
     assert len(app.history) == 1
 

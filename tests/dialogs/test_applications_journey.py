@@ -1,0 +1,208 @@
+"""Journey 6, my applications (R-33..R-35), through the engine."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from backend.bootstrap import Backend
+from backend.domain.refusals import RefusalCode
+from backend.domain.statuses import Actor, ApplicationStatus, ServiceType
+from backend.ports import FixedClock
+from backend.services import applications, booking
+from backend.services.certificates import request_certificate
+from backend.services.home_visit import HomeVisitRequest, request_home_visit
+from tests.backend.world import World, build_world
+from tests.dialogs.harness import Chat, RecordingSender, make_engine, sign_in
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+@pytest.fixture
+async def world(backend: Backend) -> World:
+    return await build_world(backend)
+
+
+@pytest.fixture
+def sender() -> RecordingSender:
+    return RecordingSender()
+
+
+@pytest.fixture
+def chat(backend: Backend, sender: RecordingSender, world: World) -> Chat:
+    return Chat(make_engine(backend, sender))
+
+
+async def _book(backend: Backend, world: World, clock: FixedClock) -> str:
+    view = await booking.book(
+        backend.uow(),
+        world.alice.id or 0,
+        world.slots_a[0].id or 0,
+        now=clock.now(),
+        policy=backend.policy,
+    )
+    return view.application_number
+
+
+async def _home_visit(backend: Backend, world: World, clock: FixedClock) -> str:
+    request = HomeVisitRequest(reason="қызба", symptoms="", contact_phone="+77011234501")
+    view = await request_home_visit(backend.uow(), world.alice.id or 0, request, now=clock.now())
+    return view.application_number
+
+
+async def _open(chat: Chat, sender: RecordingSender, world: World) -> None:
+    await sign_in(chat, sender, world.alice.iin)
+    await chat.tap("apps")
+
+
+async def test_no_applications_yet(chat: Chat, sender: RecordingSender, world: World) -> None:
+    await _open(chat, sender, world)
+
+    assert chat.state == "apps.list"
+    assert "You have no applications yet." in chat.text("en")
+    assert chat.last is not None
+    assert {"refresh", "nav.menu"} <= set(chat.last.option_ids)
+
+
+async def test_list_newest_first_and_appointment_details_with_history(
+    chat: Chat, sender: RecordingSender, world: World, backend: Backend, clock: FixedClock
+) -> None:
+    booked = await _book(backend, world, clock)
+    clock.advance(dt.timedelta(minutes=5))
+    visit = await _home_visit(backend, world, clock)
+    await _open(chat, sender, world)
+
+    assert chat.last is not None
+    assert chat.last.option_ids[:2] == (f"app.{visit}", f"app.{booked}")
+    listing = chat.text("en")
+    assert listing.index(visit) < listing.index(booked)
+    assert (
+        f"{booked}: Appointment with a doctor. Registered. Deadline: 23 November, Monday, 10:30."
+    ) in listing
+    assert f"{visit}: Doctor's home visit. Registered." in listing
+
+    await chat.tap(f"app.{booked}")
+
+    assert chat.state == "apps.details"
+    details = chat.text("en")
+    assert f"Application {booked}: Appointment with a doctor." in details
+    assert "Status: Registered." in details
+    assert (
+        "Appointment: 24 November, Tuesday, 09:00, Ахметова А. С. (Therapist), room 101, "
+        "Polyclinic No. 1."
+    ) in details
+    assert "History:" in details
+    assert "23 November, Monday, 10:00: Submitted (patient)" in details
+    assert "23 November, Monday, 10:00: Registered (system)" in details
+    assert "refresh" in chat.last.option_ids
+
+
+async def test_home_visit_details(
+    chat: Chat, sender: RecordingSender, world: World, backend: Backend, clock: FixedClock
+) -> None:
+    visit = await _home_visit(backend, world, clock)
+    await _open(chat, sender, world)
+
+    await chat.tap(f"app.{visit}")
+
+    details = chat.text("en")
+    assert "Address: Астана, Мәңгілік Ел, 10, 5" in details
+    assert "Doctor: Ахметова А. С." in details
+    assert "Planned arrival: 23 November, Monday, 11:00–13:00." in details
+    assert chat.last is not None and chat.last.sensitive
+
+
+async def test_a_refused_application_shows_its_ground_and_1414(
+    chat: Chat, sender: RecordingSender, world: World, backend: Backend, clock: FixedClock
+) -> None:
+    booked = await _book(backend, world, clock)
+    clock.advance(dt.timedelta(minutes=10))
+    await applications.change_status(
+        backend.uow(),
+        booked,
+        ApplicationStatus.REFUSED,
+        actor=Actor.CLINIC,
+        now=clock.now(),
+        reason=RefusalCode.UNRELIABLE_DATA,
+    )
+    await _open(chat, sender, world)
+    assert f"{booked}: Appointment with a doctor. Reasoned refusal." in chat.text("en")
+
+    await chat.tap(f"app.{booked}")
+
+    details = chat.text("en")
+    assert "Status: Reasoned refusal." in details
+    assert (
+        "Reasoned refusal: The documents or data you submitted were found to be unreliable. "
+        "Information: 1414, 8-800-080-7777 (free)."
+    ) in details
+    assert "23 November, Monday, 10:10: Reasoned refusal (clinic)" in details
+    assert "Appointment:" not in details  # the slot was freed with the refusal
+
+
+async def test_refresh_shows_changes_on_the_list_and_the_details(
+    chat: Chat, sender: RecordingSender, world: World, backend: Backend, clock: FixedClock
+) -> None:
+    booked = await _book(backend, world, clock)
+    await _open(chat, sender, world)
+    clock.advance(dt.timedelta(minutes=1))
+    later = await request_certificate(
+        backend.uow(), world.alice.id or 0, ServiceType.CERTIFICATE_027, now=clock.now()
+    )
+    assert later.number not in chat.text("en")
+
+    await chat.tap("refresh")
+
+    assert chat.state == "apps.list"
+    assert later.number in chat.text("en")
+
+    await chat.tap(f"app.{booked}")
+    await applications.change_status(
+        backend.uow(), booked, ApplicationStatus.COMPLETED, actor=Actor.CLINIC, now=clock.now()
+    )
+    await chat.tap("refresh")
+
+    assert chat.state == "apps.details"
+    assert "Status: Completed." in chat.text("en")
+
+
+async def test_a_typed_number_opens_the_details_and_a_foreign_one_does_not(
+    chat: Chat, sender: RecordingSender, world: World, backend: Backend, clock: FixedClock
+) -> None:
+    booked = await _book(backend, world, clock)
+    bobs = await request_certificate(
+        backend.uow(), world.bob.id or 0, ServiceType.STATEMENT_TB, now=clock.now()
+    )
+    await _open(chat, sender, world)
+
+    await chat.type(bobs.number)
+    assert chat.state == "apps.list"
+    assert chat.last is not None and chat.last.error is not None
+
+    await chat.type(booked.lower().replace("-", ""))
+    assert chat.state == "apps.details"
+    assert f"Application {booked}" in chat.text("en")
+
+
+async def test_many_applications_are_paged(
+    chat: Chat, sender: RecordingSender, world: World, backend: Backend, clock: FixedClock
+) -> None:
+    numbers = []
+    for _ in range(8):
+        clock.advance(dt.timedelta(minutes=1))
+        summary = await request_certificate(
+            backend.uow(), world.alice.id or 0, ServiceType.STATEMENT_TB, now=clock.now()
+        )
+        numbers.append(summary.number)
+    await _open(chat, sender, world)
+    assert chat.last is not None
+    assert f"app.{numbers[-1]}" in chat.last.option_ids
+    assert f"app.{numbers[0]}" not in chat.last.option_ids
+
+    await chat.tap("more")
+
+    assert f"app.{numbers[0]}" in chat.last.option_ids
+    assert "more" not in chat.last.option_ids
+    await chat.tap("newer")
+    assert f"app.{numbers[-1]}" in chat.last.option_ids

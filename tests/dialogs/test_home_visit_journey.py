@@ -1,0 +1,334 @@
+"""Journey 5, the home visit (S4), through the engine: terms first, 103, cut-off, the result."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from backend.bootstrap import Backend
+from backend.domain.statuses import ApplicationStatus, ServiceType
+from backend.ports import FixedClock
+from backend.services import applications
+from tests.backend.world import World, at, build_world
+from tests.dialogs.harness import Chat, RecordingSender, make_engine, sign_in
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+MONDAY = dt.date(2026, 11, 23)
+SATURDAY = dt.date(2026, 11, 28)
+
+
+@pytest.fixture
+async def world(backend: Backend) -> World:
+    return await build_world(backend)
+
+
+@pytest.fixture
+def sender() -> RecordingSender:
+    return RecordingSender()
+
+
+@pytest.fixture
+def chat(backend: Backend, sender: RecordingSender, world: World) -> Chat:
+    return Chat(make_engine(backend, sender))
+
+
+async def _open(chat: Chat, sender: RecordingSender, iin: str) -> None:
+    await sign_in(chat, sender, iin)
+    await chat.tap("visit")
+
+
+async def _fill(chat: Chat, *, reason: str = "fever 38.5, cough") -> None:
+    """Terms → registered address → reason → no symptoms → registered phone → confirm."""
+    await chat.tap("start")
+    await chat.tap("addr.reg")
+    await chat.type(reason)
+    await chat.tap("skip")
+    await chat.tap("phone.reg")
+
+
+async def _applications(backend: Backend, world: World) -> list[applications.ApplicationSummary]:
+    return await applications.list_applications(backend.uow(), world.alice.id or 0)
+
+
+async def test_same_day_visit_end_to_end(
+    chat: Chat, sender: RecordingSender, world: World, backend: Backend
+) -> None:
+    await _open(chat, sender, world.alice.iin)
+
+    assert chat.state == "visit.terms"
+    first = chat.text("en")
+    assert first.index("Call 103 now") < first.index("Today requests are accepted until 18:00")
+    assert chat.last is not None and chat.last.option_ids[0] == "start"
+
+    await chat.tap("start")
+    assert chat.state == "visit.address"
+    assert "Use my registered address: Астана, Мәңгілік Ел, 10, 5" in chat.text("en")
+    await chat.tap("addr.reg")
+    assert chat.state == "visit.reason"
+    await chat.type("fever 38.5,   cough")
+    assert chat.state == "visit.symptoms"
+    await chat.type("since yesterday")
+    assert chat.state == "visit.phone"
+    assert "My registered phone +7 701 *** ** 01" in chat.text("en")
+    await chat.tap("phone.reg")
+
+    assert chat.state == "visit.confirm"
+    assert chat.last is not None and chat.last.sensitive
+    summary = chat.text("en")
+    assert "Address: Астана, Мәңгілік Ел, 10, 5" in summary
+    assert "Reason: fever 38.5, cough" in summary
+    assert "Symptoms: since yesterday" in summary
+    assert "Contact phone: +7 701 *** ** 01" in summary
+    assert await _applications(backend, world) == []  # nothing sent before confirming
+
+    await chat.tap("confirm")
+
+    assert chat.state == "visit.done"
+    result = chat.text("en")
+    [app] = await _applications(backend, world)
+    assert app.service is ServiceType.HOME_VISIT
+    assert app.status is ApplicationStatus.REGISTERED
+    assert f"Application number: {app.number}." in result
+    assert "Status: Registered." in result
+    assert "Doctor: Ахметова А. С." in result
+    assert "Planned arrival: 23 November, Monday, 11:00–13:00." in result
+    assert "Medical care is given at home at the set time." in result
+    assert "nav.back" not in chat.last.option_ids  # the request is finished
+
+    await chat.tap("apps")
+    assert chat.state == "apps.list"
+    assert app.number in chat.text("en")
+
+
+async def test_after_the_cut_off_the_first_screen_says_next_working_day(
+    chat: Chat, sender: RecordingSender, world: World, backend: Backend, clock: FixedClock
+) -> None:
+    clock.current = at(MONDAY, 18, 30)
+    await _open(chat, sender, world.alice.iin)
+
+    first = chat.text("en")
+    assert "Today's requests closed at 18:00." in first
+    assert "registered for the next working day, Tuesday, 24 November." in first
+
+    await _fill(chat)
+    assert "next working day, Tuesday, 24 November" in chat.text("en")
+    await chat.tap("confirm")
+
+    result = chat.text("en")
+    assert "Status: Will be processed on the next working day." in result
+    assert "Planned arrival: 24 November, Tuesday, 08:00–10:00." in result
+    assert "1414" in result  # R-36: the contact centre on every delay
+    [app] = await _applications(backend, world)
+    assert app.status is ApplicationStatus.NEXT_WORKING_DAY
+
+
+@pytest.mark.parametrize(
+    ("minute", "expected"),
+    [
+        (59, "Today requests are accepted until 12:00: the doctor comes today."),
+        (60, "next working day, Monday, 30 November."),
+    ],
+)
+async def test_saturday_cut_off_is_noon(
+    chat: Chat,
+    *,
+    sender: RecordingSender,
+    world: World,
+    backend: Backend,
+    clock: FixedClock,
+    minute: int,
+    expected: str,
+) -> None:
+    clock.current = at(SATURDAY, 11) + dt.timedelta(minutes=minute)
+    await _open(chat, sender, world.alice.iin)
+
+    assert expected in chat.text("en")
+
+    await _fill(chat)
+    await chat.tap("confirm")
+    [app] = await _applications(backend, world)
+    assert app.status is (
+        ApplicationStatus.REGISTERED if minute == 59 else ApplicationStatus.NEXT_WORKING_DAY
+    )
+
+
+async def test_on_sunday_the_clinic_is_closed(
+    chat: Chat, sender: RecordingSender, world: World, clock: FixedClock
+) -> None:
+    clock.current = at(dt.date(2026, 11, 29), 10)
+    await _open(chat, sender, world.alice.iin)
+
+    assert (
+        "The clinic is closed today. Your request will be registered for the next working day, "
+        "Monday, 30 November."
+    ) in chat.text("en")
+
+
+async def test_a_typed_address_is_used_and_a_bad_one_is_asked_again(
+    chat: Chat, sender: RecordingSender, world: World, backend: Backend
+) -> None:
+    await _open(chat, sender, world.alice.iin)
+    await chat.tap("start")
+
+    await chat.type("12")
+    assert chat.state == "visit.address"
+    assert chat.last is not None and chat.last.error is not None
+    assert "city, street, house and flat" in chat.text("en")
+
+    await chat.type("Астана,  Сарыарқа 5, пәтер 12")
+    await chat.type("температура")
+    await chat.tap("skip")
+    await chat.tap("phone.reg")
+    assert "Address: Астана, Сарыарқа 5, пәтер 12" in chat.text("en")
+    await chat.tap("confirm")
+
+    [app] = await _applications(backend, world)
+    details = await applications.application_details(
+        backend.uow(), world.alice.id or 0, app.number
+    )
+    assert details.home_visit is not None
+    assert details.home_visit.address == "Астана, Сарыарқа 5, пәтер 12"
+
+
+async def test_a_bad_phone_gets_a_hint_and_nothing_typed_is_lost(
+    chat: Chat, sender: RecordingSender, world: World, backend: Backend
+) -> None:
+    await _open(chat, sender, world.alice.iin)
+    await chat.tap("start")
+    await chat.type("Астана, Сарыарқа 5, пәтер 12")
+    await chat.type("жөтел, қызба")
+    await chat.type("2 күннен бері")
+
+    await chat.type("+1 202 555 0100")
+    assert chat.state == "visit.phone"
+    assert "Please give a Kazakhstan mobile number" in chat.text("en")
+
+    await chat.type("my phone")
+    assert chat.state == "visit.phone"
+    assert "This is not a phone number. Example: +7 701 123 45 67." in chat.text("en")
+
+    await chat.type("8 (707) 123-45-67")
+    assert chat.state == "visit.confirm"
+    summary = chat.text("en")
+    assert "Address: Астана, Сарыарқа 5, пәтер 12" in summary
+    assert "Reason: жөтел, қызба" in summary
+    assert "Symptoms: 2 күннен бері" in summary
+    assert "Contact phone: +77071234567" in summary
+
+    await chat.tap("confirm")
+    [app] = await _applications(backend, world)
+    details = await applications.application_details(
+        backend.uow(), world.alice.id or 0, app.number
+    )
+    assert details.home_visit is not None
+    assert details.home_visit.contact_phone == "+77071234567"
+    assert details.home_visit.symptoms == "2 күннен бері"
+
+
+async def test_an_empty_reason_is_asked_again(
+    chat: Chat, sender: RecordingSender, world: World
+) -> None:
+    await _open(chat, sender, world.alice.iin)
+    await chat.tap("start")
+    await chat.tap("addr.reg")
+
+    await chat.type("   ")
+
+    assert chat.state == "visit.reason"
+    assert "Please describe the reason in a few words." in chat.text("en")
+
+
+@pytest.mark.parametrize(
+    "words",
+    ["Кеуде қатты ауырады", "Мама без сознания", "my husband can't breathe"],
+)
+async def test_emergency_words_stop_the_flow_and_nothing_is_sent(
+    chat: Chat, sender: RecordingSender, world: World, backend: Backend, words: str
+) -> None:
+    await _open(chat, sender, world.alice.iin)
+    await chat.tap("start")
+    await chat.tap("addr.reg")
+
+    await chat.type(words)
+
+    assert chat.state == "visit.emergency"
+    assert "This sounds like an emergency. Call 103 now." in chat.text("en")
+    assert "confirm" not in (chat.last.option_ids if chat.last else ())
+    assert await _applications(backend, world) == []
+
+
+async def test_emergency_words_in_the_symptoms_also_stop_the_flow(
+    chat: Chat, sender: RecordingSender, world: World, backend: Backend
+) -> None:
+    await _open(chat, sender, world.alice.iin)
+    await chat.tap("start")
+    await chat.tap("addr.reg")
+    await chat.type("температура")
+
+    await chat.type("и сильная боль в груди")
+
+    assert chat.state == "visit.emergency"
+    assert await _applications(backend, world) == []
+
+
+async def test_not_attached_gets_the_legal_ground_and_how_to_attach(
+    chat: Chat, sender: RecordingSender, world: World
+) -> None:
+    await _open(chat, sender, world.carol.iin)
+
+    assert chat.state == "visit.terms"
+    text = chat.text("en")
+    assert text.index("Call 103 now") < text.index("Reasoned refusal")
+    assert "You are not attached to this primary health care organisation." in text
+    assert "1414" in text
+    assert "eGov" in text
+    assert chat.last is not None and "start" not in chat.last.option_ids
+
+
+async def test_change_the_details_goes_back_to_the_address(
+    chat: Chat, sender: RecordingSender, world: World
+) -> None:
+    await _open(chat, sender, world.alice.iin)
+    await _fill(chat)
+
+    await chat.tap("edit")
+
+    assert chat.state == "visit.address"
+
+
+async def test_random_text_where_an_option_is_expected_is_retried(
+    chat: Chat, sender: RecordingSender, world: World, backend: Backend
+) -> None:
+    await _open(chat, sender, world.alice.iin)
+    await chat.type("hello")
+    assert chat.state == "visit.terms"
+    assert "Please choose one of the options below." in chat.text("en")
+
+    await _fill(chat)
+    await chat.type("yes please")
+    assert chat.state == "visit.confirm"
+    assert chat.last is not None and chat.last.error is not None
+
+    await chat.tap("confirm")
+    await chat.type("thanks")
+    assert chat.state == "visit.done"
+    assert len(await _applications(backend, world)) == 1
+
+
+async def test_back_from_the_emergency_screen_lets_the_patient_rephrase(
+    chat: Chat, sender: RecordingSender, world: World, backend: Backend
+) -> None:
+    await _open(chat, sender, world.alice.iin)
+    await chat.tap("start")
+    await chat.tap("addr.reg")
+    await chat.type("he fainted")
+
+    await chat.tap("nav.back")
+
+    assert chat.state == "visit.reason"
+    await chat.type("ear ache")
+    await chat.tap("skip")
+    await chat.tap("phone.reg")
+    assert "Address: Астана, Мәңгілік Ел, 10, 5" in chat.text("en")
