@@ -13,25 +13,10 @@ from backend.ports import FixedClock
 from backend.services import applications, booking
 from backend.services.certificates import request_certificate
 from backend.services.home_visit import HomeVisitRequest, request_home_visit
-from tests.backend.world import World, build_world
-from tests.dialogs.harness import Chat, RecordingSender, make_engine, sign_in
+from tests.backend.world import World
+from tests.dialogs.harness import Chat, RecordingSender, sign_in
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-
-
-@pytest.fixture
-async def world(backend: Backend) -> World:
-    return await build_world(backend)
-
-
-@pytest.fixture
-def sender() -> RecordingSender:
-    return RecordingSender()
-
-
-@pytest.fixture
-def chat(backend: Backend, sender: RecordingSender, world: World) -> Chat:
-    return Chat(make_engine(backend, sender))
 
 
 async def _book(backend: Backend, world: World, clock: FixedClock) -> str:

@@ -18,21 +18,6 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 TUESDAY = "day.2026-11-24"
 
 
-@pytest.fixture
-async def world(backend: Backend) -> World:
-    return await build_world(backend)
-
-
-@pytest.fixture
-def sender() -> RecordingSender:
-    return RecordingSender()
-
-
-@pytest.fixture
-def chat(backend: Backend, sender: RecordingSender, world: World) -> Chat:
-    return Chat(make_engine(backend, sender))
-
-
 async def _signed_in(chat: Chat, sender: RecordingSender, patient: Patient) -> None:
     screen = await sign_in(chat, sender, patient.iin)
     assert screen.state == "menu"

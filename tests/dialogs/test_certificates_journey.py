@@ -10,25 +10,10 @@ from backend.bootstrap import Backend
 from backend.domain.statuses import ApplicationStatus, ServiceType
 from backend.ports import FixedClock
 from backend.services import applications
-from tests.backend.world import World, at, build_world
-from tests.dialogs.harness import Chat, RecordingSender, make_engine, sign_in
+from tests.backend.world import World, at
+from tests.dialogs.harness import Chat, RecordingSender, sign_in
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-
-
-@pytest.fixture
-async def world(backend: Backend) -> World:
-    return await build_world(backend)
-
-
-@pytest.fixture
-def sender() -> RecordingSender:
-    return RecordingSender()
-
-
-@pytest.fixture
-def chat(backend: Backend, sender: RecordingSender, world: World) -> Chat:
-    return Chat(make_engine(backend, sender))
 
 
 async def _open(chat: Chat, sender: RecordingSender, iin: str) -> None:

@@ -10,26 +10,11 @@ from backend.bootstrap import Backend
 from backend.ports import FixedClock
 from backend.services import patients
 from dialogs.engine.events import Chose, Typed
-from tests.backend.world import World, build_world
+from tests.backend.world import World
 from tests.dialogs.harness import Chat, RecordingSender, make_engine, sign_in
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 UNKNOWN_IIN = "900101301233"  # valid check digit, registered for nobody
-
-
-@pytest.fixture
-async def world(backend: Backend) -> World:
-    return await build_world(backend)
-
-
-@pytest.fixture
-def sender() -> RecordingSender:
-    return RecordingSender()
-
-
-@pytest.fixture
-def chat(backend: Backend, sender: RecordingSender, world: World) -> Chat:
-    return Chat(make_engine(backend, sender))
 
 
 async def test_a_new_patient_gets_the_welcome_menu_in_kazakh_with_the_navigation(
