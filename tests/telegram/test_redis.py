@@ -1,0 +1,94 @@
+"""With REDIS_URL: the conversation, the sign-in, the dedupe and the per-user isolation all live
+in Redis (shared by every worker behind the webhook). One smoke test on the real server."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from uuid import uuid4
+
+import pytest
+from aiogram.fsm.storage.redis import RedisEventIsolation
+from aiogram.methods import AnswerCallbackQuery, SendMessage
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from backend.bootstrap import Backend
+from bot.runtime import Runtime
+from bot.telegram.setup import build_dispatcher
+from bot.wiring import build_engine, build_services
+from dialogs.engine.store import RedisConversationStore
+from tests.backend.world import World
+from tests.dialogs.harness import PEPPER, TRANSLATOR, RecordingSender
+from tests.telegram.harness import TelegramChat, make_bot, sign_in, tg_settings
+
+pytestmark = [
+    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
+    pytest.mark.redis,
+]
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[Redis]:
+    client = Redis.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except (RedisConnectionError, OSError):
+        await client.aclose()
+        pytest.fail(f"no Redis at {REDIS_URL}: run `make test`, which starts it")
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def prefix(redis: Redis) -> AsyncIterator[str]:
+    prefix = f"dariger-test:{uuid4().hex[:10]}:"
+    yield prefix
+    keys = [key async for key in redis.scan_iter(match=prefix + "*")]
+    if keys:
+        await redis.delete(*keys)
+
+
+async def test_a_full_sign_in_with_the_redis_stores(
+    backend: Backend, world: World, sms: RecordingSender, redis: Redis, prefix: str
+) -> None:
+    services = build_services(
+        backend, sender=sms, pepper=PEPPER, translator=TRANSLATOR, redis=redis, key_prefix=prefix
+    )
+    engine = build_engine(services, redis=redis, key_prefix=prefix)
+    runtime = Runtime(tg_settings(), backend, redis, TRANSLATOR, sms, services, engine)
+    dispatcher = build_dispatcher(runtime, key_prefix=prefix)
+    tg = TelegramChat(dispatcher=dispatcher, bot=make_bot(), runtime=runtime, language_code="ru")
+    assert isinstance(engine.store, RedisConversationStore)
+    assert isinstance(dispatcher.fsm.events_isolation, RedisEventIsolation)
+
+    await sign_in(tg, sms.last_code, world.alice.iin)
+
+    assert await tg.state() == "menu"
+    assert "book" in tg.options
+    assert await redis.exists(f"{prefix}conv:telegram:{tg.user_id}")
+    # The same update again (a webhook retry, another worker): dropped through Redis.
+    update = tg.update(message=tg.message(text="/help"))
+    assert [type(c) for c in await tg.feed(update)] == [SendMessage]
+    assert await tg.feed(update) == []
+    assert [key async for key in redis.scan_iter(match=f"{prefix}tg:update:42:*")]
+    # Two taps at once are handled one after the other: the second is stale, not lost.
+    await tg.send_text("/menu")
+    data = tg.callback_data("help")
+    mark = len(tg.session.calls)
+    await asyncio.gather(*(tg.press(data) for _ in range(2)))
+
+    calls = tg.session.calls[mark:]
+    assert sorted(type(c).__name__ for c in calls) == [
+        "AnswerCallbackQuery",
+        "AnswerCallbackQuery",
+        "EditMessageText",
+        "SendMessage",
+    ]
+    assert [c.show_alert for c in tg.session.of(AnswerCallbackQuery, mark)] in (
+        [None, True],
+        [True, None],
+    )
+    assert await tg.state() == "help"
