@@ -18,7 +18,7 @@ from bot.logs import get_logger
 from bot.runtime import Runtime
 from bot.telegram.callbacks import Pick
 from bot.telegram.render import alert_text, show_screen
-from dialogs.engine.engine import DEFAULT_LANGUAGE, FAILURE, RESTARTED, STALE
+from dialogs.engine.engine import DEFAULT_LANGUAGE, FAILURE
 from dialogs.engine.events import Chose, Command, Event, SharedContact, Start, Typed
 from dialogs.engine.screen import Screen
 
@@ -27,7 +27,6 @@ log = get_logger("bot.telegram")
 CHANNEL = "telegram"
 # What a garbled or foreign button becomes: a tap on an option no screen shows (stale).
 _NO_OPTION = Chose("", seq=-1)
-_STALE_NOTICES = frozenset({STALE.msgid, RESTARTED.msgid})
 
 
 async def _step(runtime: Runtime, user: User, event: Event) -> tuple[Screen, str]:
@@ -35,8 +34,7 @@ async def _step(runtime: Runtime, user: User, event: Event) -> tuple[Screen, str
     user_id = str(user.id)
     hint = user.language_code
     screen = await runtime.engine.handle(CHANNEL, user_id, event, language_hint=hint)
-    language = await runtime.engine.current_language(CHANNEL, user_id, language_hint=hint)
-    return screen, language
+    return screen, screen.language
 
 
 def command_name(text: str) -> str:
@@ -84,7 +82,7 @@ async def _answer_tap(query: CallbackQuery, event: Chose, runtime: Runtime, bot:
     screen, language = await _step(runtime, query.from_user, event)
     origin = query.message if isinstance(query.message, Message) else None
     chat_id = origin.chat.id if origin is not None else query.from_user.id
-    stale = screen.notice is not None and screen.notice.msgid in _STALE_NOTICES
+    stale = screen.stale
     try:
         if stale and screen.notice is not None:
             notice = runtime.translator.render(screen.notice, language)

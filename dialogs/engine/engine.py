@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
 from backend.domain.refusals import Refusal
 from backend.ports import Clock
@@ -133,7 +134,9 @@ class Engine:
         except Exception:
             log.exception("dialog step failed", extra={"state": ctx.conv.state})
             outcome = Goto(MENU, notice=FAILURE, reset=True)
-        return await self._apply(ctx, outcome)
+        screen = await self._apply(ctx, outcome)
+        notice = None if isinstance(outcome, Retry) else outcome.notice
+        return replace(screen, stale=isinstance(event, Chose) and notice in (STALE, RESTARTED))
 
     async def _dispatch(self, ctx: Ctx, event: Event, *, fresh: bool) -> Outcome:
         conv = ctx.conv
@@ -223,6 +226,7 @@ class Engine:
             document=view.document,
             seq=conv.seq,
             columns=view.columns,
+            language=ctx.language,
         )
 
     async def _fallback(self, ctx: Ctx, notice: Text) -> tuple[View, Step, Text]:

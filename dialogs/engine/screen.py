@@ -54,6 +54,8 @@ class Screen:
     document: Document | None = None
     seq: int = 0  # the conversation's screen counter: stale buttons carry an older one
     columns: int = 1  # a layout hint for button channels (times in rows of 3)
+    language: str = "kk"  # the language to show it in (after any switch made in this step)
+    stale: bool = False  # the answer to a tap on an old screen: show it anew, don't edit
 
     @property
     def option_ids(self) -> tuple[str, ...]:

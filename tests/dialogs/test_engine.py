@@ -211,3 +211,23 @@ async def test_sign_out_and_sign_out_everywhere(
     assert "signin" in screen.option_ids
     await other.start()
     assert other.last is not None and "signin" in other.last.option_ids
+
+
+async def test_the_screen_names_its_language_after_a_switch_in_the_same_step(chat: Chat) -> None:
+    first = await chat.start()
+    await chat.tap("nav.lang")
+
+    switched = await chat.tap("lang.ru")
+
+    assert (first.language, switched.language) == ("kk", "ru")
+
+
+async def test_a_tap_on_an_old_screen_is_flagged_stale_and_a_current_tap_is_not(
+    chat: Chat,
+) -> None:
+    first = await chat.start()
+    fresh = await chat.tap("help")
+
+    old = await chat.send(Chose("signin", seq=first.seq))
+
+    assert (fresh.stale, old.stale) == (False, True)
