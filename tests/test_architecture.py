@@ -30,7 +30,7 @@ def imported_packages(source: str) -> set[str]:
 
 
 def breaches(package: str) -> list[str]:
-    result = []
+    result: list[str] = []
     for path in sorted((ROOT / package).rglob("*.py")):
         bad = imported_packages(path.read_text(encoding="utf-8")) & FORBIDDEN[package]
         result.extend(f"{path.relative_to(ROOT)} imports {name}" for name in sorted(bad))
