@@ -9,9 +9,12 @@ STAMP := $(VENV)/.installed
 PO_FILES := $(wildcard locales/*/LC_MESSAGES/*.po)
 POT_FILE := $(wildcard locales/messages.pot)
 CHECK_POT := build/messages.check.pot
+# Message markers: T() in dialogs, N_() for backend/otp tables, pgettext("sms", …) variants.
+EXTRACT := $(BIN)/pybabel -q extract -F babel.cfg -k T -k N_ -k _ -k pgettext:1c,2 \
+	--no-location --sort-output --project dariger -c TRANSLATORS:
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint fmt typecheck services locales check-locales clean
+.PHONY: help install run test lint fmt typecheck services locales check-locales update-locales clean
 
 help:
 	@echo "make run        start the service on http://127.0.0.1:8080 (SQLite, demo data, console SMS)"
@@ -55,9 +58,14 @@ typecheck: install
 check-locales: install
 ifneq ($(POT_FILE),)
 	mkdir -p build
-	$(BIN)/pybabel -q extract -F babel.cfg -k N_ -k _ -k pgettext:1c,2 -o $(CHECK_POT) .
+	$(EXTRACT) -o $(CHECK_POT) .
 	$(BIN)/pybabel update -i $(CHECK_POT) -d locales -D messages --check
 endif
+
+# After changing messages in the code: refresh the template and the kk/ru/en catalogs.
+update-locales: install
+	$(EXTRACT) -o locales/messages.pot .
+	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
 
 test: install services lint typecheck check-locales locales
 	$(BIN)/pytest
@@ -70,3 +78,10 @@ clean:
 	rm -rf $(VENV) build dist var *.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 	rm -f locales/*/LC_MESSAGES/*.mo
+
+# Text the service by SMS from this terminal (an in-process app on DATABASE_URL; run `make run`
+# or `dariger demo-data` once first). The default phone is the demo patient Сейтқали Айгүл.
+PHONE ?= +77011110001
+.PHONY: chat
+chat: install
+	$(BIN)/dariger chat --phone $(PHONE)

@@ -4,6 +4,7 @@
     dariger migrate        upgrade the database to the latest schema
     dariger demo-data      load the demo city (idempotent: a second run tops up slots)
     dariger import PATH    import a register export (a file or a folder)
+    dariger chat --phone P text the service by SMS from this terminal (signed like Twilio)
 
 Exit codes: 0 done, 1 failed (a clear message on stderr, no traceback), 2 bad usage or
 configuration, 130 interrupted.
@@ -191,6 +192,45 @@ def _cmd_outbox(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
+    """Text the service from the terminal through the real SMS path (bot/sms/chat.py)."""
+    import logging  # noqa: PLC0415 - only this command
+
+    import aiohttp  # noqa: PLC0415
+
+    from backend.domain.phone import InvalidPhone, normalize_kz_mobile  # noqa: PLC0415
+    from bot.sms.chat import (  # noqa: PLC0415
+        ChatError,
+        chat_in_process,
+        chat_remote,
+        stdin_lines,
+    )
+
+    try:
+        phone = normalize_kz_mobile(args.phone)
+    except InvalidPhone:
+        message = f"dariger: chat: {args.phone!r} is not a Kazakhstan mobile number"
+        print(message, file=sys.stderr)  # noqa: T201
+        return 2
+    if settings.log_level != "DEBUG":  # the terminal is for the conversation
+        logging.getLogger().setLevel(logging.ERROR)
+    if args.url:
+        conversation = chat_remote(settings, args.url, phone, stdin_lines(), sys.stdout)
+    else:
+        if settings.migrate_on_start and (code := _migrate(settings)) != 0:
+            return code
+        conversation = chat_in_process(
+            settings, build_backend(settings), phone, stdin_lines(), sys.stdout
+        )
+    try:
+        asyncio.run(conversation)
+    except ChatError as exc:
+        return _fail(f"chat: {exc}")
+    except (aiohttp.ClientError, OSError) as exc:
+        return _fail(f"chat: cannot reach the service: {_reason(exc)}")
+    return 0
+
+
 # --- main ----------------------------------------------------------------------------------
 
 
@@ -219,6 +259,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     outbox_cmd.add_argument("--limit", type=int, default=10, help="how many (default 10)")
     outbox_cmd.set_defaults(func=_cmd_outbox)
+    chat_cmd = commands.add_parser(
+        "chat", help="text the service from this terminal through the real SMS path"
+    )
+    chat_cmd.add_argument("--phone", required=True, help="the patient's phone, +7 7xx xxx xx xx")
+    chat_cmd.add_argument(
+        "--url", default="", help="a running service (default: an in-process app)"
+    )
+    chat_cmd.set_defaults(func=_cmd_chat)
     return parser
 
 

@@ -267,6 +267,55 @@ imports = Table(
     Column("summary", JSON, nullable=False),
 )
 
+# The SMS channel (issue 5). Plain tables, used through Core by backend.services.outbox.
+# Outgoing messages that are not an immediate reply (OTP codes, notifications): a durable outbox
+# that a worker sends with retries. The body of a sensitive message (a code) is erased once the
+# message is final; the row stays, so a failed OTP or notification is visible to operators.
+sms_outbox = Table(
+    "sms_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("to_phone", String(16), nullable=False),
+    Column("body", Text),
+    Column("kind", String(32), nullable=False),
+    Column("sensitive", Boolean, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("lease_until", UtcDateTime),
+    Column("expires_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime),
+    Column("provider_id", String(64), unique=True),
+    Column("provider_status", String(32)),
+    Column("error", String(200)),
+    Index("ix_sms_outbox_due", "status", "next_attempt_at"),
+    Index("ix_sms_outbox_to_phone", "to_phone"),
+)
+
+# Numbers that sent STOP (or that the carrier reports as unsubscribed): the outbox sends them
+# nothing until they send START.
+sms_opt_outs = Table(
+    "sms_opt_outs",
+    metadata,
+    Column("phone", String(16), primary_key=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("source", String(16), nullable=False),
+)
+
+# Inbound messages by Twilio's MessageSid: a retried or duplicated webhook is processed once and
+# gets the same reply.
+sms_inbound = Table(
+    "sms_inbound",
+    metadata,
+    Column("message_sid", String(64), primary_key=True),
+    Column("phone", String(16), nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("reply", Text),
+)
+
 mapper_registry = registry(metadata=metadata)
 _started = False
 

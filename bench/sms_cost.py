@@ -1,0 +1,259 @@
+"""What a full booking journey costs by SMS, in segments, per locale (issue 5: ≤ 8 in kk).
+
+    .venv/bin/python -m bench.sms_cost [--detail] [--screens]
+
+Runs the production app in-process on a fresh SQLite demo city (Monday 23.11.2026 10:00,
+Almaty) and books an appointment the way a patient with a plain phone would: every message is a
+signed Twilio webhook; every reply and every SMS the service sends on its own (the OTP code) is
+counted in segments, exactly (bot/sms/segments.py). The journey:
+
+    language keyword → "sign in" → ИИН → code → "book" → specialty → doctor → day → time → confirm
+
+taking the first item of each list, and "9" (next page) wherever the option is not on the page
+shown. The patients are the demo's featured kk, ru and en speakers, each from their own phone.
+
+`--screens` also walks every screen of every dialog (bench/sms_screens.py) and lists, per
+locale, the screens whose text does not fit one reply, with their message ids: the messages
+that want a shorter `pgettext("sms", …)` variant in the catalogs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import aiohttp
+from aiohttp import web
+from pydantic import SecretStr
+
+from backend.adapters.db import migrate
+from backend.bootstrap import bootstrap
+from backend.ports import FixedClock
+from backend.services.demo import featured_patients, load_demo_data
+from bench.sms_screens import crawl, variant
+from bot.app import RUNTIME_KEY, create_app
+from bot.config import Settings
+from bot.logs import configure_logging
+from bot.sms.channel import SMS_KEY, SMS_WORKER_KEY, SmsChannel
+from bot.sms.chat import SignedPoster
+from bot.sms.segments import segments
+from bot.sms.webhook import INBOUND_PATH
+from dialogs.engine.screen import InputKind, Screen
+from otp import SentSms
+
+NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Almaty"))
+PUBLIC = "http://dariger.bench"
+TOKEN = "bench-token-0123456789"  # noqa: S105 - signs the bench's own requests
+GOAL_KK = 8
+KEYWORD = {"kk": "KZ", "ru": "RU", "en": "EN"}
+PHONES = {"kk": "+77011110001", "ru": "+77021110002", "en": "+77071110003"}
+_CODE = re.compile(r"(\d{3}) ?(\d{3})")
+
+
+@dataclass
+class Gateway:
+    """Counts what the service sends on its own (Twilio would deliver these)."""
+
+    sent: list[tuple[str, str]] = field(default_factory=list)
+
+    async def send(self, to: str, body: str) -> SentSms:
+        self.sent.append((to, body))
+        return SentSms(provider_id=f"SMbench{len(self.sent):026d}", status="queued")
+
+
+@dataclass
+class Leg:
+    sent: str
+    reply: str
+    outbox: list[str]
+
+
+@dataclass
+class Journey:
+    language: str
+    legs: list[Leg] = field(default_factory=list)
+
+    def segments(self, *, since: int = 0) -> int:
+        return sum(
+            segments(leg.reply) + sum(segments(b) for b in leg.outbox) for leg in self.legs[since:]
+        )
+
+
+class Phone:
+    def __init__(
+        self, poster: SignedPoster, channel: SmsChannel, gateway: Gateway, number: str
+    ) -> None:
+        self.poster = poster
+        self.channel = channel
+        self.gateway = gateway
+        self.number = number
+
+    async def send(self, journey: Journey, body: str) -> str:
+        before = len(self.gateway.sent)
+        reply = await self.poster.send(self.number, body) or ""
+        await self.channel.worker.drain()
+        outbox = [b for to, b in self.gateway.sent[before:] if to == self.number]
+        journey.legs.append(Leg(body, reply, outbox))
+        return reply
+
+    async def pick(self, journey: Journey, wanted: str, nth: int = 0) -> None:
+        """Send the number of the option `wanted` (an id, or the `nth` of the ids starting with
+        a prefix ending in "."), paging with "9" until it is shown."""
+        screen = "?"
+        for _ in range(12):
+            state = await self.channel.conversations.states.load(self.number)
+            if state is None:
+                raise RuntimeError("no screen yet")
+            screen = state.rendering.state
+            every = [o for p in state.rendering.pages for o in p.numbers.values()]
+            matching = [
+                o for o in every if o == wanted or (wanted[-1] == "." and o.startswith(wanted))
+            ]
+            target = matching[min(nth, len(matching) - 1)] if matching else None
+            for number, option in state.current.numbers.items():
+                if option == target:
+                    await self.send(journey, number)
+                    return
+            if len(state.rendering.pages) < 2:
+                break
+            await self.send(journey, "9")
+        raise RuntimeError(f"{wanted} is not offered on {screen}")
+
+
+async def book(phone: Phone, language: str, iin: str) -> tuple[Journey, int]:
+    journey = Journey(language)
+    await phone.send(journey, KEYWORD[language])
+    await phone.pick(journey, "signin")
+    await phone.send(journey, iin)
+    code = _CODE.search(phone.gateway.sent[-1][1])
+    if code is None:
+        raise RuntimeError("no code was sent")
+    await phone.send(journey, code.group(1) + code.group(2))
+    signed_in = len(journey.legs)
+    await phone.pick(journey, "book")
+    await phone.pick(journey, "sp.")
+    await phone.pick(journey, "dr.")
+    await phone.pick(journey, "day.", nth=1)  # tomorrow: today's first time may be past
+    await phone.pick(journey, "slot.")
+    await phone.pick(journey, "confirm")
+    state = await phone.channel.conversations.states.load(phone.number)
+    if state is None or state.rendering.state != "book.done":
+        raise RuntimeError(f"the booking did not finish: {journey.legs[-1].reply}")
+    return journey, signed_in
+
+
+def _typed(screen: Screen) -> list[str]:
+    answers = {
+        InputKind.IIN: ["123"],
+        InputKind.CODE: ["000000"],
+        InputKind.ADDRESS: ["Астана, Абай даңғылы, 1", "x"],
+        InputKind.PHONE: ["+77011110001", "123"],
+        InputKind.DATE: ["24.11", "x"],
+    }
+    return answers.get(screen.expects, ["fever 38.5, cough", "?"])
+
+
+async def overflowing_screens(app: web.Application, phone: Phone) -> None:
+    """Walk every screen as the (signed-in) patient; print those that need SMS variants."""
+    engine = app[RUNTIME_KEY].engine
+    found: dict[str, Screen] = {}
+    for _ in range(2):  # again with what the first walk booked and requested
+        for item in await crawl(engine, phone.number, _typed):
+            found.setdefault(variant(item.screen), item.screen)
+    renderer = phone.channel.renderer
+    print(f"\nScreens whose text does not fit one reply ({len(found)} screens walked):")
+    for language in KEYWORD:
+        listed: set[str] = set()
+        for screen in found.values():
+            if screen.state in listed or not renderer.render(screen, language).overflow:
+                continue
+            listed.add(screen.state)
+            texts = [t for t in (screen.notice, screen.error, *screen.body) if t is not None]
+            print(f"  [{language}] {screen.state}:")
+            for text in texts:
+                print(f"      {text.msgid!r}")
+
+
+async def run(detail: bool, screens: bool = False) -> list[tuple[Journey, int]]:
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+        await asyncio.to_thread(migrate, url)
+        backend = bootstrap(url, clock=FixedClock(NOW))
+        await load_demo_data(backend)
+        settings = Settings(
+            _env_file=None,
+            database_url=url,
+            redis_url="",
+            public_base_url=PUBLIC,
+            twilio_auth_token=SecretStr(TOKEN),
+            otp_pepper=SecretStr("bench-pepper-0123456789abcdef"),
+            console_sms_path=str(Path(tmp) / "sms.jsonl"),
+        )
+        gateway = Gateway()
+        app = create_app(settings, backend, sender=gateway)
+        app[SMS_WORKER_KEY] = False
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        results = []
+        try:
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            host, port = runner.addresses[0][:2]
+            iins = {p.phone: p.iin for p in featured_patients() if p.phone}
+            async with aiohttp.ClientSession() as session:
+                poster = SignedPoster(
+                    session, f"http://{host}:{port}{INBOUND_PATH}", PUBLIC + INBOUND_PATH, TOKEN
+                )
+                for language, number in PHONES.items():
+                    phone = Phone(poster, app[SMS_KEY], gateway, number)
+                    results.append(await book(phone, language, iins[number]))
+                if screens:
+                    walker = Phone(poster, app[SMS_KEY], gateway, PHONES["kk"])  # signed in
+                    await overflowing_screens(app, walker)
+        finally:
+            await runner.cleanup()
+    if detail:
+        for journey, _ in results:
+            print(f"\n[{journey.language}]")
+            for leg in journey.legs:
+                cost = segments(leg.reply)
+                print(f"  > {leg.sent}")
+                for line in leg.reply.splitlines():
+                    print(f"    {line}")
+                print(f"    ({cost} segment{'s' if cost != 1 else ''})")
+                for body in leg.outbox:
+                    print(f"    [SMS] {body} ({segments(body)})")
+    return results
+
+
+def main() -> None:
+    configure_logging("console", "WARNING")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--detail", action="store_true", help="print every message")
+    parser.add_argument(
+        "--screens", action="store_true", help="list the screens that need SMS variants"
+    )
+    args = parser.parse_args()
+    results = asyncio.run(run(args.detail, args.screens))
+    print("\nSMS segments of a full booking (sign-in with the OTP code, then book), demo city")
+    print(f"{'locale':<7}{'sent':>6}{'replies':>9}{'segments':>10}{'of which booking':>18}")
+    for journey, signed_in in results:
+        replies = sum(1 for leg in journey.legs if leg.reply)
+        outbox = sum(len(leg.outbox) for leg in journey.legs)
+        print(
+            f"{journey.language:<7}{len(journey.legs):>6}{replies + outbox:>9}"
+            f"{journey.segments():>10}{journey.segments(since=signed_in):>18}"
+        )
+    kk = next(j for j, _ in results if j.language == "kk")
+    verdict = "met" if kk.segments() <= GOAL_KK else "not met"
+    print(f"goal: at most {GOAL_KK} segments in kk: {verdict} ({kk.segments()})")
+
+
+if __name__ == "__main__":
+    main()

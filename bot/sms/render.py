@@ -1,0 +1,214 @@
+"""A `Screen` as SMS text: numbered options, paged to the segment budget (issue 5).
+
+The only code that knows how a screen looks by SMS. One screen becomes one or more *pages*;
+each page is one reply:
+
+    {notice}
+    {error}
+    {body…}
+    1 {option}
+    2 {option}
+    9 more            (only when another page follows)
+    0 back, 00 menu   (only when it costs no extra segment)
+
+- The dialog's items and actions are numbered 1..9 per page; with more than fit on one page,
+  8 per page and "9" for the next page. The engine's navigation is not numbered: "0" is back,
+  "00" the main menu, and language and operator are keywords (KZ/RU/EN, OPERATOR/1414).
+- Every page fits the budget (2 segments by default), counted exactly (bot.sms.segments). A
+  body too long for one page is continued on the next; such a screen is marked `overflow`, and
+  its messages need a shorter `pgettext("sms", …)` variant in the catalogs.
+- Text is translated with the "sms" context (a catalog's short variant wins) and the short
+  date style ("25.11 09:20"). Typographic punctuation is folded to GSM-7 when that makes the
+  whole page GSM-7 (English), as Twilio's Smart Encoding would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bot.i18n import Translator
+from bot.sms import texts
+from bot.sms.keywords import normalize
+from bot.sms.segments import gsm7_or_original, segments
+from dialogs.engine.engine import NAV_BACK, NAV_MENU
+from dialogs.engine.screen import OptionRole, Screen
+from dialogs.engine.text import Text, Verbatim
+
+SMS_CONTEXT = "sms"
+MAX_SEGMENTS = 2
+MORE_NUMBER = "9"
+BACK_NUMBER = "0"
+MENU_NUMBER = "00"
+MAX_SINGLE_PAGE_OPTIONS = 9
+MAX_PAGED_OPTIONS = 8
+
+
+@dataclass
+class Page:
+    text: str
+    numbers: dict[str, str] = field(default_factory=dict)  # "1" -> option id
+
+
+@dataclass
+class Rendering:
+    """A screen as SMS pages, and what the parser needs to read the answer to it."""
+
+    state: str
+    seq: int
+    language: str
+    expects: str
+    pages: list[Page]
+    labels: dict[str, str] = field(default_factory=dict)  # normalised label -> option id
+    back: bool = False
+    menu: bool = False
+    overflow: bool = False  # the body did not fit the first page
+
+    @property
+    def option_count(self) -> int:
+        return sum(len(p.numbers) for p in self.pages)
+
+
+def fits(text: str, budget: int = MAX_SEGMENTS) -> bool:
+    return segments(gsm7_or_original(text)) <= budget
+
+
+def _split_words(text: str, tail: str, budget: int) -> list[str]:
+    """A paragraph too long for a page, cut at spaces into pieces that fit followed by `tail`."""
+    pieces: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        trial = f"{current} {word}" if current else word
+        if current and not fits(f"{trial}\n{tail}", budget):
+            pieces.append(current)
+            current = word
+        else:
+            current = trial
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+class SmsRenderer:
+    def __init__(self, translator: Translator, *, max_segments: int = MAX_SEGMENTS) -> None:
+        self.translator = translator
+        self.budget = max_segments
+
+    def text(self, item: Text | Verbatim, language: str) -> str:
+        rendered = self.translator.render(item, language, style="short", context=SMS_CONTEXT)
+        return " ".join(rendered.split())  # one line per text: the numbering stays readable
+
+    def notice(self, items: Sequence[Text], language: str, *, back: bool = False) -> str:
+        """Channel-level words on their own (STOP confirmed, another phone's ИИН), with the
+        navigation footer when `back` (and when it costs nothing)."""
+        lines = [self.text(item, language) for item in items]
+        text = "\n".join(line for line in lines if line)
+        if back:
+            footer = self._footer(back=True, menu=True, language=language)
+            text = self._with_footer(text, footer or "")
+        return gsm7_or_original(text)
+
+    def render(self, screen: Screen, language: str, *, preface: Sequence[Text] = ()) -> Rendering:
+        head_items: list[Text | Verbatim] = list(preface)
+        head_items += [t for t in (screen.notice, screen.error) if t is not None]
+        head_items += screen.body
+        if screen.document is not None:
+            head_items.append(texts.NO_DOCUMENT)
+        header = [line for line in (self.text(t, language) for t in head_items) if line]
+        choices = [o for o in screen.options if o.role is not OptionRole.NAV]
+        labels = [self.text(o.label, language) for o in choices]
+        ids = [o.id for o in choices]
+        back = NAV_BACK in screen.option_ids
+        menu = NAV_MENU in screen.option_ids
+
+        pages, overflow = self._pages(header, ids, labels, language)
+        footer = self._footer(back, menu, language)
+        if footer:
+            for page in pages:
+                page.text = self._with_footer(page.text, footer)
+        for page in pages:
+            page.text = gsm7_or_original(page.text)
+
+        matchable: dict[str, str | None] = {}
+        for option in screen.options:
+            if option.role is OptionRole.ACTION:  # confirmations only by their number
+                continue
+            key = normalize(self.text(option.label, language))
+            if key:
+                matchable[key] = None if key in matchable else option.id
+        return Rendering(
+            state=screen.state,
+            seq=screen.seq,
+            language=language,
+            expects=screen.expects.value,
+            pages=pages,
+            labels={k: v for k, v in matchable.items() if v is not None},
+            back=back,
+            menu=menu,
+            overflow=overflow,
+        )
+
+    # --- layout --------------------------------------------------------------------------
+
+    def _footer(self, back: bool, menu: bool, language: str) -> str | None:
+        if back and menu:
+            return self.text(texts.NAV_BACK_AND_MENU, language)
+        if menu:
+            return self.text(texts.NAV_MENU, language)
+        if back:
+            return self.text(texts.NAV_BACK, language)
+        return None
+
+    def _with_footer(self, text: str, footer: str) -> str:
+        """The footer only when it costs no extra segment (HELP explains 0 and 00 anyway)."""
+        if not text:
+            return footer
+        longer = f"{text}\n{footer}"
+        cost = segments(gsm7_or_original(longer))
+        free = cost <= max(segments(gsm7_or_original(text)), 1) and cost <= self.budget
+        return longer if free else text
+
+    def _pages(
+        self, header: list[str], ids: list[str], labels: list[str], language: str
+    ) -> tuple[list[Page], bool]:
+        lines = [*header, *(f"{n} {label}" for n, label in enumerate(labels, 1))]
+        if len(ids) <= MAX_SINGLE_PAGE_OPTIONS and fits("\n".join(lines), self.budget):
+            single = {str(n): option_id for n, option_id in enumerate(ids, 1)}
+            return [Page("\n".join(lines), single)], False
+
+        more = f"{MORE_NUMBER} {self.text(texts.MORE, language)}"
+        pages: list[Page] = []
+        current: list[str] = []
+        numbers: dict[str, str] = {}
+
+        def close(with_more: bool) -> None:
+            nonlocal current, numbers
+            pages.append(Page("\n".join([*current, more] if with_more else current), numbers))
+            current, numbers = [], {}
+
+        for block in header:
+            chunks = [block]
+            if not fits(f"{block}\n{more}", self.budget):
+                chunks = _split_words(block, more, self.budget)
+            for chunk in chunks:
+                if current and not fits("\n".join([*current, chunk, more]), self.budget):
+                    close(with_more=True)
+                current.append(chunk)
+        header_pages = len(pages) + (1 if current else 0)
+
+        for index, (option_id, label) in enumerate(zip(ids, labels, strict=True)):
+            last = index == len(ids) - 1
+            line = f"{len(numbers) + 1} {label}"
+            tail = [] if last else [more]
+            if current and (
+                len(numbers) >= MAX_PAGED_OPTIONS
+                or not fits("\n".join([*current, line, *tail]), self.budget)
+            ):
+                close(with_more=True)
+                line = f"1 {label}"
+            current.append(line)
+            numbers[str(len(numbers) + 1)] = option_id
+        if current or not pages:
+            close(with_more=False)
+        overflow = header_pages > 1 or (bool(ids) and not pages[0].numbers)
+        return pages, overflow

@@ -1,0 +1,173 @@
+"""The segment budget: every screen of every dialog, rendered for SMS in kk, ru and en.
+
+The screens are found by walking the real engine over the small world (bench/sms_screens.py),
+signed out and signed in, and rendered by the real `SmsRenderer` with the real catalogs. Every
+reply (every page) must fit 2 segments, counted exactly; every option must be reachable by its
+number. A screen whose text does not fit one reply is continued on a next page ("9 more"): that
+keeps the budget, but its messages want a shorter `pgettext("sms", …)` variant, so it is
+reported as a warning naming the message ids.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from collections.abc import Sequence
+
+import pytest
+
+from backend.bootstrap import Backend
+from backend.domain.iin import Sex, make_iin
+from backend.ports import FixedClock
+from bench.sms_screens import Found, Typist, crawl, variant
+from bot.i18n import Translator
+from bot.sms import texts
+from bot.sms.render import MAX_SEGMENTS, Rendering, SmsRenderer
+from bot.sms.segments import segments
+from dialogs.engine.events import Chose, Start, Typed
+from dialogs.engine.screen import InputKind, OptionRole, Screen
+from otp import messages
+from tests.backend.world import World, build_world
+from tests.dialogs.harness import RecordingSender, make_engine
+
+SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+LANGUAGES = ("kk", "ru", "en")
+TRANSLATOR = Translator()
+RENDERER = SmsRenderer(TRANSLATOR)
+
+
+class SmsBudgetWarning(UserWarning):
+    """A screen whose text needs an SMS variant (it is continued on a next page)."""
+
+
+def _typist(world: World, *, signed_in: bool) -> Typist:
+    unknown = make_iin(dt.date(1970, 5, 5), Sex.MALE, 4242)
+
+    def typed(screen: Screen) -> Sequence[str]:
+        kind = screen.expects
+        if kind is InputKind.IIN:
+            return ["123", unknown] if not signed_in else ["123"]
+        if kind is InputKind.CODE:
+            return ["000000"]
+        if kind is InputKind.ADDRESS:
+            return ["Астана, Абай даңғылы, 1", "x"]
+        if kind is InputKind.PHONE:
+            return ["+77011234501", "123"]
+        if kind is InputKind.DATE:
+            return ["24.11", "x"]
+        return ["fever 38.5, cough", "?"]
+
+    return typed
+
+
+@pytest.fixture
+async def screens(backend: Backend, clock: FixedClock) -> list[Found]:
+    world = await build_world(backend)
+    sender = RecordingSender()
+    engine = make_engine(backend, sender)
+
+    def later() -> None:  # past the resend cool-down, so every replay can ask for a code
+        clock.advance(dt.timedelta(minutes=2))
+
+    start = clock.now()
+    signed_out = await crawl(
+        engine,
+        "+77019999999",
+        _typist(world, signed_in=False),
+        before_replay=later,
+    )
+    clock.current = start
+
+    patient = "+77011234501"
+    await engine.handle("sms", patient, Start())
+    await engine.handle("sms", patient, Chose("signin"))
+    await engine.handle("sms", patient, Typed(world.alice.iin))
+    await engine.handle("sms", patient, Typed(sender.last_code()))
+    signed_in: list[Found] = []
+    for _ in range(2):  # again with what the walk before booked and requested
+        signed_in += await crawl(engine, patient, _typist(world, signed_in=True))
+    unique = {variant(found.screen): found for found in [*signed_out, *signed_in]}
+    return list(unique.values())
+
+
+def _check(rendering: Rendering, screen: Screen) -> None:
+    for page in rendering.pages:
+        assert segments(page.text) <= MAX_SEGMENTS, (screen.state, page.text)
+        assert list(page.numbers) == [str(n) for n in range(1, len(page.numbers) + 1)]
+    shown = [i for page in rendering.pages for i in page.numbers.values()]
+    assert shown == [o.id for o in screen.options if o.role is not OptionRole.NAV]
+
+
+def _msgids(screen: Screen) -> list[str]:
+    items = [t for t in (screen.notice, screen.error, *screen.body) if t is not None]
+    return [t.msgid for t in items]
+
+
+EVERY_JOURNEY = (
+    "menu",
+    "language",
+    "operator",
+    "help",
+    "signin.iin",
+    "signin.code",
+    "account",
+    "book.specialty",
+    "book.doctor",
+    "book.day",
+    "book.slot",
+    "book.confirm",
+    "book.done",
+    "appts.list",
+    "appts.detail",
+    "appts.cancel",
+    "visit.terms",
+    "visit.confirm",
+    "visit.done",
+    "appts.day",
+    "appts.slot",
+    "appts.confirm",
+    "appts.done",
+    "apps.list",
+    "apps.details",
+    "certs.list",
+    "certs.done",
+)
+
+
+@SQLITE
+def test_every_reply_of_every_screen_fits_two_segments(screens: list[Found]) -> None:
+    states = {found.screen.state for found in screens}
+    assert set(EVERY_JOURNEY) <= states, sorted(set(EVERY_JOURNEY) - states)
+
+    for language in LANGUAGES:
+        overflowing: dict[str, list[str]] = {}
+        for found in screens:
+            rendering = RENDERER.render(found.screen, language)
+            _check(rendering, found.screen)
+            if rendering.overflow:
+                overflowing.setdefault(found.screen.state, _msgids(found.screen))
+            if found.screen.state == "help":  # the HELP keyword's reply: SMS help first
+                preface = RENDERER.render(found.screen, language, preface=[texts.HELP])
+                _check(preface, found.screen)
+        for state, msgids in sorted(overflowing.items()):
+            warnings.warn(
+                SmsBudgetWarning(f"[{language}] {state} needs SMS variants for: {msgids}"),
+                stacklevel=1,
+            )
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_sms_channels_own_replies_fit(language: str) -> None:
+    for items in (
+        [texts.STOPPED],
+        [texts.OFF],
+        [texts.HELP_OFF],
+        [texts.HELP],
+        [texts.CANCEL_HINT],
+        [texts.OTHER_PHONE],
+    ):
+        reply = RENDERER.notice(items, language, back=True)
+        assert segments(reply) <= MAX_SEGMENTS, reply
+    code = TRANSLATOR.otp_sms_text(messages.SMS_CODE, {"code": "482 915", "minutes": 5}, language)
+    assert segments(code) <= MAX_SEGMENTS, code
