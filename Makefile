@@ -8,13 +8,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PO_FILES := $(wildcard locales/*/LC_MESSAGES/*.po)
 POT_FILE := $(wildcard locales/messages.pot)
-CHECK_POT := build/messages.check.pot
 # Message markers: T() in dialogs, N_() for backend/otp tables, pgettext("sms", …) variants.
 EXTRACT := $(BIN)/pybabel -q extract -F babel.cfg -k T -k N_ -k _ -k pgettext:1c,2 \
 	--no-location --sort-output --project dariger -c TRANSLATORS:
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint fmt typecheck services locales check-locales update-locales clean
+.PHONY: help install run test lint fmt typecheck services locales update-locales clean
 
 help:
 	@echo "make run        start the service on http://127.0.0.1:8080 (SQLite, demo data, console SMS)"
@@ -54,20 +53,14 @@ lint: install
 typecheck: install
 	$(BIN)/mypy .
 
-# The catalogs must hold every message the code uses (pybabel update --check exits 1 if not).
-check-locales: install
-ifneq ($(POT_FILE),)
-	mkdir -p build
-	$(EXTRACT) -o $(CHECK_POT) .
-	$(BIN)/pybabel update -i $(CHECK_POT) -d locales -D messages --check
-endif
-
 # After changing messages in the code: refresh the template and the kk/ru/en catalogs.
 update-locales: install
 	$(EXTRACT) -o locales/messages.pot .
 	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
 
-test: install services lint typecheck check-locales locales
+# tests/test_locales.py checks the catalogs against the code (ids, translations, placeholders);
+# `pybabel update --check` is not used: it also fails on the template's creation date.
+test: install services lint typecheck locales
 	$(BIN)/pytest
 
 fmt: install
