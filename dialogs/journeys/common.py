@@ -11,6 +11,7 @@ from dialogs.engine.engine import HELP, LANGUAGE, MENU, OPERATOR
 from dialogs.engine.screen import Option, OptionRole
 from dialogs.engine.step import CHOOSE_AN_OPTION, Back, Ctx, Goto, Outcome, Retry, Step, View
 from dialogs.engine.text import T, Verbatim
+from dialogs.journeys import sign_in
 
 # Entry states of the journeys (each journey module defines its own steps).
 BOOK = "book.specialty"
@@ -30,6 +31,7 @@ _MENU_SIGNED_IN = (
     Option("help", T("Help")),
     Option("account", T("Sign out")),
 )
+_IIN_LIKE_DIGITS = 10
 _MENU_TARGETS = {
     "book": BOOK,
     "appts": APPOINTMENTS,
@@ -67,6 +69,12 @@ class MainMenu(Step):
     async def on_option(self, ctx: Ctx, option_id: str) -> Outcome:
         target = _MENU_TARGETS.get(option_id)
         return Goto(target) if target else Retry(CHOOSE_AN_OPTION)
+
+    async def on_text(self, ctx: Ctx, text: str) -> Outcome:
+        # By SMS people often send their ИИН first: take it as the start of sign-in.
+        if ctx.patient_id is None and sum(ch.isdigit() for ch in text) >= _IIN_LIKE_DIGITS:
+            return await sign_in.AskIin(SIGN_IN, requires_patient=False).on_text(ctx, text)
+        return Retry(CHOOSE_AN_OPTION)
 
 
 _LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}

@@ -231,3 +231,26 @@ async def test_a_tap_on_an_old_screen_is_flagged_stale_and_a_current_tap_is_not(
     old = await chat.send(Chose("signin", seq=first.seq))
 
     assert (fresh.stale, old.stale) == (False, True)
+
+
+async def test_an_iin_sent_to_the_welcome_menu_starts_sign_in(
+    chat: Chat, sender: RecordingSender, world: World
+) -> None:
+    await chat.start()
+
+    screen = await chat.type(world.alice.iin)
+
+    assert screen.state == "signin.code"
+    assert sender.sent[-1][0] == world.alice.phone
+
+
+async def test_other_text_at_the_welcome_menu_is_still_a_hint(
+    chat: Chat, sender: RecordingSender
+) -> None:
+    await chat.start()
+
+    screen = await chat.type("hello 123")
+
+    assert screen.state == "menu"
+    assert screen.error is not None
+    assert sender.sent == []
