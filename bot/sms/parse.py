@@ -83,8 +83,8 @@ def parse(body: str, state: SmsState | None) -> Parsed:
     keyword = match_keyword(text)
     if keyword is not None:
         return KeywordSent(keyword)
-    if state is None:  # a first message (or one after a long silence): the welcome
-        return ToDialog(Start())
+    if state is None:  # a first message (or one after a long silence): the dialog reads it
+        return ToDialog(Typed(text))
     number = parse_number(text, state)
     if number is not None:
         return number

@@ -151,7 +151,13 @@ class Engine:
                 return Stay(UNKNOWN_COMMAND)
             return Goto(target, reset=target == MENU)
         if fresh:
-            return Goto(MENU, notice=RESTARTED, reset=True)
+            if isinstance(event, Typed):
+                # A first message (SMS patients often start with their ИИН): the main menu
+                # reads it; anything it cannot use just gets the welcome, without a strike.
+                conv.state = MENU
+                outcome = await self.steps[MENU].on_text(ctx, event.text)
+                return Goto(MENU, reset=True) if isinstance(outcome, Retry) else outcome
+            return Goto(MENU, notice=RESTARTED, reset=True)  # an old button: say we restarted
         step = self.steps.get(conv.state)
         if step is None:  # a state removed by a newer release
             return Goto(MENU, notice=RESTARTED, reset=True)

@@ -102,10 +102,30 @@ async def test_an_unknown_command_is_answered_once_not_crashed(chat: Chat) -> No
 
 
 async def test_an_expired_conversation_restarts_politely(chat: Chat) -> None:
-    screen = await chat.send(Typed(UNKNOWN_IIN))
+    screen = await chat.send(Chose("book", seq=7))
 
     assert screen.state == "menu"
     assert "Welcome back" in chat.text()
+    assert screen.stale
+
+
+async def test_a_first_message_that_is_not_an_iin_gets_the_welcome_without_a_strike(
+    chat: Chat,
+) -> None:
+    screen = await chat.send(Typed("Сәлеметсіз бе"))
+
+    assert screen.state == "menu"
+    assert screen.error is None
+    assert "Welcome back" not in chat.text()
+
+
+async def test_a_first_message_with_an_iin_starts_sign_in(
+    chat: Chat, sender: RecordingSender, world: World
+) -> None:
+    screen = await chat.send(Typed(world.alice.iin))
+
+    assert screen.state == "signin.code"
+    assert sender.sent[-1][0] == world.alice.phone
 
 
 async def test_a_signed_in_step_asks_for_sign_in_first_and_continues_there(

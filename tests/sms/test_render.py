@@ -172,7 +172,7 @@ def test_parse_numbers_pages_and_navigation(renderer: SmsRenderer) -> None:
     assert parse("8", state) == ToDialog(Typed("8"))  # out of range: the dialog's hint
     assert parse("", state) == ShowPage(0)
     assert parse("", None) == ToDialog(Start())
-    assert parse("hello", None) == ToDialog(Start())
+    assert parse("hello", None) == ToDialog(Typed("hello"))  # the dialog reads a first message
 
 
 def test_parse_next_page(renderer: SmsRenderer) -> None:
