@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar, cast
 
 from backend.services.unit_of_work import UnitOfWork
 from dialogs.engine.conversation import Conversation, JsonValue
 from dialogs.engine.screen import Document, InputKind, Option
 from dialogs.engine.text import T, Text
 from dialogs.services import Services
+
+R = TypeVar("R")
 
 
 @dataclass
@@ -22,6 +25,14 @@ class Ctx:
     now: dt.datetime
     patient_id: int | None
     language: str
+    _memo: dict[Hashable, object] = field(default_factory=dict, repr=False)
+
+    async def once(self, key: Hashable, load: Callable[[], Awaitable[R]]) -> R:
+        """A read-only look-up done at most once per event (a handler and the next screen's
+        view often need the same attachment, specialty list or doctors)."""
+        if key not in self._memo:
+            self._memo[key] = await load()
+        return cast("R", self._memo[key])
 
     @property
     def data(self) -> dict[str, JsonValue]:

@@ -187,8 +187,30 @@ class Chosen:
     appointment: AppointmentView | None = None  # the one being moved
 
 
+# Read-only look-ups, done once per event: a handler and the next view share them.
+async def _attachment(ctx: Ctx) -> patients.AttachmentSummary | None:
+    patient = ctx.require_patient()
+    return await ctx.once(
+        ("attachment", patient), lambda: patients.attachment_summary(ctx.uow(), patient)
+    )
+
+
+async def _specialties(ctx: Ctx) -> Sequence[Specialty]:
+    patient = ctx.require_patient()
+    return await ctx.once(
+        ("specialties", patient), lambda: booking.specialties_for(ctx.uow(), patient)
+    )
+
+
+async def _doctors(ctx: Ctx, patient: int, specialty_id: int) -> Sequence[Doctor]:
+    return await ctx.once(
+        ("doctors", patient, specialty_id),
+        lambda: booking.doctors_for(ctx.uow(), patient, specialty_id),
+    )
+
+
 async def _own_clinic(ctx: Ctx) -> Clinic:
-    summary = await patients.attachment_summary(ctx.uow(), ctx.require_patient())
+    summary = await _attachment(ctx)
     if summary is None:  # S3 row 9 (2)
         raise Refusal(RefusalCode.NOT_ATTACHED_HERE)
     return summary.clinic
@@ -196,7 +218,7 @@ async def _own_clinic(ctx: Ctx) -> Clinic:
 
 async def _specialty(ctx: Ctx) -> Specialty:
     specialty_id = _need_int(ctx, BOOKING.key("specialty"))
-    for specialty in await booking.specialties_for(ctx.uow(), ctx.require_patient()):
+    for specialty in await _specialties(ctx):
         if specialty.id == specialty_id:
             return specialty
     raise Refusal(RefusalCode.INVALID_INPUT)
@@ -214,7 +236,7 @@ async def _chosen(ctx: Ctx, flow: Flow) -> Chosen:
     doctor_id = _need_int(ctx, flow.key("doctor"))
     patient = ctx.require_patient()
     # S3 row 9 (2): only doctors of the patient's own clinic are listed and accepted.
-    for doctor in await booking.doctors_for(ctx.uow(), patient, specialty.id or 0):
+    for doctor in await _doctors(ctx, patient, specialty.id or 0):
         if doctor.id == doctor_id:
             return Chosen(doctor, specialty, await _own_clinic(ctx))
     raise Refusal(RefusalCode.INVALID_INPUT)
@@ -243,7 +265,7 @@ def _not_attached(refusal: Refusal) -> View:
 @dataclass
 class ChooseSpecialty(ListStep):
     async def items(self, ctx: Ctx) -> Sequence[Item]:
-        specialties = await booking.specialties_for(ctx.uow(), ctx.require_patient())
+        specialties = await _specialties(ctx)
         return [
             Item(
                 f"sp.{s.id}",
@@ -298,7 +320,7 @@ class ChooseDoctor(ListStep):
         return await self._items(ctx, await _specialty(ctx))
 
     async def _items(self, ctx: Ctx, specialty: Specialty) -> Sequence[Item]:
-        doctors = await booking.doctors_for(ctx.uow(), ctx.require_patient(), specialty.id or 0)
+        doctors = await _doctors(ctx, ctx.require_patient(), specialty.id or 0)
         return [
             Item(
                 f"dr.{d.id}",

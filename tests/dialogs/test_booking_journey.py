@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import event
 
 from backend.bootstrap import Backend
 from backend.domain.model import Patient
@@ -328,3 +329,26 @@ async def test_the_dates_are_rendered_in_kazakh_and_russian(
 
     assert "24 қараша" in chat.text("kk")
     assert "24 ноября" in chat.text("ru")
+
+
+async def test_choosing_a_time_reads_each_look_up_once(
+    backend: Backend, chat: Chat, sender: RecordingSender, world: World
+) -> None:
+    """A query count, not a timing: the handler and the next view share their look-ups."""
+    await _signed_in(chat, sender, world.alice)
+    await _to_times(chat, world)
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(backend.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        screen = await chat.tap(f"slot.{world.slots_a[0].id}")
+    finally:
+        event.remove(backend.engine.sync_engine, "before_cursor_execute", record)
+
+    assert screen.state == "book.confirm"
+    repeated = [s for s in set(statements) if statements.count(s) > 1 and "specialties" in s]
+    assert repeated == []
+    assert len(statements) <= 25, len(statements)
