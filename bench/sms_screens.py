@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from bot.sms.render import MAX_SEGMENTS, Rendering
+from bot.sms.segments import segments
 from dialogs.engine.engine import Engine
 from dialogs.engine.events import Chose, Command, Event, Typed
 from dialogs.engine.screen import InputKind, OptionRole, Screen
@@ -19,6 +21,34 @@ from dialogs.engine.text import Text
 
 Typist = Callable[[Screen], Sequence[str]]
 SIGN_OUT = frozenset({"signout", "signout.all"})
+
+# The SMS budget (issue 5): one reply of at most MAX_SEGMENTS per screen, unless the screen is a
+# list: then each page may take LIST_PAGE_SEGMENTS and the list several replies ("9 more").
+LIST_PAGE_SEGMENTS = 3
+# States whose body itself is a list of records of unbounded length.
+LIST_STATES = frozenset(
+    {
+        "apps.list",  # one line per application (the dialog pages them by 6)
+        "apps.details",  # the status history: one line per change of status
+    }
+)
+
+
+def is_list(rendering: Rendering) -> bool:
+    """The screen carries list pages: the renderer paged its options (more than one page while
+    its notice, error and body fitted the first: not `overflow`), or its state is a list."""
+    paged_options = len(rendering.pages) > 1 and not rendering.overflow
+    return paged_options or rendering.state in LIST_STATES
+
+
+def over_budget(rendering: Rendering) -> int | None:
+    """None when the rendered screen keeps the SMS budget; else its total segment count."""
+    counts = [segments(page.text) for page in rendering.pages]
+    if is_list(rendering):
+        fits = all(count <= LIST_PAGE_SEGMENTS for count in counts)
+    else:
+        fits = len(counts) == 1 and counts[0] <= MAX_SEGMENTS
+    return None if fits else sum(counts)
 
 
 @dataclass(frozen=True)

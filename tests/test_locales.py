@@ -85,7 +85,11 @@ def test_translations_keep_the_placeholders(locale: str) -> None:
         source = message.id if isinstance(message.id, str) else message.id[0]
         strings = message.string
         target = strings if isinstance(strings, str) else (strings or [""])[0]
-        if target and set(_PLACEHOLDER.findall(target)) != set(_PLACEHOLDER.findall(source)):
+        if not target:
+            continue
+        wanted, used = set(_PLACEHOLDER.findall(source)), set(_PLACEHOLDER.findall(target))
+        # A short SMS variant may leave a parameter out; nothing may name an unknown one.
+        if used != wanted and (message.context != "sms" or not used <= wanted):
             broken.append((source, target))
 
     assert broken == []

@@ -12,8 +12,11 @@ each page is one reply:
     0 back, 00 menu   (only when it costs no extra segment)
 
 - The dialog's items and actions are numbered 1..9 per page; with more than fit on one page,
-  8 per page and "9" for the next page. The engine's navigation is not numbered: "0" is back,
-  "00" the main menu, and language and operator are keywords (KZ/RU/EN, OPERATOR/1414).
+  at most 8 per page and "9" for the next page. A page of such a paged list ends after its
+  first segment when a second segment would not even double the options it shows (the same
+  cost per option, a cheaper first reply: 5 days or 4 times in one segment, not 8 in two).
+  The engine's navigation is not numbered: "0" is back, "00" the main menu, and language
+  and operator are keywords (KZ/RU/EN, OPERATOR/1414).
 - Every page fits the budget (2 segments by default), counted exactly (bot.sms.segments). A
   body too long for one page is continued on the next; such a screen is marked `overflow`, and
   its messages need a shorter `pgettext("sms", …)` variant in the catalogs.
@@ -196,19 +199,39 @@ class SmsRenderer:
                 current.append(chunk)
         header_pages = len(pages) + (1 if current else 0)
 
-        for index, (option_id, label) in enumerate(zip(ids, labels, strict=True)):
-            last = index == len(ids) - 1
-            line = f"{len(numbers) + 1} {label}"
-            tail = [] if last else [more]
-            if current and (
-                len(numbers) >= MAX_PAGED_OPTIONS
-                or not fits("\n".join([*current, line, *tail]), self.budget)
-            ):
+        remaining = list(zip(ids, labels, strict=True))
+        while remaining:
+            take = self._page_capacity(current, remaining, more, self.budget)
+            if take == 0 and current:  # the header filled this page: the options start on the next
                 close(with_more=True)
-                line = f"1 {label}"
-            current.append(line)
-            numbers[str(len(numbers) + 1)] = option_id
+                continue
+            one = self._page_capacity(current, remaining, more, 1)
+            if 0 < one < take < len(remaining) and 2 * one >= take:
+                take = one  # a second segment would not even double what the first one shows
+            take = max(take, 1)  # a label too long for any page still gets its own
+            for option_id, label in remaining[:take]:
+                current.append(f"{len(numbers) + 1} {label}")
+                numbers[str(len(numbers) + 1)] = option_id
+            remaining = remaining[take:]
+            if remaining:
+                close(with_more=True)
         if current or not pages:
             close(with_more=False)
         overflow = header_pages > 1 or (bool(ids) and not pages[0].numbers)
         return pages, overflow
+
+    @staticmethod
+    def _page_capacity(
+        current: list[str], remaining: list[tuple[str, str]], more: str, budget: int
+    ) -> int:
+        """How many of the `remaining` options fit on the page begun with `current` lines
+        (at most MAX_PAGED_OPTIONS), with the "9 more" line while others are left for later."""
+        lines = list(current)
+        count = 0
+        for index, (_option_id, label) in enumerate(remaining[:MAX_PAGED_OPTIONS]):
+            lines.append(f"{index + 1} {label}")
+            tail = [more] if index + 1 < len(remaining) else []
+            if not fits("\n".join([*lines, *tail]), budget):
+                break
+            count = index + 1
+        return count

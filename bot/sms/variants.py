@@ -5,8 +5,14 @@ plain translation (bot/i18n.py). For pybabel to keep such an entry, the code mus
 list it here as `pgettext("sms", "<the dialog's msgid>")`, run `make update-locales`, then give
 it a short msgstr in kk, ru and en (the English one too: the msgid is the Telegram text).
 
-Which messages need one: `python -m bench.sms_cost --screens` lists the screens whose text does
-not fit one reply (2 segments), with their msgids; tests/sms/test_budget.py warns about them.
+Which messages need one: `python -m bench.sms_cost --screens` lists the screens over the SMS
+budget with their msgids; tests/sms/test_budget.py fails on them.
+
+Writing a variant: keep 103, 1414, numbers, dates and times; data lines may lose their labels
+("Doctor: {doctor}, {specialty}." -> "{doctor}, {specialty}"). A variant may leave a
+placeholder out, but never name one the message does not have (tests/test_locales.py): only
+the clinic's address is left out, where the clinic's name and room still say where
+("{clinic}, каб. {room}").
 """
 
 from __future__ import annotations
@@ -18,5 +24,111 @@ def pgettext(context: str, message: str) -> str:
 
 
 SMS_VARIANTS: tuple[str, ...] = (
-    # e.g. pgettext("sms", "Please check and confirm your appointment."),
+    pgettext("sms", "A person can help you at the contact centre 1414."),
+    pgettext("sms", "Address: {address}"),
+    pgettext("sms", "Application No. {number}, status: {status}."),
+    pgettext("sms", "Application {number}: {service}."),
+    pgettext("sms", "Appointment: {when}, {doctor} ({specialty}), room {room}, {clinic}."),
+    pgettext("sms", "Book an appointment"),
+    pgettext("sms", "Booking at {clinic}. Choose a specialty."),
+    pgettext("sms", "Call a doctor home"),
+    pgettext("sms", "Cancel the appointment"),
+    pgettext("sms", "Cancel this appointment?"),
+    pgettext("sms", "Certificate from the PHC clinic (form 027/u)"),
+    pgettext(
+        "sms",
+        "Certificate from your PHC clinic, form 027/u: an e-document signed with the "
+        "clinic's EDS, within 30 minutes.",
+    ),
+    pgettext("sms", "Certificates and statements. Choose one:"),
+    pgettext("sms", "Change the details"),
+    pgettext("sms", "Clinic: {clinic}, {address}, room {room}."),
+    pgettext(
+        "sms",
+        "Clinics work Mon–Fri 08:00–20:00, Sat 09:00–14:00; closed on Sundays and holidays.",
+    ),
+    pgettext("sms", "Contact centre: 1414, 8-800-080-7777 (free)."),
+    pgettext("sms", "Contact phone: {phone}"),
+    pgettext("sms", "Date and time: {when}."),
+    pgettext("sms", "Doctor: {doctor}, {specialty}."),
+    pgettext("sms", "Done: the language is changed."),
+    pgettext(
+        "sms",
+        "Emergency (chest pain, trouble breathing, fainting, heavy bleeding)? Call 103 "
+        "now, not a home visit.",
+    ),
+    pgettext("sms", "Enter the 6-digit code from the SMS."),
+    pgettext("sms", "Enter your IIN: 12 digits."),
+    pgettext(
+        "sms",
+        "Here you can book an appointment with a doctor of your clinic, cancel or move "
+        "it, call a doctor home, request certificates and follow the status of every "
+        "application.",
+    ),
+    pgettext("sms", "History:"),
+    pgettext(
+        "sms",
+        "Home visits are accepted until 2 hours before the clinic closes: weekdays "
+        "until 18:00, Saturday until 12:00. Later requests go to the next working day.",
+    ),
+    pgettext(
+        "sms",
+        "If this IIN is registered, we have sent a code by SMS to its phone. The code "
+        "is valid for {minutes} min.",
+    ),
+    pgettext("sms", "In an emergency call 103 at once."),
+    pgettext("sms", "Issued only by the clinic you are attached to."),
+    pgettext("sms", "Main menu. What would you like to do?"),
+    pgettext("sms", "Medical care is given at home at the set time."),
+    pgettext("sms", "Move the appointment with {doctor}: choose a new day."),
+    pgettext("sms", "Move to another time"),
+    pgettext("sms", "Move your appointment of {old} to this time?"),
+    pgettext("sms", "No application of yours has this number. Choose one below."),
+    pgettext("sms", "Once issued, it is valid {days} calendar days."),
+    pgettext("sms", "Operators answer Mon–Fri 08:00–20:00 and Sat 09:00–14:00."),
+    pgettext("sms", "Planned arrival: {start}–{end}."),
+    pgettext("sms", "Please check and confirm your appointment."),
+    pgettext("sms", "Please check your request:"),
+    pgettext(
+        "sms",
+        "Please type the address: city, street, house and flat (up to {limit} characters).",
+    ),
+    pgettext("sms", "Reason: {reason}"),
+    pgettext("sms", "Send the request"),
+    pgettext(
+        "sms",
+        "Sign in with your IIN and a one-time code sent by SMS to your registered phone.",
+    ),
+    pgettext("sms", "Submitted: {created}. Deadline: {deadline}."),
+    pgettext("sms", "The signed document will appear here when it is ready."),
+    pgettext("sms", "The signed document will appear in My applications when it is ready."),
+    pgettext("sms", "The state service is free of charge."),
+    pgettext("sms", "The state service is provided free of charge."),
+    pgettext("sms", "The state services here are free of charge."),
+    pgettext("sms", "This is not a phone number. Example: +7 701 123 45 67."),
+    pgettext("sms", "This menu is out of date. Here is the current one."),
+    pgettext("sms", "Today requests are accepted until {cutoff}: the doctor comes today."),
+    pgettext("sms", "Use my registered address: {address}"),
+    pgettext("sms", "Valid {days} calendar days once issued."),
+    pgettext("sms", "We will send a one-time code by SMS to the phone registered for this IIN."),
+    pgettext(
+        "sms", "Welcome to Dariger: appointments, home visits and certificates of your clinic."
+    ),
+    pgettext("sms", "Where should the doctor come? Type the address: city, street, house, flat."),
+    pgettext(
+        "sms",
+        "Whether you are under dynamic observation in this registry. Automated, within "
+        "30 minutes; only about yourself.",
+    ),
+    pgettext("sms", "Which phone should the doctor call? Type a mobile number: +7 7xx xxx xx xx."),
+    pgettext("sms", "You are booked. Application No. {number}."),
+    pgettext("sms", "You are signed in."),
+    pgettext("sms", "Your applications, newest first:"),
+    pgettext("sms", "Your appointment is moved. Application No. {number}."),
+    pgettext("sms", "Your request is sent. Application number: {number}."),
+    pgettext("sms", "Your upcoming appointments. Choose one to see, cancel or move it."),
+    pgettext("sms", "{doctor}, {day}: choose a time."),
+    pgettext("sms", "{doctor}: choose a day."),
+    pgettext("sms", "{number}: {service}. {status}. Deadline: {deadline}."),
+    pgettext("sms", "{specialty}: choose a doctor."),
 )
