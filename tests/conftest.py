@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from backend.adapters.db import migrate
 from backend.adapters.orm import metadata
@@ -27,6 +29,7 @@ from backend.bootstrap import Backend, BookingPolicy, bootstrap
 from backend.ports import FixedClock
 
 ALMATY = ZoneInfo("Asia/Almaty")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 PG_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
@@ -109,3 +112,28 @@ async def backend(database_url: str, clock: FixedClock) -> AsyncIterator[Backend
         yield b
     finally:
         await b.close()
+
+
+@pytest.fixture
+async def redis_client() -> AsyncIterator[Redis]:
+    """The real Redis server (database 15 by default)."""
+    client = Redis.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except (RedisConnectionError, OSError):
+        await client.aclose()
+        # The suite runs against the real server (`make test` starts it): a missing Redis is
+        # a broken environment, never a reason to pass quietly.
+        pytest.fail(f"no Redis at {REDIS_URL}: run `make test`, which starts it")
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def redis_prefix(redis_client: Redis) -> AsyncIterator[str]:
+    """A key prefix of this test's own; its keys are deleted afterwards."""
+    prefix = f"test:{uuid.uuid4().hex}:"
+    yield prefix
+    keys = [key async for key in redis_client.scan_iter(match=prefix + "*")]
+    if keys:
+        await redis_client.delete(*keys)

@@ -6,13 +6,11 @@ import asyncio
 import datetime as dt
 import os
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from uuid import uuid4
 
 import pytest
 from redis.asyncio import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from backend.domain.iin import Sex, make_iin
 from otp.audit import InMemoryAuditSink
@@ -121,29 +119,6 @@ EnvFactory = Callable[..., Env]
 
 def wrong_code(code: str) -> str:
     return f"{(int(code) + 1) % 1_000_000:06d}"
-
-
-@pytest.fixture
-async def redis_client() -> AsyncIterator[Redis]:
-    client = Redis.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except (RedisConnectionError, OSError):
-        await client.aclose()
-        # The suite runs against the real server (`make test` starts it): a missing Redis is
-        # a broken environment, never a reason to pass quietly.
-        pytest.fail(f"no Redis at {REDIS_URL}: run `make test`, which starts it")
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
-async def redis_prefix(redis_client: Redis) -> AsyncIterator[str]:
-    prefix = f"test:{uuid4().hex}:"
-    yield prefix
-    keys = [key async for key in redis_client.scan_iter(match=prefix + "*")]
-    if keys:
-        await redis_client.delete(*keys)
 
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
-from uuid import uuid4
 
 import pytest
 from aiogram.fsm.storage.redis import RedisEventIsolation
 from aiogram.methods import AnswerCallbackQuery, SendMessage
 from redis.asyncio import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from backend.bootstrap import Backend
 from bot.runtime import Runtime
@@ -31,24 +28,13 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 @pytest.fixture
-async def redis() -> AsyncIterator[Redis]:
-    client = Redis.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except (RedisConnectionError, OSError):
-        await client.aclose()
-        pytest.fail(f"no Redis at {REDIS_URL}: run `make test`, which starts it")
-    yield client
-    await client.aclose()
+def redis(redis_client: Redis) -> Redis:
+    return redis_client
 
 
 @pytest.fixture
-async def prefix(redis: Redis) -> AsyncIterator[str]:
-    prefix = f"dariger-test:{uuid4().hex[:10]}:"
-    yield prefix
-    keys = [key async for key in redis.scan_iter(match=prefix + "*")]
-    if keys:
-        await redis.delete(*keys)
+def prefix(redis_prefix: str) -> str:
+    return redis_prefix
 
 
 async def test_a_full_sign_in_with_the_redis_stores(
