@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from backend.bootstrap import Backend
 from bot.i18n import Translator
 from bot.wiring import build_engine, build_services
+from dialogs.engine.conversation import JsonValue
 from dialogs.engine.engine import Engine
 from dialogs.engine.events import Chose, Command, Event, Start, Typed
 from dialogs.engine.screen import Screen
@@ -69,6 +70,20 @@ class Chat:
 
     async def command(self, name: str) -> Screen:
         return await self.send(Command(name))
+
+    async def data(self) -> dict[str, JsonValue]:
+        """What the conversation keeps of the patient's entries."""
+        conv = await self.engine.store.load(self.channel, self.user_id)
+        assert conv is not None
+        return dict(conv.data)
+
+    async def forge(self, option_id: str) -> Screen:
+        """A forged or outdated callback that the engine lets through (it was "shown")."""
+        conv = await self.engine.store.load(self.channel, self.user_id)
+        assert conv is not None
+        conv.shown.append(option_id)
+        await self.engine.store.save(conv)
+        return await self.send(Chose(option_id, seq=conv.seq))
 
     def text(self, language: str = "en") -> str:
         """The last screen as a patient reads it (notice, error, body, options)."""

@@ -11,8 +11,6 @@ from backend.domain.model import Patient
 from backend.ports import FixedClock
 from backend.services import applications, booking
 from backend.services.booking import AppointmentView
-from dialogs.engine.conversation import JsonValue
-from dialogs.engine.events import Chose
 from dialogs.engine.screen import Screen
 from tests.backend.world import World, build_world
 from tests.dialogs.harness import Chat, RecordingSender, make_engine, sign_in
@@ -44,21 +42,6 @@ async def _free(backend: Backend, clock: FixedClock, world: World) -> list[int]:
         backend.uow(), world.alice.id or 0, world.doctor_a.id or 0, TUESDAY, now=clock.now()
     )
     return [s.id or 0 for s in slots]
-
-
-async def _data(chat: Chat) -> dict[str, JsonValue]:
-    conv = await chat.engine.store.load(chat.channel, chat.user_id)
-    assert conv is not None
-    return dict(conv.data)
-
-
-async def _forge(chat: Chat, option_id: str) -> Screen:
-    """A forged or outdated callback that the engine lets through (it was "shown")."""
-    conv = await chat.engine.store.load(chat.channel, chat.user_id)
-    assert conv is not None
-    conv.shown.append(option_id)
-    await chat.engine.store.save(conv)
-    return await chat.send(Chose(option_id, seq=conv.seq))
 
 
 def _items(screen: Screen, prefix: str) -> list[str]:
@@ -237,7 +220,7 @@ async def test_a_reschedule_target_taken_meanwhile_changes_nothing(
     [view] = await _upcoming(backend, clock, world.alice)
     assert view.application_number == number
     assert view.local_start.time() == dt.time(9, 0)
-    assert (await _data(chat))["appts:day"] == "2026-11-24"
+    assert (await chat.data())["appts:day"] == "2026-11-24"
 
 
 async def test_no_free_day_to_move_to_leaves_the_appointment_as_it_is(
@@ -287,12 +270,12 @@ async def test_forged_ids_and_random_text_on_every_appointments_screen_are_retri
         option_id = _items(shown, "ap.")[0] if step == "ap" else concrete.get(step, step)
         shown = await chat.tap(option_id)
     assert shown.state == state
-    data = await _data(chat)
+    data = await chat.data()
 
     for answer in [*forged, "hello?"]:
-        screen = await (chat.type(answer) if answer == "hello?" else _forge(chat, answer))
+        screen = await (chat.type(answer) if answer == "hello?" else chat.forge(answer))
         assert screen.state == state, answer
         assert screen.error is not None, answer
         assert _items(screen, "") == _items(shown, ""), answer
-        assert await _data(chat) == data, answer
+        assert await chat.data() == data, answer
     assert len(await _upcoming(backend, clock, world.alice)) == 1

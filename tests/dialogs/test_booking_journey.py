@@ -9,7 +9,6 @@ from backend.bootstrap import Backend
 from backend.domain.model import Patient
 from backend.ports import FixedClock
 from backend.services import applications, booking
-from dialogs.engine.conversation import JsonValue
 from dialogs.engine.events import Chose
 from dialogs.engine.screen import Screen
 from tests.backend.world import World, build_world
@@ -29,21 +28,6 @@ async def _to_times(chat: Chat, world: World) -> Screen:
     await chat.tap(f"sp.{world.therapist.id}")
     await chat.tap(f"dr.{world.doctor_a.id}")
     return await chat.tap(TUESDAY)
-
-
-async def _data(chat: Chat) -> dict[str, JsonValue]:
-    conv = await chat.engine.store.load(chat.channel, chat.user_id)
-    assert conv is not None
-    return dict(conv.data)
-
-
-async def _forge(chat: Chat, option_id: str) -> Screen:
-    """A forged or outdated callback that the engine lets through (it was "shown")."""
-    conv = await chat.engine.store.load(chat.channel, chat.user_id)
-    assert conv is not None
-    conv.shown.append(option_id)
-    await chat.engine.store.save(conv)
-    return await chat.send(Chose(option_id, seq=conv.seq))
 
 
 def _items(screen: Screen, prefix: str) -> list[str]:
@@ -144,7 +128,7 @@ async def test_only_doctors_of_the_patients_own_clinic_are_offered(
     screen = await chat.tap(f"sp.{world.therapist.id}")
     assert _items(screen, "dr.") == [f"dr.{world.doctor_b.id}"]
 
-    screen = await _forge(chat, f"dr.{world.doctor_a.id}")  # clinic A's therapist
+    screen = await chat.forge(f"dr.{world.doctor_a.id}")  # clinic A's therapist
 
     assert screen.state == "book.doctor"
     assert screen.error is not None
@@ -295,14 +279,14 @@ async def test_forged_ids_and_random_text_on_every_booking_screen_are_retried_lo
         await chat.tap(option_id)
     shown = await chat.tap(path[steps])
     assert shown.state == state
-    data = await _data(chat)
+    data = await chat.data()
 
     for answer in [*forged, "hello?"]:
-        screen = await (chat.type(answer) if answer == "hello?" else _forge(chat, answer))
+        screen = await (chat.type(answer) if answer == "hello?" else chat.forge(answer))
         assert screen.state == state, answer
         assert screen.error is not None, answer
         assert _items(screen, "") == _items(shown, ""), answer
-        assert await _data(chat) == data, answer
+        assert await chat.data() == data, answer
 
 
 async def test_a_shown_option_from_an_older_screen_is_stale_not_a_choice(
@@ -316,7 +300,7 @@ async def test_a_shown_option_from_an_older_screen_is_stale_not_a_choice(
 
     assert screen.state == "book.doctor"
     assert "out of date" in chat.text()
-    assert (await _data(chat))["book:specialty"] == world.therapist.id
+    assert (await chat.data())["book:specialty"] == world.therapist.id
 
 
 async def test_the_dates_are_rendered_in_kazakh_and_russian(
