@@ -26,7 +26,7 @@ from backend.domain.statuses import (
     ServiceType,
 )
 from backend.services.common import (
-    new_application_number,
+    open_application,
     require_attached,
     require_aware,
 )
@@ -166,19 +166,17 @@ async def book(
         upcoming = await uow.applications.count_upcoming(patient_id, now)
         if upcoming >= policy.max_future_appointments:
             raise Refusal(RefusalCode.TOO_MANY_APPOINTMENTS, limit=policy.max_future_appointments)
-        application = Application.submit(
-            number=new_application_number(),
+        # The slot is taken from the doctors' reception schedule at once (S3 row 5, R-18).
+        application = await open_application(
+            uow,
             patient_id=patient_id,
             service=ServiceType.APPOINTMENT,
+            status=ApplicationStatus.REGISTERED,
             at=now,
             deadline=now + E_CHANNEL_DEADLINE,  # S3 row 3: ≤ 30 min via the e-channel
             clinic_id=clinic.id,
             actor=actor,
         )
-        # The slot is taken from the doctors' reception schedule at once (S3 row 5, R-18).
-        application.transition(ApplicationStatus.REGISTERED, actor=Actor.SYSTEM, at=now)
-        uow.applications.add(application)
-        await uow.applications.flush()
         appointment = Appointment(
             application_id=application.id or 0,
             patient_id=patient_id,

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from backend.domain.model import Application, CertificateRequest
+from backend.domain.model import CertificateRequest
 from backend.domain.refusals import Refusal, RefusalCode
-from backend.domain.statuses import E_CHANNEL_DEADLINE, Actor, ApplicationStatus, ServiceType
+from backend.domain.statuses import E_CHANNEL_DEADLINE, ApplicationStatus, ServiceType
 from backend.services.applications import ApplicationSummary, summarize
 from backend.services.common import (
-    new_application_number,
+    open_application,
     require_attached,
     require_aware,
     require_patient,
@@ -51,17 +51,15 @@ async def request_certificate(
                 deadline = (calendar.opening(processing.day) or now) + E_CHANNEL_DEADLINE
         else:
             await require_patient(uow, patient_id)  # S17-S19: automated, 24/7
-        application = Application.submit(
-            number=new_application_number(),
+        application = await open_application(
+            uow,
             patient_id=patient_id,
             service=kind,
+            status=status,
             at=now,
             deadline=deadline,
             clinic_id=clinic_id,
         )
-        application.transition(status, actor=Actor.SYSTEM, at=now)
-        uow.applications.add(application)
-        await uow.applications.flush()
         uow.applications.add(
             CertificateRequest(
                 application_id=application.id or 0,

@@ -6,8 +6,9 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
-from backend.domain.model import Attachment, Clinic, Patient
+from backend.domain.model import Application, Attachment, Clinic, Patient
 from backend.domain.refusals import Refusal, RefusalCode
+from backend.domain.statuses import Actor, ApplicationStatus, ServiceType
 from backend.services.unit_of_work import UnitOfWork
 
 # Unambiguous when read aloud to 1414 or typed on a feature phone: no 0/O, 1/I/L, 2/Z, 5/S, 8/B.
@@ -57,3 +58,31 @@ def require_aware(moment: dt.datetime) -> dt.datetime:
     if moment.tzinfo is None:
         raise ValueError("naive datetime: the services take aware datetimes")
     return moment
+
+
+async def open_application(
+    uow: UnitOfWork,
+    *,
+    patient_id: int,
+    service: ServiceType,
+    status: ApplicationStatus,
+    at: dt.datetime,
+    deadline: dt.datetime,
+    clinic_id: int | None,
+    actor: Actor = Actor.PATIENT,
+) -> Application:
+    """A new application, submitted by `actor` and moved at once by the system to its first
+    status (registered, or carried to the next working day); stored, so it has its id."""
+    application = Application.submit(
+        number=new_application_number(),
+        patient_id=patient_id,
+        service=service,
+        at=at,
+        deadline=deadline,
+        clinic_id=clinic_id,
+        actor=actor,
+    )
+    application.transition(status, actor=Actor.SYSTEM, at=at)
+    uow.applications.add(application)
+    await uow.applications.flush()
+    return application

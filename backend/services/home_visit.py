@@ -16,11 +16,11 @@ from sqlalchemy import func, select
 
 from backend.adapters import orm
 from backend.domain.calendar import ClinicCalendar, Intake, IntakeDay
-from backend.domain.model import Application, Clinic, Doctor, HomeVisit
+from backend.domain.model import Clinic, Doctor, HomeVisit
 from backend.domain.phone import InvalidPhone, normalize_kz_mobile
 from backend.domain.refusals import Refusal, RefusalCode
 from backend.domain.statuses import E_CHANNEL_DEADLINE, Actor, ApplicationStatus, ServiceType
-from backend.services.common import new_application_number, require_attached, require_aware
+from backend.services.common import open_application, require_attached, require_aware
 from backend.services.unit_of_work import UnitOfWork
 
 VISIT_WINDOW = dt.timedelta(hours=2)
@@ -154,18 +154,16 @@ async def request_home_visit(
         else:
             deadline = now + E_CHANNEL_DEADLINE  # S4 row 3: ≤ 30 min, care the same day
             status = ApplicationStatus.REGISTERED
-        application = Application.submit(
-            number=new_application_number(),
+        application = await open_application(
+            uow,
             patient_id=patient_id,
             service=ServiceType.HOME_VISIT,
+            status=status,
             at=now,
             deadline=deadline,
             clinic_id=attached.clinic.id,
             actor=actor,
         )
-        application.transition(status, actor=Actor.SYSTEM, at=now)
-        uow.applications.add(application)
-        await uow.applications.flush()
         uow.applications.add(
             HomeVisit(
                 application_id=application.id or 0,
