@@ -281,8 +281,10 @@ async def dialog_step(
     await patient.text(PATIENT)
     await patient.text(outbox.code())
     await patient.press(patient.data("book"))
-    for step in ("sp.", "dr.", "day."):
-        await patient.press(patient.data(first_with(patient, step)))
+    await patient.press(patient.data(first_with(patient, "sp.")))
+    if any(o.startswith("dr.") for o in option_ids(patient)):  # one doctor: no doctor step
+        await patient.press(patient.data(first_with(patient, "dr.")))
+    await patient.press(patient.data(first_with(patient, "day.")))
     times = []
     for i in range(warmup + iterations):
         if i == 0 and not first_with(patient, "slot."):

@@ -7,17 +7,21 @@ Almaty) and books an appointment the way a patient with a plain phone would: eve
 signed Twilio webhook; every reply and every SMS the service sends on its own (the OTP code) is
 counted in segments, exactly (bot/sms/segments.py). The journey:
 
-    language keyword → "sign in" → ИИН → code → "book" → specialty → doctor → day → time → confirm
+    language keyword → "sign in" → ИИН → code → "book" → specialty → [doctor] → day → time
+    → confirm
 
 taking the first item of each list (the second day: today's first time may be past), and "9"
-(next page) wherever the option is not on the page shown. The patients are the demo's featured
-kk, ru and en speakers, each from their own phone. Two figures per locale:
+(next page) wherever the option is not on the page shown. A specialty with one doctor has no
+doctor step (dialogs/journeys/booking.py). The patients are the demo's featured kk, ru and en
+speakers, each from their own phone. Three figures per locale:
 
-  (a) booking: from the main menu, signed in, "book" → specialty → doctor → day → time →
-      confirm: the replies to those messages (and to any "9"). The goal (≤ 8 in kk) is
-      measured against this one.
+  (a) booking: from the main menu, signed in, "book" → the first specialty (in the demo, the
+      clinic's only cardiologist) → day → time → confirm: the replies to those messages (and to
+      any "9"). The goal (≤ 8 in kk) is measured against this one.
   (b) full journey: (a) plus the sign-in before it (language keyword, "sign in", ИИН, code),
       the OTP SMS included.
+  (c) a second booking, from the main menu, in the first specialty with several doctors: (a)
+      plus the doctor step, for comparison.
 
 `--screens` also walks every screen of every dialog (bench/sms_screens.py) and lists, per
 locale, the screens over the SMS budget (`over_budget`: not one reply of 2 segments, and no
@@ -40,8 +44,9 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from backend.adapters.db import migrate
-from backend.bootstrap import bootstrap
+from backend.bootstrap import Backend, bootstrap
 from backend.ports import FixedClock
+from backend.services import booking, patients
 from backend.services.demo import featured_patients, load_demo_data
 from bench.sms_screens import crawl, over_budget, variant
 from bot.app import RUNTIME_KEY, create_app
@@ -144,16 +149,50 @@ async def book(phone: Phone, language: str, iin: str) -> tuple[Journey, int]:
         raise RuntimeError("no code was sent")
     await phone.send(journey, code.group(1) + code.group(2))
     signed_in = len(journey.legs)
+    await _book_from_menu(phone, journey, "sp.")
+    return journey, signed_in
+
+
+async def _screen(phone: Phone) -> str:
+    state = await phone.channel.conversations.states.load(phone.number)
+    return "?" if state is None else state.rendering.state
+
+
+async def _book_from_menu(phone: Phone, journey: Journey, specialty: str) -> bool:
+    """Book from the main menu; whether a doctor had to be chosen."""
     await phone.pick(journey, "book")
-    await phone.pick(journey, "sp.")
-    await phone.pick(journey, "dr.")
+    await phone.pick(journey, specialty)
+    doctor_step = await _screen(phone) == "book.doctor"
+    if doctor_step:  # a specialty with one doctor has no such step
+        await phone.pick(journey, "dr.")
     await phone.pick(journey, "day.", nth=1)  # tomorrow: today's first time may be past
     await phone.pick(journey, "slot.")
     await phone.pick(journey, "confirm")
-    state = await phone.channel.conversations.states.load(phone.number)
-    if state is None or state.rendering.state != "book.done":
+    if await _screen(phone) != "book.done":
         raise RuntimeError(f"the booking did not finish: {journey.legs[-1].reply}")
-    return journey, signed_in
+    return doctor_step
+
+
+async def book_with_doctor_choice(
+    phone: Phone, backend: Backend, language: str, iin: str
+) -> Journey:
+    """(c): booking again, signed in, in the first specialty that has several doctors."""
+    found = await patients.find_by_iin(backend.uow(), iin)
+    if found is None or found.id is None:
+        raise RuntimeError("the featured patient is not in the demo city")
+    patient = found.id
+    specialty_id = None
+    for specialty in await booking.specialties_for(backend.uow(), patient):
+        if len(await booking.doctors_for(backend.uow(), patient, specialty.id or 0)) > 1:
+            specialty_id = specialty.id
+            break
+    if specialty_id is None:
+        raise RuntimeError("the demo clinic has no specialty with several doctors")
+    await phone.send(Journey(language), "00")  # back to the menu (not counted)
+    journey = Journey(language)
+    if not await _book_from_menu(phone, journey, f"sp.{specialty_id}"):
+        raise RuntimeError("no doctor step was shown")
+    return journey
 
 
 def _typed(screen: Screen) -> list[str]:
@@ -193,7 +232,10 @@ async def overflowing_screens(app: web.Application, phone: Phone) -> None:
             print(f"  [{language}] none")
 
 
-async def run(detail: bool, screens: bool = False) -> list[tuple[Journey, int]]:
+Result = tuple[Journey, int, Journey]  # the journey, where sign-in ended, the second booking
+
+
+async def run(detail: bool, screens: bool = False) -> list[Result]:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
         await asyncio.to_thread(migrate, url)
@@ -213,7 +255,7 @@ async def run(detail: bool, screens: bool = False) -> list[tuple[Journey, int]]:
         app[SMS_WORKER_KEY] = False
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
-        results = []
+        results: list[Result] = []
         try:
             site = web.TCPSite(runner, "127.0.0.1", 0)
             await site.start()
@@ -225,23 +267,26 @@ async def run(detail: bool, screens: bool = False) -> list[tuple[Journey, int]]:
                 )
                 for language, number in PHONES.items():
                     phone = Phone(poster, app[SMS_KEY], gateway, number)
-                    results.append(await book(phone, language, iins[number]))
+                    journey, signed_in = await book(phone, language, iins[number])
+                    again = await book_with_doctor_choice(phone, backend, language, iins[number])
+                    results.append((journey, signed_in, again))
                 if screens:
                     walker = Phone(poster, app[SMS_KEY], gateway, PHONES["kk"])  # signed in
                     await overflowing_screens(app, walker)
         finally:
             await runner.cleanup()
     if detail:
-        for journey, _ in results:
-            print(f"\n[{journey.language}]")
-            for leg in journey.legs:
-                cost = segments(leg.reply)
-                print(f"  > {leg.sent}")
-                for line in leg.reply.splitlines():
-                    print(f"    {line}")
-                print(f"    ({cost} segment{'s' if cost != 1 else ''})")
-                for body in leg.outbox:
-                    print(f"    [SMS] {body} ({segments(body)})")
+        for journey, _, again in results:
+            for title, legs in (("", journey.legs), (" (c)", again.legs)):
+                print(f"\n[{journey.language}]{title}")
+                for leg in legs:
+                    cost = segments(leg.reply)
+                    print(f"  > {leg.sent}")
+                    for line in leg.reply.splitlines():
+                        print(f"    {line}")
+                    print(f"    ({cost} segment{'s' if cost != 1 else ''})")
+                    for body in leg.outbox:
+                        print(f"    [SMS] {body} ({segments(body)})")
     return results
 
 
@@ -255,19 +300,24 @@ def main() -> None:
     args = parser.parse_args()
     results = asyncio.run(run(args.detail, args.screens))
     print("\nSMS segments to book an appointment by SMS, demo city (Monday 23.11.2026 10:00)")
-    print("  (a) booking: main menu, signed in → book → specialty → doctor → day → time → confirm")
-    print("      (the replies only)")
+    print("  (a) booking: main menu, signed in → book → the first specialty (one doctor: no")
+    print("      doctor step) → day → time → confirm (the replies only)")
     print("  (b) full journey: sign-in (keyword, sign in, ИИН, code + the OTP SMS), then (a)")
-    print(f"{'locale':<8}{'(a) booking':>13}{'replies':>9}{'(b) full':>10}{'messages':>10}")
-    for journey, signed_in in results:
-        booking = journey.legs[signed_in:]
-        booking_replies = sum(1 for leg in booking if leg.reply)
+    print("  (c) booking again in the first specialty with several doctors (+ the doctor step)")
+    print(
+        f"{'locale':<8}{'(a) booking':>13}{'replies':>9}{'(b) full':>10}{'messages':>10}"
+        f"{'(c) doctors':>13}"
+    )
+    for journey, signed_in, again in results:
+        booking_legs = journey.legs[signed_in:]
+        booking_replies = sum(1 for leg in booking_legs if leg.reply)
         messages = sum(bool(leg.reply) + len(leg.outbox) for leg in journey.legs)
         print(
             f"{journey.language:<8}{journey.segments(since=signed_in, replies_only=True):>13}"
             f"{booking_replies:>9}{journey.segments():>10}{messages:>10}"
+            f"{again.segments(replies_only=True):>13}"
         )
-    kk, kk_signed_in = next((j, s) for j, s in results if j.language == "kk")
+    kk, kk_signed_in, _ = next(r for r in results if r[0].language == "kk")
     booking_kk = kk.segments(since=kk_signed_in, replies_only=True)
     verdict = "met" if booking_kk <= GOAL_KK else "not met"
     print(f"goal: (a) at most {GOAL_KK} segments in kk: {verdict} ({booking_kk})")

@@ -1,9 +1,10 @@
 """Journey 3: book an appointment, S3 «Дәрігердің қабылдауына жазылу».
 
-specialty → doctor → day → time → confirm → result. The attachment is checked first; a patient
-attached nowhere is told the legal ground and how to attach (S2). The day → time → confirm →
-result part is one set of classes parametrised by a `Flow`, shared with rescheduling in
-«My appointments» (journey 4, dialogs/journeys/appointments.py).
+specialty → doctor → day → time → confirm → result; a specialty with one doctor skips the
+doctor step. The attachment is checked first; a patient attached nowhere is told the legal
+ground and how to attach (S2). The day → time → confirm → result part is one set of classes
+parametrised by a `Flow`, shared with rescheduling in «My appointments» (journey 4,
+dialogs/journeys/appointments.py).
 
 Every option id that comes back is checked against the list as it is *now* (a doctor not in the
 list, a taken time, a malformed id → the same screen with a hint); what the patient chose is
@@ -311,6 +312,13 @@ class ChooseSpecialty(ListStep):
 
     async def picked(self, ctx: Ctx, item: Item) -> Outcome:
         BOOKING.forget(ctx, "doctor", "day", "slot", "slot_at", "room")
+        specialty_id = _need_int(ctx, BOOKING.key("specialty"))
+        doctors = await _doctors(ctx, ctx.require_patient(), specialty_id)
+        if len(doctors) == 1:
+            # Nothing to choose: straight to that doctor's days (one screen, one SMS less);
+            # "back" from the days returns to the specialties.
+            ctx.data[BOOKING.key("doctor")] = doctors[0].id
+            return Goto(BOOKING.day)
         return Goto(BOOK_DOCTOR)
 
 
@@ -418,10 +426,9 @@ class ChooseDay(ListStep):
             )
             if self.flow.moving:
                 return View(body=(body, T("Your appointment stays as it is.")))
-            return View(
-                body=(body,),
-                options=(Option("other", T("Choose another doctor"), OptionRole.ACTION),),
-            )
+            only = len(await _doctors(ctx, ctx.require_patient(), chosen.specialty.id or 0)) == 1
+            other = T("Choose another specialty") if only else T("Choose another doctor")
+            return View(body=(body,), options=(Option("other", other, OptionRole.ACTION),))
         head = (
             T("Move the appointment with {doctor}: choose a new day.", doctor=doctor)
             if self.flow.moving
@@ -431,7 +438,7 @@ class ChooseDay(ListStep):
 
     async def action(self, ctx: Ctx, option_id: str) -> Outcome | None:
         if option_id == "other" and not self.flow.moving:
-            return Back()  # to the doctors
+            return Back()  # to the doctors (to the specialties when there was one doctor)
         return None
 
     async def picked(self, ctx: Ctx, item: Item) -> Outcome:

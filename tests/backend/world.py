@@ -32,7 +32,8 @@ class World:
     therapist: Specialty
     cardiologist: Specialty
     doctor_a: Doctor  # therapist at A, district doctor of A/1
-    cardio_a: Doctor
+    therapist_a2: Doctor  # the second therapist at A, no free times
+    cardio_a: Doctor  # the only cardiologist at A: booking skips the doctor step
     doctor_b: Doctor  # therapist at B
     district_a1: District
     alice: Patient  # attached to A/1, phone, address
@@ -103,6 +104,14 @@ async def build_world(backend: Backend, *, slots_per_doctor: int = 6) -> World:
             patronymic="Серікқызы",
             room="101",
         )
+        therapist_a2 = Doctor(
+            code="A-T2",
+            clinic_id=clinic_a.id or 0,
+            specialty_id=therapist.id or 0,
+            surname="Бекова",
+            given_name="Гүлнар",
+            room="102",
+        )
         cardio_a = Doctor(
             code="A-C1",
             clinic_id=clinic_a.id or 0,
@@ -119,7 +128,7 @@ async def build_world(backend: Backend, *, slots_per_doctor: int = 6) -> World:
             given_name="Пётр",
             room="12",
         )
-        s.add_all([doctor_a, cardio_a, doctor_b])
+        s.add_all([doctor_a, therapist_a2, cardio_a, doctor_b])
         await s.flush()
         district = District(clinic_id=clinic_a.id or 0, number="1", doctor_id=doctor_a.id)
         s.add(district)
@@ -159,6 +168,7 @@ async def build_world(backend: Backend, *, slots_per_doctor: int = 6) -> World:
         therapist=therapist,
         cardiologist=cardiologist,
         doctor_a=doctor_a,
+        therapist_a2=therapist_a2,
         cardio_a=cardio_a,
         doctor_b=doctor_b,
         district_a1=district,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import delete, event
 
+from backend.adapters import orm
 from backend.bootstrap import Backend
 from backend.domain.model import Patient
 from backend.ports import FixedClock
@@ -53,8 +54,9 @@ async def test_alice_books_specialty_doctor_day_and_time_and_gets_the_number_and
 
     screen = await chat.tap(f"sp.{world.therapist.id}")
     assert screen.state == "book.doctor"
-    assert _items(screen, "dr.") == [f"dr.{world.doctor_a.id}"]
+    assert _items(screen, "dr.") == [f"dr.{world.doctor_a.id}", f"dr.{world.therapist_a2.id}"]
     assert "Ахметова А. С." in chat.text()
+    assert "Бекова Г." in chat.text()
 
     screen = await chat.tap(f"dr.{world.doctor_a.id}")
     assert screen.state == "book.day"
@@ -123,15 +125,58 @@ async def test_a_patient_attached_nowhere_is_told_why_and_how_to_attach(
 async def test_only_doctors_of_the_patients_own_clinic_are_offered(
     chat: Chat, sender: RecordingSender, world: World
 ) -> None:
-    await _signed_in(chat, sender, world.dave)  # attached to clinic B
+    await _signed_in(chat, sender, world.alice)  # attached to clinic A
     await chat.tap("book")
     screen = await chat.tap(f"sp.{world.therapist.id}")
-    assert _items(screen, "dr.") == [f"dr.{world.doctor_b.id}"]
+    assert _items(screen, "dr.") == [f"dr.{world.doctor_a.id}", f"dr.{world.therapist_a2.id}"]
 
-    screen = await chat.forge(f"dr.{world.doctor_a.id}")  # clinic A's therapist
+    screen = await chat.forge(f"dr.{world.doctor_b.id}")  # clinic B's therapist
 
     assert screen.state == "book.doctor"
     assert screen.error is not None
+    assert "book:doctor" not in await chat.data()
+
+
+async def test_a_specialty_with_one_doctor_goes_straight_to_that_doctors_days(
+    chat: Chat, sender: RecordingSender, world: World
+) -> None:
+    await _signed_in(chat, sender, world.dave)  # clinic B has one therapist
+    await chat.tap("book")
+
+    screen = await chat.tap(f"sp.{world.therapist.id}")
+
+    assert screen.state == "book.day"
+    assert "Иванов П.: choose a day." in chat.text()
+    assert (await chat.data())["book:doctor"] == world.doctor_b.id
+    screen = await chat.tap("nav.back")  # back skips the doctor step too
+    assert screen.state == "book.specialty"
+
+
+async def test_a_doctor_with_no_free_times_offers_another_doctor_or_specialty(
+    backend: Backend, chat: Chat, sender: RecordingSender, world: World
+) -> None:
+    await _signed_in(chat, sender, world.alice)
+    await chat.tap("book")
+    await chat.tap(f"sp.{world.therapist.id}")
+
+    screen = await chat.tap(f"dr.{world.therapist_a2.id}")  # no slots at all
+
+    assert screen.state == "book.day"
+    assert "Бекова Г. has no free times in the next 14 days." in chat.text()
+    assert "Choose another doctor" in chat.text()
+    assert (await chat.tap("other")).state == "book.doctor"
+
+    # The only cardiologist, without a schedule: the way out is another specialty.
+    async with backend.uow() as uow:
+        await uow.session.execute(
+            delete(orm.slots).where(orm.slots.c.doctor_id == world.cardio_a.id)
+        )
+        await uow.commit()
+    await chat.tap("nav.back")
+    screen = await chat.tap(f"sp.{world.cardiologist.id}")
+    assert screen.state == "book.day"
+    assert "Choose another specialty" in chat.text()
+    assert (await chat.tap("other")).state == "book.specialty"
 
 
 async def test_a_time_taken_between_listing_and_confirming_returns_to_the_fresh_list(
