@@ -11,6 +11,15 @@ from dialogs.engine.text import Localized, T, Text
 CALL_CENTRE = T("Contact centre: 1414, 8-800-080-7777 (free).")
 # S12 / R-38: emergencies are never handled by the bot.
 EMERGENCY = T("In an emergency call 103 at once.")
+# S2/S3/S4 row 7: PHC hours Mon–Fri 08:00–20:00 without a break, Sat 09:00–14:00.
+CLINIC_HOURS = T(
+    "Clinics work Mon–Fri 08:00–20:00, Sat 09:00–14:00; closed on Sundays and holidays."
+)
+# S4 row 7: home-visit requests until 2 h before closing, later ones the next working day.
+HOME_VISIT_CUTOFF = T(
+    "Home visits are accepted until 2 hours before the clinic closes: weekdays "
+    "until 18:00, Saturday until 12:00. Later requests go to the next working day."
+)
 
 
 def refusal_notice(refusal: Refusal) -> Text:

@@ -20,6 +20,9 @@ each page is one reply:
 - Every page fits the budget (2 segments by default), counted exactly (bot.sms.segments). A
   body too long for one page is continued on the next; such a screen is marked `overflow`, and
   its messages need a shorter `pgettext("sms", …)` variant in the catalogs.
+- The patient's own typing shown back (`Verbatim(…, echo=True)`: an address, a reason) is cut
+  short, at a word and with "…", when the screen would not fit one reply otherwise; nothing
+  else is ever shortened (an operator's reply is paged whole).
 - Text is translated with the "sms" context (a catalog's short variant wins) and the short
   date style ("25.11 09:20"). Typographic punctuation is folded to GSM-7 when that makes the
   whole page GSM-7 (English), as Twilio's Smart Encoding would.
@@ -29,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from bot.i18n import Translator
 from bot.sms import texts
@@ -70,6 +74,28 @@ class Rendering:
     @property
     def option_count(self) -> int:
         return sum(len(p.numbers) for p in self.pages)
+
+
+# How short the patient's own typing (Verbatim echoes: an address, a reason) may become when a
+# screen that shows it back would not fit one reply: tried longest first.
+ECHO_LIMITS = (60, 40, 28, 20, 14)
+ELLIPSIS = "…"  # folded to "..." on a GSM-7 page
+
+
+def _clip_echoes(item: Text | Verbatim, limit: int) -> Text | Verbatim:
+    """`item` with every echo longer than `limit` characters cut at a word and marked "…"."""
+    if isinstance(item, Verbatim):
+        if not item.echo or len(item.text) <= limit:
+            return item
+        cut = item.text[: limit - 1]
+        if " " in cut[limit // 2 :]:
+            cut = cut.rsplit(" ", 1)[0]
+        return Verbatim(cut.rstrip(" ,.;:-") + ELLIPSIS, echo=True)
+    params = {
+        name: _clip_echoes(value, limit) if isinstance(value, Text | Verbatim) else value
+        for name, value in item.params.items()
+    }
+    return item if params == dict(item.params) else Text(item.msgid, MappingProxyType(params))
 
 
 def fits(text: str, budget: int = MAX_SEGMENTS) -> bool:
@@ -117,14 +143,22 @@ class SmsRenderer:
         head_items += screen.body
         if screen.document is not None:
             head_items.append(texts.NO_DOCUMENT)
-        header = [line for line in (self.text(t, language) for t in head_items) if line]
         choices = [o for o in screen.options if o.role is not OptionRole.NAV]
         labels = [self.text(o.label, language) for o in choices]
         ids = [o.id for o in choices]
         back = NAV_BACK in screen.option_ids
         menu = NAV_MENU in screen.option_ids
 
+        header = [line for line in (self.text(t, language) for t in head_items) if line]
         pages, overflow = self._pages(header, ids, labels, language)
+        for limit in ECHO_LIMITS:  # the patient's own long typing, shortened until one reply
+            if len(pages) == 1:
+                break
+            clipped = [_clip_echoes(item, limit) for item in head_items]
+            if clipped == head_items:
+                break  # nothing typed by the patient to shorten
+            header = [line for line in (self.text(t, language) for t in clipped) if line]
+            pages, overflow = self._pages(header, ids, labels, language)
         footer = self._footer(back, menu, language)
         if footer:
             for page in pages:

@@ -28,9 +28,14 @@ class Localized:
 
 @dataclass(frozen=True, slots=True)
 class Verbatim:
-    """Text shown as it is, untranslated: a name, an address, an operator's reply."""
+    """Text shown as it is, untranslated: a name, an address, an operator's reply.
+
+    `echo`: the patient's own typing shown back to them (an address, a reason). A channel with
+    a tight budget may shorten an echo (the SMS renderer does, when the screen would not fit
+    otherwise); anything else is always shown whole."""
 
     text: str
+    echo: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -130,8 +130,8 @@ def _specifics(details: ApplicationDetails, tz: ZoneInfo, doctor: str | None) ->
         )
     visit = details.home_visit
     if visit is not None:
-        lines.append(T("Address: {address}", address=Verbatim(visit.address)))
-        lines.append(T("Reason: {reason}", reason=Verbatim(visit.reason)))
+        lines.append(T("Address: {address}", address=Verbatim(visit.address, echo=True)))
+        lines.append(T("Reason: {reason}", reason=Verbatim(visit.reason, echo=True)))
         lines.append(
             T("Doctor: {doctor}", doctor=Verbatim(doctor))
             if doctor

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from backend.domain.model import Language
 from backend.services import patients
-from dialogs.common import CALL_CENTRE, EMERGENCY
+from dialogs.common import CALL_CENTRE, CLINIC_HOURS, EMERGENCY, HOME_VISIT_CUTOFF
 from dialogs.engine.engine import HELP, LANGUAGE, MENU, OPERATOR
 from dialogs.engine.screen import Option, OptionRole
 from dialogs.engine.step import CHOOSE_AN_OPTION, Back, Ctx, Goto, Outcome, Retry, Step, View
@@ -20,6 +20,7 @@ HOME_VISIT = "visit.terms"
 APPLICATIONS = "apps.list"
 CERTIFICATES = "certs.list"
 ACCOUNT = "account"
+HELP_HOURS = "help.hours"
 SIGN_IN = "signin.iin"
 
 _MENU_SIGNED_IN = (
@@ -119,6 +120,9 @@ class Operator(Step):
 
 @dataclass
 class Help(Step):
+    """What the service does, 1414 and 103; the hours one tap further (short enough for one
+    SMS reply of 2 segments, issue 5)."""
+
     async def view(self, ctx: Ctx) -> View:
         return View(
             body=(
@@ -127,17 +131,24 @@ class Help(Step):
                     "move it, call a doctor home, request certificates and follow the status of "
                     "every application."
                 ),
-                T(
-                    "Clinics work Mon–Fri 08:00–20:00, Sat 09:00–14:00; closed on Sundays "
-                    "and holidays."
-                ),
-                T(
-                    "Home visits are accepted until 2 hours before the clinic closes: weekdays "
-                    "until 18:00, Saturday until 12:00. Later requests go to the next working day."
-                ),
-                T("The state services here are free of charge."),
                 CALL_CENTRE,
                 EMERGENCY,
+            ),
+            options=(Option("hours", T("Working hours"), OptionRole.ACTION),),
+        )
+
+    async def on_option(self, ctx: Ctx, option_id: str) -> Outcome:
+        return Goto(HELP_HOURS) if option_id == "hours" else Retry(CHOOSE_AN_OPTION)
+
+
+@dataclass
+class HelpHours(Step):
+    async def view(self, ctx: Ctx) -> View:
+        return View(
+            body=(
+                CLINIC_HOURS,
+                HOME_VISIT_CUTOFF,
+                T("The state services here are free of charge."),
             )
         )
 
@@ -171,5 +182,6 @@ STEPS: tuple[Step, ...] = (
     ChooseLanguage(LANGUAGE, requires_patient=False),
     Operator(OPERATOR, requires_patient=False),
     Help(HELP, requires_patient=False),
+    HelpHours(HELP_HOURS, requires_patient=False),
     Account(ACCOUNT),
 )

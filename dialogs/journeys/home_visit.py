@@ -25,7 +25,7 @@ from backend.services.home_visit import (
     home_visit_terms,
     request_home_visit,
 )
-from dialogs.common import CALL_CENTRE, refusal_notice, status_label
+from dialogs.common import CALL_CENTRE, HOME_VISIT_CUTOFF, refusal_notice, status_label
 from dialogs.emergency import looks_like_emergency
 from dialogs.engine.screen import InputKind, Option, OptionRole
 from dialogs.engine.step import CHOOSE_AN_OPTION, Ctx, Goto, Outcome, Retry, Step, View
@@ -57,11 +57,6 @@ MIN_ADDRESS = 5
 CALL_103_FIRST = T(
     "Emergency (chest pain, trouble breathing, fainting, heavy bleeding)? Call 103 now, "
     "not a home visit."
-)
-# S4 row 7: requests until 2 h before closing. Same msgid as the help screen.
-CUTOFF_RULE = T(
-    "Home visits are accepted until 2 hours before the clinic closes: weekdays "
-    "until 18:00, Saturday until 12:00. Later requests go to the next working day."
 )
 BAD_ADDRESS = T(
     "Please type the address: city, street, house and flat (up to {limit} characters).",
@@ -137,7 +132,7 @@ class Terms(Step):
                 raise
             return _not_attached(refusal)
         return View(
-            body=(CALL_103_FIRST, CUTOFF_RULE, _intake_line(terms)),
+            body=(CALL_103_FIRST, HOME_VISIT_CUTOFF, _intake_line(terms)),
             options=(Option("start", T("Continue"), OptionRole.ACTION),),
         )
 
@@ -305,11 +300,11 @@ class Confirm(Step):
         address, reason = ctx.str_data(K_ADDRESS), ctx.str_data(K_REASON)
         symptoms, phone = ctx.str_data(K_SYMPTOMS), ctx.str_data(K_PHONE)
         if address:
-            body.append(T("Address: {address}", address=Verbatim(address)))
+            body.append(T("Address: {address}", address=Verbatim(address, echo=True)))
         if reason:
-            body.append(T("Reason: {reason}", reason=Verbatim(reason)))
+            body.append(T("Reason: {reason}", reason=Verbatim(reason, echo=True)))
         if symptoms:
-            body.append(T("Symptoms: {symptoms}", symptoms=Verbatim(symptoms)))
+            body.append(T("Symptoms: {symptoms}", symptoms=Verbatim(symptoms, echo=True)))
         if phone:
             shown = mask_phone(phone) if ctx.data.get(K_PHONE_REG) is True else phone
             body.append(T("Contact phone: {phone}", phone=Verbatim(shown)))

@@ -46,14 +46,9 @@ RENDERER = SmsRenderer(TRANSLATOR)
 
 
 # Screens that are no list and still do not fit one reply even with their SMS variants:
-# state -> the most segments (all its replies together) measured per language.
-ALLOWED_OVER: dict[str, dict[str, int]] = {
-    # Help in kk and ru: what the service does, clinic hours, home-visit hours, free of charge,
-    # 1414 and 103: six facts, about 200-230 UCS-2 characters at their shortest. Reached by
-    # the menu (the HELP keyword's own reply is texts.HELP); kk 3 replies (2+2+1 segments),
-    # ru 2 replies (2+2), each within 2 segments. English (GSM-7) fits one reply.
-    "help": {"kk": 5, "ru": 4},
-}
+# state -> the most segments (all its replies together) measured per language. None today (help
+# was, until its hours moved one tap further); an entry must be justified here.
+ALLOWED_OVER: dict[str, dict[str, int]] = {}
 
 
 def _typist(world: World, *, signed_in: bool) -> Typist:
@@ -124,6 +119,7 @@ EVERY_JOURNEY = (
     "language",
     "operator",
     "help",
+    "help.hours",
     "signin.iin",
     "signin.code",
     "account",

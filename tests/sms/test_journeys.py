@@ -178,6 +178,32 @@ async def test_home_visit(alice: SmsPhone, world: World, backend: Backend, langu
     _within_budget(alice)
 
 
+async def test_a_long_reason_is_shown_short_and_kept_whole(
+    alice: SmsPhone, world: World, backend: Backend, language: str
+) -> None:
+    reason = "Қатты жөтел, дене қызуы 38,5, екі күннен бері басым ауырады, әлсіздік. " * 6
+    await _signed_in(alice, world, language)
+    await alice.choose("visit")
+    await alice.choose("start")
+    await alice.choose("addr.reg")
+    await alice.send(reason)
+    await alice.choose("skip")
+    confirm = await alice.choose("phone.reg")
+
+    assert await alice.screen() == "visit.confirm"
+    assert len((await alice.state()).rendering.pages) == 1  # one reply, the reason cut short
+    assert "Қатты жөтел" in confirm
+    assert reason.strip() not in confirm
+    await alice.choose("confirm")
+    [app] = await applications.list_applications(backend.uow(), world.alice.id or 0)
+    details = await applications.application_details(
+        backend.uow(), world.alice.id or 0, app.number
+    )
+    assert details.home_visit is not None
+    assert details.home_visit.reason == reason.strip()  # nothing the patient typed is lost
+    _within_budget(alice)
+
+
 async def test_status_of_applications(
     alice: SmsPhone, world: World, backend: Backend, language: str
 ) -> None:
@@ -236,9 +262,18 @@ async def test_the_help_journey_from_the_menu(
 
     assert await alice.screen() == "help"
     state = await alice.state()
-    assert "1414" in "\n".join(p.text for p in state.rendering.pages)
-    for page in state.rendering.pages:
-        assert page.text  # every page of a long help is within the budget
+    assert len(state.rendering.pages) == 1  # one reply
+    assert "1414" in alice.last
+    assert "103" in alice.last
+
+    await alice.choose("hours")
+
+    assert await alice.screen() == "help.hours"
+    assert "08:00" in alice.last
+    assert "18:00" in alice.last  # the home-visit cut-off (S4 row 7)
+    assert "12:00" in alice.last
+    await alice.send("0")
+    assert await alice.screen() == "help"
     _within_budget(alice)
 
 
@@ -360,6 +395,7 @@ async def test_several_numbers_at_once(alice: SmsPhone, world: World, backend: B
     await _signed_in(alice, world, "en")
     book = await alice.number_of("book")
 
-    await alice.send(f"{book} 1 1")  # book, the first specialty, the first doctor
+    await alice.send(f"{book} 2 1")  # book, the second specialty, the first doctor
 
     assert await alice.screen() == "book.day"
+    assert "Ахметова А. С." in alice.last

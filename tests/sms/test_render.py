@@ -217,3 +217,51 @@ async def test_state_round_trips_through_json(renderer: SmsRenderer) -> None:
     assert loaded == state
     assert SmsState.from_json("{}") is None
     assert SmsState.from_json("not json") is None
+
+
+def _typed_back(address: str, reason: str, *, echo: bool = True) -> Screen:
+    return Screen(
+        state="visit.confirm",
+        body=(
+            T("Please check your request:"),
+            T("Address: {address}", address=Verbatim(address, echo=echo)),
+            T("Reason: {reason}", reason=Verbatim(reason, echo=echo)),
+        ),
+        options=(
+            Option("confirm", T("Send the request"), OptionRole.ACTION),
+            Option("edit", T("Change the details"), OptionRole.ACTION),
+            *NAV,
+        ),
+        seq=3,
+    )
+
+
+@pytest.mark.parametrize("language", ["kk", "ru", "en"])
+def test_the_patients_long_typing_is_cut_short_to_keep_one_reply(
+    renderer: SmsRenderer, language: str
+) -> None:
+    address = "Астана қаласы, Есіл ауданы, Мәңгілік Ел даңғылы, 10-үй, 5-пәтер, 3-подъезд"
+    reason = "Қатты жөтел, дене қызуы 38,5, екі күннен бері басым ауырады, әлсіздік " * 6
+
+    rendering = renderer.render(_typed_back(address, reason), language)
+
+    [page] = rendering.pages
+    assert segments(page.text) <= 2
+    assert page.numbers == {"1": "confirm", "2": "edit"}
+    assert "Астана" in page.text  # the beginning of each stays
+    assert "Қатты жөтел" in page.text
+    assert page.text.count("…") + page.text.count("...") >= 1
+    assert reason.strip() not in page.text
+
+
+def test_short_typing_and_other_verbatim_text_are_never_cut(renderer: SmsRenderer) -> None:
+    short = renderer.render(_typed_back("Астана, Абай 1", "жөтел"), "kk")
+    [page] = short.pages
+    assert "Астана, Абай 1" in page.text
+    assert "жөтел" in page.text
+    assert "…" not in page.text
+
+    long_reason = "Қатты жөтел, дене қызуы 38,5, екі күннен бері басым ауырады " * 4
+    whole = renderer.render(_typed_back("Астана, Абай 1", long_reason, echo=False), "kk")
+    assert len(whole.pages) > 1  # not an echo (an operator's words): paged, never shortened
+    assert "…" not in "".join(p.text for p in whole.pages)

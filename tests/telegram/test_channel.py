@@ -188,7 +188,7 @@ async def test_a_tap_edits_the_message_it_was_made_on(tg: TelegramChat) -> None:
     assert isinstance(edit, EditMessageText)
     assert edit.message_id == menu.message_id
     assert edit.chat_id == tg.user_id
-    assert tg.rows == [["nav.back", "nav.menu"], ["nav.lang", "nav.op"]]
+    assert tg.rows == [["hours"], ["nav.back", "nav.menu"], ["nav.lang", "nav.op"]]
 
 
 async def test_a_stale_button_is_answered_and_the_current_screen_sent_anew(
@@ -209,7 +209,7 @@ async def test_a_stale_button_is_answered_and_the_current_screen_sent_anew(
     assert answer.text == said("kk", STALE.msgid)
     assert await tg.state() == "help"
     assert said("kk", STALE.msgid) in tg.last_text
-    assert tg.rows == [["nav.back", "nav.menu"], ["nav.lang", "nav.op"]]
+    assert tg.rows == [["hours"], ["nav.back", "nav.menu"], ["nav.lang", "nav.op"]]
 
 
 async def test_a_button_of_an_expired_conversation_restarts_at_the_menu(tg: TelegramChat) -> None:

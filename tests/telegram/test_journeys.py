@@ -78,7 +78,7 @@ async def test_book_an_appointment(
     assert items(alice, "sp.") == [f"sp.{world.cardiologist.id}", f"sp.{world.therapist.id}"]
 
     assert kinds(await alice.tap(f"sp.{world.therapist.id}")) == EDIT
-    assert items(alice, "dr.") == [f"dr.{world.doctor_a.id}"]
+    assert items(alice, "dr.") == [f"dr.{world.doctor_a.id}", f"dr.{world.therapist_a2.id}"]
     assert alice.labels[f"dr.{world.doctor_a.id}"] == "Ахметова А. С."
 
     await alice.tap(f"dr.{world.doctor_a.id}")
@@ -258,6 +258,13 @@ async def test_help_and_the_operator(alice: TelegramChat) -> None:
     assert await alice.state() == "help"
     assert "1414" in alice.last_text
     assert "103" in alice.last_text
+    assert alice.rows[0] == ["hours"]
+    await alice.tap("hours")
+    assert await alice.state() == "help.hours"
+    for hour in ("08:00", "20:00", "14:00", "18:00", "12:00"):
+        assert hour in alice.last_text
+    await alice.tap("nav.back")
+    assert await alice.state() == "help"
 
     await alice.tap("nav.op")
     assert await alice.state() == "operator"
