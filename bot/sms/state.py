@@ -9,14 +9,17 @@ starts at the main menu.
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import asdict, dataclass
-from typing import Protocol
 
 from redis.asyncio import Redis
 
 from bot.sms.render import Page, Rendering
-from dialogs.engine.store import DEFAULT_TTL_SECONDS
+from dialogs.engine.store import (
+    DEFAULT_TTL_SECONDS,
+    Documents,
+    MemoryDocuments,
+    RedisDocuments,
+)
 
 SCHEMA_VERSION = 1
 
@@ -55,47 +58,34 @@ class SmsState:
             return None
 
 
-class SmsStateStore(Protocol):
-    async def load(self, phone: str) -> SmsState | None: ...
-    async def save(self, phone: str, state: SmsState) -> None: ...
-    async def delete(self, phone: str) -> None: ...
+class SmsStateStore:
+    """The state as one JSON document per phone at `sms:pages:{phone}`."""
 
+    def __init__(self, documents: Documents) -> None:
+        self.documents = documents
 
-class MemorySmsStateStore:
-    def __init__(self, ttl_seconds: int = DEFAULT_TTL_SECONDS) -> None:
-        self.ttl = ttl_seconds
-        self._docs: dict[str, tuple[float, str]] = {}
-
-    async def load(self, phone: str) -> SmsState | None:
-        item = self._docs.get(phone)
-        if item is None or item[0] < time.monotonic():
-            return None
-        return SmsState.from_json(item[1])
-
-    async def save(self, phone: str, state: SmsState) -> None:
-        self._docs[phone] = (time.monotonic() + self.ttl, state.to_json())
-
-    async def delete(self, phone: str) -> None:
-        self._docs.pop(phone, None)
-
-
-class RedisSmsStateStore:
-    def __init__(
-        self, redis: Redis, *, prefix: str = "dariger:", ttl_seconds: int = DEFAULT_TTL_SECONDS
-    ) -> None:
-        self.redis = redis
-        self.prefix = prefix
-        self.ttl = ttl_seconds
-
-    def _key(self, phone: str) -> str:
-        return f"{self.prefix}sms:pages:{phone}"
+    @staticmethod
+    def _key(phone: str) -> str:
+        return f"sms:pages:{phone}"
 
     async def load(self, phone: str) -> SmsState | None:
-        raw = await self.redis.get(self._key(phone))
+        raw = await self.documents.get(self._key(phone))
         return None if raw is None else SmsState.from_json(raw)
 
     async def save(self, phone: str, state: SmsState) -> None:
-        await self.redis.set(self._key(phone), state.to_json(), ex=self.ttl)
+        await self.documents.put(self._key(phone), state.to_json())
 
     async def delete(self, phone: str) -> None:
-        await self.redis.delete(self._key(phone))
+        await self.documents.delete(self._key(phone))
+
+
+class MemorySmsStateStore(SmsStateStore):
+    def __init__(self, ttl_seconds: int = DEFAULT_TTL_SECONDS) -> None:
+        super().__init__(MemoryDocuments(ttl_seconds))
+
+
+class RedisSmsStateStore(SmsStateStore):
+    def __init__(
+        self, redis: Redis, *, prefix: str = "dariger:", ttl_seconds: int = DEFAULT_TTL_SECONDS
+    ) -> None:
+        super().__init__(RedisDocuments(redis, prefix=prefix, ttl_seconds=ttl_seconds))

@@ -6,6 +6,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from redis.asyncio import Redis
 
 from bot.i18n import Translator
 from bot.sms import texts
@@ -13,7 +14,7 @@ from bot.sms.keywords import Keyword
 from bot.sms.parse import KeywordSent, Shortcut, ShowPage, ToDialog, parse
 from bot.sms.render import SmsRenderer
 from bot.sms.segments import segments
-from bot.sms.state import MemorySmsStateStore, SmsState
+from bot.sms.state import MemorySmsStateStore, RedisSmsStateStore, SmsState, SmsStateStore
 from dialogs.engine.engine import NAV_BACK, NAV_LANGUAGE, NAV_MENU, NAV_OPERATOR
 from dialogs.engine.events import Chose, Command, Start, Typed
 from dialogs.engine.screen import Document, InputKind, Option, OptionRole, Screen
@@ -206,17 +207,33 @@ def test_parse_shortcuts_on_menus_only(renderer: SmsRenderer) -> None:
     assert parse("12 11", _state(renderer, expects=InputKind.DATE)) == ToDialog(Typed("12 11"))
 
 
-async def test_state_round_trips_through_json(renderer: SmsRenderer) -> None:
-    store = MemorySmsStateStore()
+async def _round_trip(store: SmsStateStore, renderer: SmsRenderer) -> None:
     state = _state(renderer, many=20)
     state.page = 1
 
     await store.save("+77011234501", state)
-    loaded = await store.load("+77011234501")
 
-    assert loaded == state
+    assert await store.load("+77011234501") == state
+    assert await store.load("+77011234502") is None
+    await store.delete("+77011234501")
+    assert await store.load("+77011234501") is None
     assert SmsState.from_json("{}") is None
     assert SmsState.from_json("not json") is None
+
+
+async def test_state_round_trips_through_the_memory_store(renderer: SmsRenderer) -> None:
+    await _round_trip(MemorySmsStateStore(ttl_seconds=600), renderer)
+
+
+async def test_state_round_trips_through_redis_with_a_ttl(
+    renderer: SmsRenderer, redis_client: Redis, redis_prefix: str
+) -> None:
+    store = RedisSmsStateStore(redis_client, prefix=redis_prefix, ttl_seconds=600)
+    await _round_trip(store, renderer)
+
+    await store.save("+77011234503", _state(renderer))
+
+    assert 0 < await redis_client.ttl(f"{redis_prefix}sms:pages:+77011234503") <= 600
 
 
 def _typed_back(address: str, reason: str, *, echo: bool = True) -> Screen:
