@@ -5,75 +5,23 @@ from __future__ import annotations
 import base64
 import json
 import socket
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
 
 import pytest
 
 from bot.sms import TwilioSmsSender
 from otp.sender import SmsSendError
+from tests.sms.twilio_stub import ACCOUNT, AUTH_TOKEN, SERVICE, TwilioStub, twilio_stub
 
-ACCOUNT = "AC" + "0" * 31 + "1"
-TOKEN = "test-auth-token"
-SERVICE = "MG" + "0" * 31 + "2"
 CALLBACK = "https://dariger.example.kz/sms/status"
 BODY = "Dariger code: 482 915. Valid for 5 min. Do not tell it to anyone."
-
-
-@dataclass
-class Recorded:
-    method: str
-    path: str
-    headers: dict[str, str]
-    form: dict[str, list[str]]
-
-
-@dataclass
-class Stub:
-    url: str
-    requests: list[Recorded] = field(default_factory=list)
-    status: int = 201
-    body: str = ""
-
-
-def message_json(to: str) -> str:
-    return json.dumps(
-        {"sid": "SM" + "a" * 32, "status": "queued", "to": to, "account_sid": ACCOUNT}
-    )
+TOKEN = AUTH_TOKEN
 
 
 @pytest.fixture
-def stub() -> Iterator[Stub]:
-    state = Stub(url="")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", "0"))
-            raw = self.rfile.read(length).decode()
-            form = parse_qs(raw)
-            state.requests.append(Recorded("POST", self.path, dict(self.headers), form))
-            body = state.body or message_json(form.get("To", [""])[0])
-            payload = body.encode()
-            self.send_response(state.status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-            return None
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+def stub() -> Iterator[TwilioStub]:
+    with twilio_stub() as running:
+        yield running
 
 
 def basic_auth(headers: dict[str, str]) -> tuple[str, str]:
@@ -84,7 +32,7 @@ def basic_auth(headers: dict[str, str]) -> tuple[str, str]:
     return user, password
 
 
-async def test_sends_through_a_messaging_service_with_status_callback(stub: Stub) -> None:
+async def test_sends_through_a_messaging_service_with_status_callback(stub: TwilioStub) -> None:
     sender = TwilioSmsSender(
         ACCOUNT,
         TOKEN,
@@ -104,11 +52,11 @@ async def test_sends_through_a_messaging_service_with_status_callback(stub: Stub
         "StatusCallback": [CALLBACK],
     }
     assert basic_auth(request.headers) == (ACCOUNT, TOKEN)
-    assert sent.provider_id == "SM" + "a" * 32
+    assert sent.provider_id == stub.accepted[0][0]
     assert sent.status == "queued"
 
 
-async def test_sends_from_a_number_without_callback(stub: Stub) -> None:
+async def test_sends_from_a_number_without_callback(stub: TwilioStub) -> None:
     sender = TwilioSmsSender(ACCOUNT, TOKEN, from_number="Dariger", base_url=stub.url + "/")
 
     await sender.send("+77011234567", BODY)
@@ -117,7 +65,7 @@ async def test_sends_from_a_number_without_callback(stub: Stub) -> None:
     assert request.form == {"To": ["+77011234567"], "Body": [BODY], "From": ["Dariger"]}
 
 
-async def test_client_error_becomes_send_error(stub: Stub) -> None:
+async def test_client_error_becomes_send_error(stub: TwilioStub) -> None:
     stub.status = 400
     stub.body = json.dumps(
         {
@@ -136,7 +84,7 @@ async def test_client_error_becomes_send_error(stub: Stub) -> None:
     assert "482" not in str(caught.value)
 
 
-async def test_server_error_becomes_send_error(stub: Stub) -> None:
+async def test_server_error_becomes_send_error(stub: TwilioStub) -> None:
     stub.status = 500
     stub.body = "<html>Internal Server Error</html>"
     sender = TwilioSmsSender(ACCOUNT, TOKEN, messaging_service_sid=SERVICE, base_url=stub.url)

@@ -16,12 +16,21 @@ AUTH_TOKEN = "stub-auth-token"
 SERVICE = "MG" + "0" * 31 + "2"
 
 
+@dataclass(frozen=True)
+class Recorded:
+    path: str
+    headers: dict[str, str]
+    form: dict[str, list[str]]
+
+
 @dataclass
 class TwilioStub:
     url: str = ""
     status: int = 201  # what the API answers now: 201 accepts, 500/503 is Twilio down
     error_code: int = 20500
+    body: str = ""  # a raw answer instead of the JSON one (an HTML error page, say)
     accepted: list[tuple[str, str, str]] = field(default_factory=list)  # (sid, to, body)
+    requests: list[Recorded] = field(default_factory=list)
     refused: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     _sids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
@@ -40,6 +49,7 @@ def twilio_stub() -> Iterator[TwilioStub]:
             form = parse_qs(self.rfile.read(length).decode())
             to, body = form.get("To", [""])[0], form.get("Body", [""])[0]
             with state.lock:
+                state.requests.append(Recorded(self.path, dict(self.headers), form))
                 status = state.status
                 if status == 201:
                     sid = f"SM{next(state._sids):032x}"
@@ -53,7 +63,7 @@ def twilio_stub() -> Iterator[TwilioStub]:
                 else:
                     state.refused += 1
                     payload = {"code": state.error_code, "message": "stub", "status": status}
-            data = json.dumps(payload).encode()
+            data = (state.body or json.dumps(payload)).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
