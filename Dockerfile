@@ -6,7 +6,7 @@ WORKDIR /app
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 COPY . .
 RUN python -m venv /venv && /venv/bin/pip install --upgrade pip && /venv/bin/pip install .
-RUN if ls locales/*/LC_MESSAGES/*.po >/dev/null 2>&1; then /venv/bin/pybabel compile -d locales -D messages; fi
+RUN if ls locales/*/LC_MESSAGES/*.po >/dev/null 2>&1; then /venv/bin/pybabel compile -d locales -D messages && /venv/bin/pybabel compile -d locales -D console; fi
 
 FROM python:3.11-slim
 RUN useradd --create-home --uid 10001 --user-group app

@@ -8,8 +8,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PO_FILES := $(wildcard locales/*/LC_MESSAGES/*.po)
 POT_FILE := $(wildcard locales/messages.pot)
+# Two gettext domains: `messages` (patients: dialogs, SMS) and `console` (1414 operators).
 # Message markers: T() in dialogs, N_() for backend/otp tables, pgettext("sms", …) variants.
 EXTRACT := $(BIN)/pybabel -q extract -F babel.cfg -k T -k N_ -k _ -k pgettext:1c,2 \
+	--no-location --sort-output --project dariger -c TRANSLATORS:
+# The operator console marks its strings with C_() only, in bot/operator.
+EXTRACT_CONSOLE := $(BIN)/pybabel -q extract --no-default-keywords -k C_ \
 	--no-location --sort-output --project dariger -c TRANSLATORS:
 
 .DEFAULT_GOAL := help
@@ -35,6 +39,7 @@ install: $(STAMP)
 locales: install
 ifneq ($(PO_FILES),)
 	$(BIN)/pybabel compile -d locales -D messages
+	$(BIN)/pybabel compile -d locales -D console
 endif
 
 run: install locales
@@ -57,6 +62,8 @@ typecheck: install
 update-locales: install
 	$(EXTRACT) -o locales/messages.pot .
 	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
+	$(EXTRACT_CONSOLE) -o locales/console.pot bot/operator
+	$(BIN)/pybabel update -i locales/console.pot -d locales -D console --no-fuzzy-matching
 
 # tests/test_locales.py checks the catalogs against the code (ids, translations, placeholders);
 # `pybabel update --check` is not used: it also fails on the template's creation date.

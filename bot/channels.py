@@ -6,10 +6,10 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from bot import telegram
+from bot import operator, telegram
 from bot.runtime import Runtime
 from bot.sms import channel as sms
 
 Installer = Callable[[web.Application, Runtime], None]
 
-CHANNELS: tuple[Installer, ...] = (telegram.install, sms.install)
+CHANNELS: tuple[Installer, ...] = (telegram.install, sms.install, operator.install)

@@ -9,6 +9,7 @@ documents each variable.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Literal, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -18,11 +19,19 @@ SQLITE_SCHEME = "sqlite+aiosqlite://"
 POSTGRES_SCHEME = "postgresql+asyncpg://"
 # Plain PostgreSQL URLs (as cloud providers hand them out) name no driver: use asyncpg.
 _POSTGRES_ALIASES = ("postgresql://", "postgres://")
+# The operator console's token: long enough that guessing it is hopeless, and plain printable
+# ASCII without spaces, so it survives an `Authorization: Bearer` header and a browser's
+# Basic login prompt unchanged.
+OPERATOR_TOKEN_MIN_LENGTH = 16
+_OPERATOR_TOKEN = re.compile(r"[!-~]+")
 
 
 class Settings(BaseSettings):
-    # An empty variable (`OTP_PEPPER=` copied from .env.example) means "not set".
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
+    # An empty variable (`OTP_PEPPER=` copied from .env.example) means "not set". A rejected
+    # value is never echoed in the error (it may be a secret).
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", env_ignore_empty=True, hide_input_in_errors=True
+    )
 
     # Storage and state.
     database_url: str = f"{SQLITE_SCHEME}/./var/dariger.db"
@@ -57,6 +66,9 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = None
     telegram_api_base: str = ""  # empty: api.telegram.org; else a local Bot API server
 
+    # The 1414 operator console (bot/operator): no token means the console is off (404).
+    operator_token: SecretStr | None = None
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
@@ -83,6 +95,22 @@ class Settings(BaseSettings):
             raise ValueError(msg)
         return level
 
+    @field_validator("operator_token")
+    @classmethod
+    def _operator_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        token = value.get_secret_value()
+        if len(token) < OPERATOR_TOKEN_MIN_LENGTH or not _OPERATOR_TOKEN.fullmatch(token):
+            # Neither the value nor its length is echoed back.
+            msg = (
+                f"OPERATOR_TOKEN must be at least {OPERATOR_TOKEN_MIN_LENGTH} characters of "
+                "letters, digits and punctuation, without spaces "
+                "(for example the output of `openssl rand -hex 24`)"
+            )
+            raise ValueError(msg)
+        return value
+
     @field_validator("log_format", "sms_sender", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
@@ -108,6 +136,10 @@ class Settings(BaseSettings):
             msg = f"SMS_SENDER=twilio needs {', '.join(missing)}"
             raise ValueError(msg)
         return self
+
+    @property
+    def operator_console_enabled(self) -> bool:
+        return self.operator_token is not None
 
     @property
     def telegram_enabled(self) -> bool:

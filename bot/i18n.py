@@ -5,6 +5,10 @@ for it here in the patient's language: the id is translated first, dates and tim
 with Babel's CLDR data (in the zone the datetime carries: the clinic's), and only then are the
 parameters filled in. Catalogs are compiled at install/build (`pybabel compile`); a checkout
 without compiled `.mo` files compiles the `.po` files in memory, so nothing breaks.
+
+Two gettext domains: `messages` (what patients read: dialogs, SMS) and `console` (what 1414
+operators read: bot/operator). They are kept apart so that staff wording never lands in the
+patient catalog and each has its own template (`locales/messages.pot`, `locales/console.pot`).
 """
 
 from __future__ import annotations
@@ -29,7 +33,9 @@ from dialogs.engine.text import Localized, Text, Verbatim
 log = logging.getLogger(__name__)
 
 LANGUAGES = ("kk", "ru", "en")
-DOMAIN = "messages"
+DOMAIN = "messages"  # the patient catalog
+CONSOLE_DOMAIN = "console"  # the operator console's catalog (bot/operator)
+DOMAINS = (DOMAIN, CONSOLE_DOMAIN)
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 Style = Literal["long", "short"]
 
@@ -43,27 +49,31 @@ class _Defaults(dict[str, object]):
         return "{" + key + "}"  # a translation that names an unknown parameter still renders
 
 
-def _load(locales_dir: Path, language: str) -> NullTranslations:
-    mo = locales_dir / language / "LC_MESSAGES" / f"{DOMAIN}.mo"
+def _load(locales_dir: Path, language: str, domain: str = DOMAIN) -> NullTranslations:
+    mo = locales_dir / language / "LC_MESSAGES" / f"{domain}.mo"
     po = mo.with_suffix(".po")
     if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
         with mo.open("rb") as fp:
-            return Translations(fp, domain=DOMAIN)
+            return Translations(fp, domain=domain)
     if po.exists():
         with po.open("rb") as fp:
-            catalog = read_po(fp, locale=language, domain=DOMAIN)
+            catalog = read_po(fp, locale=language, domain=domain)
         buffer = io.BytesIO()
         write_mo(buffer, catalog, use_fuzzy=False)
         buffer.seek(0)
-        return Translations(buffer, domain=DOMAIN)
-    log.warning("no catalog for %s in %s: showing message ids", language, locales_dir)
+        return Translations(buffer, domain=domain)
+    log.warning("no %s catalog for %s in %s: showing message ids", domain, language, locales_dir)
     return NullTranslations()
 
 
 class Translator:
-    def __init__(self, locales_dir: Path = LOCALES_DIR) -> None:
+    def __init__(self, locales_dir: Path = LOCALES_DIR, *, domain: str = DOMAIN) -> None:
+        """The catalogs of one gettext domain (`messages` unless told) in every language."""
+        if domain not in DOMAINS:
+            raise ValueError(f"unknown gettext domain {domain!r}: expected one of {DOMAINS}")
+        self.domain = domain
         self._catalogs: Mapping[str, gettext.NullTranslations] = {
-            lang: _load(locales_dir, lang) for lang in LANGUAGES
+            lang: _load(locales_dir, lang, domain) for lang in LANGUAGES
         }
         self._locales = {lang: Locale.parse(lang) for lang in LANGUAGES}
 
