@@ -7,10 +7,11 @@ console, certificate verification) and read what they need through the typed key
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import secrets
 import time
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
 from typing import Final
 
 import structlog
@@ -20,6 +21,7 @@ from redis.asyncio import Redis
 from redis.asyncio import from_url as redis_from_url
 
 from backend.bootstrap import Backend
+from backend.services.schedules import top_up_slots
 from bot.config import Settings
 from bot.logs import get_logger
 from bot.runtime import Runtime, build_runtime
@@ -31,8 +33,14 @@ BACKEND_KEY: Final = web.AppKey("backend", Backend)
 REDIS_KEY: Final[web.AppKey[Redis | None]] = web.AppKey("redis")
 RUNTIME_KEY: Final = web.AppKey("runtime", Runtime)
 _READY_TIMEOUT_KEY: Final = web.AppKey("ready_timeout", float)
+# Set to False before the app starts to keep the slot top-up from running (tests).
+SLOT_TOP_UP_KEY: Final = web.AppKey("slot_top_up_enabled", bool)
 
 READY_TIMEOUT_SECONDS: Final = 2.0
+# The stored weekly schedules are materialised at start-up and then this often, so that the
+# booking horizon always has slots (S3 row 5: appointment times come from the schedule).
+SLOT_TOP_UP_INTERVAL_SECONDS: Final = 6 * 60 * 60
+SLOT_TOP_UP_STOP_SECONDS: Final = 5.0
 REQUEST_ID_HEADER: Final = "X-Request-ID"
 # Probes call these every few seconds: their request lines are logged at DEBUG only.
 _PROBE_PATHS: Final = frozenset({"/healthz", "/readyz"})
@@ -153,6 +161,8 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.on_cleanup.append(_close_resources)
+    app[SLOT_TOP_UP_KEY] = True
+    app.cleanup_ctx.append(_run_slot_top_up)
     runtime = build_runtime(settings, backend, redis, sender=sender)
     app[RUNTIME_KEY] = runtime
     from bot.channels import CHANNELS  # noqa: PLC0415 - channels import this module's keys
@@ -169,3 +179,45 @@ async def _close_resources(app: web.Application) -> None:
             await redis.aclose()
     finally:
         await app[BACKEND_KEY].close()
+
+
+# --- slots: the daily top-up from the stored schedules -------------------------------------
+
+
+async def top_up_once(backend: Backend) -> int | None:
+    """Materialise the stored schedules for the booking horizon; the number of slots created,
+    or None when it failed (logged as a warning: the next run tries again)."""
+    days = backend.policy.horizon_days
+    try:
+        async with backend.uow() as uow:
+            created = await top_up_slots(uow, now=backend.clock.now(), days=days)
+    except Exception as exc:
+        log.warning("slot top-up failed", error=repr(exc))
+        return None
+    log.info("slots topped up", created=created, days=days)
+    return created
+
+
+async def _top_up_forever(backend: Backend, stopping: asyncio.Event) -> None:
+    while not stopping.is_set():
+        await top_up_once(backend)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), SLOT_TOP_UP_INTERVAL_SECONDS)
+
+
+async def _run_slot_top_up(app: web.Application) -> AsyncIterator[None]:
+    if not app[SLOT_TOP_UP_KEY]:
+        yield
+        return
+    stopping = asyncio.Event()
+    task = asyncio.create_task(_top_up_forever(app[BACKEND_KEY], stopping), name="slot-top-up")
+    try:
+        yield
+    finally:
+        # Let a top-up in progress finish its transaction (it is short); cancel one that hangs.
+        stopping.set()
+        done, _ = await asyncio.wait({task}, timeout=SLOT_TOP_UP_STOP_SECONDS)
+        if not done:
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -4,6 +4,7 @@
     dariger migrate        upgrade the database to the latest schema
     dariger demo-data      load the demo city (idempotent: a second run tops up slots)
     dariger import PATH    import a register export (a file or a folder)
+    dariger top-up-slots   make slots from the stored schedules for the booking horizon
     dariger chat --phone P text the service by SMS from this terminal (signed like Twilio)
 
 Exit codes: 0 done, 1 failed (a clear message on stderr, no traceback), 2 bad usage or
@@ -35,6 +36,7 @@ from bot.logs import configure_logging, get_logger
 log = get_logger("bot.cli")
 
 TELEGRAM_OFF = "Telegram is off: set TELEGRAM_BOT_TOKEN to turn it on"
+MAX_TOP_UP_DAYS = 366
 
 Command = Callable[[Settings, argparse.Namespace], int]
 
@@ -177,6 +179,36 @@ def _cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_top_up_slots(settings: Settings, args: argparse.Namespace) -> int:
+    """What `serve` does every few hours: the stored weekly schedules become slots for the
+    next N days (default: the booking horizon) from each clinic's local today."""
+    from backend.services.schedules import top_up_slots  # noqa: PLC0415 - only this command
+
+    async def run(backend: Backend) -> tuple[int, int]:
+        days: int = args.days or backend.policy.horizon_days
+        async with backend.uow() as uow:
+            return await top_up_slots(uow, now=backend.clock.now(), days=days), days
+
+    try:
+        created, days = cast(tuple[int, int], _with_backend(settings, run))
+    except (SQLAlchemyError, OSError) as exc:
+        log.debug("top-up failed", exc_info=True)
+        return _fail(f"cannot top up slots (run `dariger migrate` first?): {_reason(exc)}")
+    _say(f"Slots topped up: {created} new (next {days} days from each clinic's local date)")
+    return 0
+
+
+def _days(text: str) -> int:
+    """A whole number of days, 1-366 (argparse type)."""
+    try:
+        days = int(text)
+    except ValueError:
+        days = 0
+    if not 1 <= days <= MAX_TOP_UP_DAYS:
+        raise argparse.ArgumentTypeError(f"expected a whole number 1-{MAX_TOP_UP_DAYS}")
+    return days
+
+
 def _cmd_outbox(settings: Settings, args: argparse.Namespace) -> int:
     """The SMS the console sender wrote (the embedded default): how a newcomer reads a code."""
     from backend.domain.phone import mask_phone  # noqa: PLC0415
@@ -254,6 +286,14 @@ def build_parser() -> argparse.ArgumentParser:
     import_cmd = commands.add_parser("import", help="import a register export (JSON or CSV)")
     import_cmd.add_argument("path", metavar="PATH", help="a file or a folder of files")
     import_cmd.set_defaults(func=_cmd_import)
+    top_up_cmd = commands.add_parser(
+        "top-up-slots",
+        help="make slots from the stored schedules for the next days (serve does it every 6 h)",
+    )
+    top_up_cmd.add_argument(
+        "--days", type=_days, default=None, help="how many days ahead (default: booking horizon)"
+    )
+    top_up_cmd.set_defaults(func=_cmd_top_up_slots)
     outbox_cmd = commands.add_parser(
         "outbox", help="list the last SMS of the console sender (codes included: dev only)"
     )

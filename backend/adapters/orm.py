@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    Time,
     UniqueConstraint,
     text,
 )
@@ -138,6 +140,28 @@ slots = Table(
     Column("ends_at", UtcDateTime, nullable=False),
     Column("room", String(32), nullable=False, server_default=""),
     UniqueConstraint("doctor_id", "starts_at", name="uq_slots_doctor_start"),
+)
+
+# The doctors' weekly schedules (`dariger import`, the demo city), kept so that slots are topped
+# up every day for the booking horizon (backend.services.schedules.top_up_slots). S3 row 5: the
+# date and time of an appointment come from the doctor's schedule. Times are the clinic's local
+# time; weekday 0 = Monday.
+schedule_templates = Table(
+    "schedule_templates",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("doctor_id", ForeignKey("doctors.id", ondelete="CASCADE"), nullable=False),
+    Column("weekday", Integer, nullable=False),
+    Column("start_time", Time, nullable=False),
+    Column("end_time", Time, nullable=False),
+    Column("slot_minutes", Integer, nullable=False),
+    Column("room", String(32), nullable=False, server_default=""),
+    CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
+    CheckConstraint("start_time < end_time", name="period"),
+    CheckConstraint("slot_minutes BETWEEN 1 AND 240", name="slot_minutes"),
+    UniqueConstraint(
+        "doctor_id", "weekday", "start_time", name="uq_schedule_templates_doctor_weekday_start"
+    ),
 )
 
 patients = Table(

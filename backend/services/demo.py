@@ -2,7 +2,8 @@
 
 Everything but the slots is independent of the date: the same ИИНs, phones and names on every
 run and every machine (a fixed `random.Random(2026)` and fixed name lists). Slots cover the 14
-days from `today`. Loading twice adds nothing but the slots that have come into the 14-day
+days from `today`; the doctors' weekly schedules are stored, so the running service tops the
+slots up daily. Loading twice adds nothing but the slots that have come into the 14-day
 window since (the demo is detected by its clinic codes).
 """
 
@@ -28,7 +29,7 @@ from backend.domain.model import (
     Patient,
     Specialty,
 )
-from backend.services.schedules import ScheduleTemplate, materialise_slots
+from backend.services.schedules import ScheduleTemplate, materialise_slots, save_templates
 
 DEMO_SEED = 2026
 DEMO_DAYS = 14
@@ -395,6 +396,8 @@ async def load_demo_data(backend: Backend, *, today: dt.date | None = None) -> D
             stmt = select(orm.doctors.c.code).where(orm.doctors.c.code.in_(doctor_codes))
             present = set((await session.execute(stmt)).scalars())
         templates = [t for d in city.doctors if d.code in present for t in d.templates]
+        # Kept so that the service tops the slots up daily (unchanged ones are not rewritten).
+        await save_templates(uow, templates)
         slots = await materialise_slots(uow, templates, day, DEMO_DAYS)
         await uow.commit()
     return DemoSummary(

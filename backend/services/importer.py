@@ -1,8 +1,9 @@
 """`dariger import`: load a pilot's register data from one JSON file or a folder of CSV files.
 
-Clinics, specialties, doctors, districts (учаске), doctors' weekly schedules (materialised into
-slots for the next N days), patients with their attachments, and calendar days (movable
-holidays, transferred days off and working days). The format is documented in docs/import.md.
+Clinics, specialties, doctors, districts (учаске), doctors' weekly schedules (stored, and
+materialised into slots for the next N days; `schedules.top_up_slots` keeps them coming),
+patients with their attachments, and calendar days (movable holidays, transferred days off and
+working days). The format is documented in docs/import.md.
 
 Rows are matched on natural keys (specialty code, clinic code, doctor code, clinic code +
 district number, ИИН) and upserted: a re-import updates names, phones and attachments and never
@@ -17,7 +18,6 @@ import datetime as dt
 import io
 import json
 import re
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +40,12 @@ from backend.domain.model import (
     Specialty,
 )
 from backend.domain.phone import InvalidPhone, normalize_kz_mobile
-from backend.services.schedules import MAX_SLOT_MINUTES, ScheduleTemplate, materialise_slots
+from backend.services.schedules import (
+    MAX_SLOT_MINUTES,
+    ScheduleTemplate,
+    materialise_from_today,
+    save_templates,
+)
 from backend.services.unit_of_work import UnitOfWork
 
 DEFAULT_DAYS_AHEAD = 14
@@ -591,8 +596,21 @@ class _Checker:
             self._doctor(r)
         for r in self.records["districts"]:
             self._district(r)
+        # A doctor's weekly schedule is stored by (doctor, weekday, start): one period each.
+        periods: dict[tuple[str, int, dt.time], int] = {}
         for r in self.records["schedules"]:
             doctor, start, end = r.get("doctor"), r.get("start"), r.get("end")
+            weekday = r.get("weekday")
+            key = (doctor, weekday, start)
+            if (
+                doctor
+                and start
+                and weekday is not None
+                and periods.setdefault(key, r.row) != r.row
+            ):
+                other = periods[key]
+                message = f"{doctor!r} has another period from {start:%H:%M} (row {other})"
+                self.problems.append(r.problem("start", message))
             if doctor and doctor not in self.doctor_clinic:
                 self.problems.append(r.problem("doctor", f"unknown doctor {doctor!r}"))
             if start and end and start >= end:
@@ -841,28 +859,24 @@ class _Writer:
             values["since"] = since or self.local_today(clinic)
         self._count("attachments", created=False, changed=_apply(attachment, values))
 
-    async def materialise(self, records: list[_Record], days: int) -> int:
-        """Slots from the schedule rows, from each clinic's local today."""
-        by_start: dict[dt.date, list[ScheduleTemplate]] = defaultdict(list)
-        clinic_by_id = {c.id: c for c in self.known.clinics.values()}
-        for r in records:
-            v = r.values
-            code = v["doctor"]
-            clinic = clinic_by_id[self.known.doctors[code].clinic_id]
-            by_start[self.local_today(clinic)].append(
-                ScheduleTemplate(
-                    doctor_code=code,
-                    weekday=v["weekday"],
-                    start=v["start"],
-                    end=v["end"],
-                    slot_minutes=v.get("slot_minutes", DEFAULT_SLOT_MINUTES),
-                    room=v.get("room", ""),
-                )
+    async def schedules(self, records: list[_Record], days: int) -> int:
+        """Store the schedule rows as the doctors' weekly schedules (each doctor named here gets
+        exactly its rows of this import) and make their slots from each clinic's local today."""
+        templates = [
+            ScheduleTemplate(
+                doctor_code=r.values["doctor"],
+                weekday=r.values["weekday"],
+                start=r.values["start"],
+                end=r.values["end"],
+                slot_minutes=r.values.get("slot_minutes", DEFAULT_SLOT_MINUTES),
+                room=r.values.get("room", ""),
             )
-        created = 0
-        for start, templates in sorted(by_start.items()):
-            created += await materialise_slots(self.uow, templates, start, days)
-        return created
+            for r in records
+        ]
+        await save_templates(self.uow, templates)
+        return await materialise_from_today(
+            self.uow, templates, now=self.now, days=days, today=self.today
+        )
 
 
 # --- the entry point -------------------------------------------------------------------------
@@ -893,10 +907,10 @@ async def import_path(
 ) -> ImportSummary:
     """Validate and import `path` (a JSON file or a folder of CSV files) in one transaction.
 
-    Slots are materialised from the schedules for `days_ahead` days (the argument, else the
-    file's `days_ahead`, else 14) from `today` (default: each clinic's local date now), and a
-    row is added to the `imports` table. Raises ImportFileError, having written nothing, when
-    any row has a problem.
+    The schedule rows replace the stored weekly schedules of the doctors they name; slots are
+    materialised from them for `days_ahead` days (the argument, else the file's `days_ahead`,
+    else 14) from `today` (default: each clinic's local date now), and a row is added to the
+    `imports` table. Raises ImportFileError, having written nothing, when any row has a problem.
     """
     data = _read_input(path)
     records = _parse(data)
@@ -910,7 +924,7 @@ async def import_path(
             raise ImportFileError(sorted(problems, key=_problem_order))
         writer = _Writer(uow, known, summary, today, now)
         await writer.write(records)
-        summary.slots_created = await writer.materialise(records["schedules"], days)
+        summary.slots_created = await writer.schedules(records["schedules"], days)
         result = await uow.session.execute(
             insert(orm.imports)
             .values(at=now, source=summary.source, summary=summary.as_json())

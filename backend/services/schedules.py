@@ -5,6 +5,10 @@ appointments". `materialise_slots` turns templates into `Slot` rows for a range 
 only where the doctor's clinic is open (S3 row 5: the date and time come from the doctor's
 schedule; S2-S4 row 7, R-12: the clinic works Mon-Fri 08:00-20:00, Sat 09:00-14:00, and is
 closed on Sundays and public holidays).
+
+Templates are stored (`save_templates`, table `schedule_templates`) by `dariger import` and the
+demo loader, and `top_up_slots` materialises them every day (the running service, and
+`dariger top-up-slots`), so that bookable slots never run out after the import's horizon.
 """
 
 from __future__ import annotations
@@ -13,8 +17,9 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 
 from backend.adapters import orm
 from backend.domain.calendar import ClinicCalendar
@@ -156,3 +161,142 @@ async def materialise_slots(
         # Core executemany: thousands of slots in one round trip, not one ORM object each.
         await uow.session.execute(insert(orm.slots), rows)
     return len(rows)
+
+
+# --- stored templates, and the daily top-up --------------------------------------------------
+
+
+def _template_key(t: ScheduleTemplate) -> tuple[int, dt.time, dt.time, int, str]:
+    return (t.weekday, t.start, t.end, t.slot_minutes, t.room)
+
+
+async def _doctor_ids(uow: UnitOfWork, codes: Iterable[str]) -> dict[str, int]:
+    wanted = sorted(set(codes))
+    rows = await uow.session.execute(
+        select(orm.doctors.c.code, orm.doctors.c.id).where(orm.doctors.c.code.in_(wanted))
+    )
+    ids = {row.code: row.id for row in rows}
+    missing = [c for c in wanted if c not in ids]
+    if missing:
+        raise LookupError(f"unknown doctor codes: {', '.join(missing)}")
+    return ids
+
+
+async def save_templates(uow: UnitOfWork, templates: Iterable[ScheduleTemplate]) -> int:
+    """Store `templates` as the whole weekly schedule of each doctor they name.
+
+    A doctor's stored schedule is replaced by its templates here (the rows of the latest
+    import); doctors not named keep theirs. A doctor whose schedule is unchanged is left as it
+    is, so saving the same templates again writes nothing. Works inside the caller's unit of
+    work and does not commit. Returns the number of doctors whose schedule changed. Raises
+    LookupError for an unknown doctor code and ValueError when two different templates of a
+    doctor start on the same weekday at the same time.
+    """
+    wanted: dict[str, dict[tuple[int, dt.time], ScheduleTemplate]] = defaultdict(dict)
+    for t in templates:
+        same = wanted[t.doctor_code].setdefault((t.weekday, t.start), t)
+        if same != t:
+            raise ValueError(
+                f"doctor {t.doctor_code}: two periods start on weekday {t.weekday} at "
+                f"{t.start:%H:%M}"
+            )
+    if not wanted:
+        return 0
+    await uow.session.flush()
+    ids = await _doctor_ids(uow, wanted)
+    table = orm.schedule_templates
+    stored: dict[int, set[tuple[int, dt.time, dt.time, int, str]]] = defaultdict(set)
+    rows = await uow.session.execute(
+        select(
+            table.c.doctor_id, table.c.weekday, table.c.start_time, table.c.end_time,
+            table.c.slot_minutes, table.c.room,
+        ).where(table.c.doctor_id.in_(sorted(ids.values())))
+    )  # fmt: skip
+    for doctor_id, *key in rows:
+        stored[doctor_id].add((key[0], key[1], key[2], key[3], key[4]))
+
+    changed = [code for code, by_start in sorted(wanted.items())
+               if {_template_key(t) for t in by_start.values()} != stored[ids[code]]]  # fmt: skip
+    if not changed:
+        return 0
+    await uow.session.execute(
+        delete(table).where(table.c.doctor_id.in_([ids[code] for code in changed]))
+    )
+    await uow.session.execute(
+        insert(table),
+        [
+            {
+                "doctor_id": ids[code],
+                "weekday": t.weekday,
+                "start_time": t.start,
+                "end_time": t.end,
+                "slot_minutes": t.slot_minutes,
+                "room": t.room,
+            }
+            for code in changed
+            for _, t in sorted(wanted[code].items())
+        ],
+    )
+    return len(changed)
+
+
+async def stored_templates(uow: UnitOfWork) -> list[ScheduleTemplate]:
+    """Every stored template, by doctor code, weekday and start."""
+    table = orm.schedule_templates
+    rows = await uow.session.execute(
+        select(
+            orm.doctors.c.code, table.c.weekday, table.c.start_time, table.c.end_time,
+            table.c.slot_minutes, table.c.room,
+        )
+        .join(orm.doctors, orm.doctors.c.id == table.c.doctor_id)
+        .order_by(orm.doctors.c.code, table.c.weekday, table.c.start_time)
+    )  # fmt: skip
+    return [ScheduleTemplate(code, weekday, start, end, minutes, room)
+            for code, weekday, start, end, minutes, room in rows]  # fmt: skip
+
+
+async def materialise_from_today(
+    uow: UnitOfWork,
+    templates: Iterable[ScheduleTemplate],
+    *,
+    now: dt.datetime,
+    days: int,
+    today: dt.date | None = None,
+) -> int:
+    """`materialise_slots` for `days` days from each doctor's clinic's local date at `now`
+    (or from `today` for every clinic, when given). Does not commit; returns the number
+    created. Raises LookupError for an unknown doctor code."""
+    templates = list(templates)
+    if days <= 0 or not templates:
+        return 0
+    if now.tzinfo is None:
+        raise ValueError("naive datetime: pass an aware one")
+    await uow.session.flush()
+    codes = sorted({t.doctor_code for t in templates})
+    rows = await uow.session.execute(
+        select(orm.doctors.c.code, orm.clinics.c.tz_name)
+        .join(orm.clinics, orm.clinics.c.id == orm.doctors.c.clinic_id)
+        .where(orm.doctors.c.code.in_(codes))
+    )
+    zone_of = {row.code: row.tz_name for row in rows}
+    missing = [c for c in codes if c not in zone_of]
+    if missing:
+        raise LookupError(f"unknown doctor codes: {', '.join(missing)}")
+    by_start: dict[dt.date, list[ScheduleTemplate]] = defaultdict(list)
+    for t in templates:
+        local = today or now.astimezone(ZoneInfo(zone_of[t.doctor_code])).date()
+        by_start[local].append(t)
+    created = 0
+    for start_day, group in sorted(by_start.items()):
+        created += await materialise_slots(uow, group, start_day, days)
+    return created
+
+
+async def top_up_slots(uow: UnitOfWork, *, now: dt.datetime, days: int) -> int:
+    """Materialise the stored templates for `days` days from each clinic's local today, and
+    commit. Existing slots (booked or free) are left as they are, so a second run creates
+    nothing; run daily, it keeps `days` days of bookable slots ahead. Returns the number
+    created."""
+    created = await materialise_from_today(uow, await stored_templates(uow), now=now, days=days)
+    await uow.commit()
+    return created

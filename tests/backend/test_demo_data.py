@@ -6,6 +6,7 @@ import datetime as dt
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -18,6 +19,7 @@ from backend.domain.phone import is_kz_mobile
 from backend.ports import FixedClock
 from backend.services import demo
 from backend.services.demo import load_demo_data
+from backend.services.schedules import stored_templates, top_up_slots
 from tests.backend import _db
 
 TODAY = dt.date(2026, 5, 25)  # a Monday; Wed 27 May 2026 is Құрбан айт
@@ -183,3 +185,19 @@ async def test_default_today_is_the_clinic_local_date(backend: Backend, clock: F
     clock.current = dt.datetime(2026, 5, 24, 20, 30, tzinfo=dt.UTC)
     summary = await load_demo_data(backend)
     assert summary.first_day == TODAY
+
+
+async def test_demo_schedules_are_kept_for_the_top_up(backend: Backend) -> None:
+    await load_demo_data(backend, today=TODAY)
+    first = await rows(backend, orm.schedule_templates)
+    async with backend.uow() as uow:
+        stored = await stored_templates(uow)
+    assert sorted(stored, key=repr) == sorted(demo.demo_templates(), key=repr)
+
+    again = await load_demo_data(backend, today=TODAY + dt.timedelta(days=7))
+    assert await rows(backend, orm.schedule_templates) == first  # unchanged: not rewritten
+    assert again.slots_created > 0
+    # the stored schedules are the ones the loader materialised: nothing left to top up
+    noon = dt.datetime.combine(TODAY, dt.time(12), tzinfo=ZoneInfo(demo.DEMO_TZ))
+    async with backend.uow() as uow:
+        assert await top_up_slots(uow, now=noon, days=7 + demo.DEMO_DAYS) == 0

@@ -18,6 +18,7 @@ from backend.bootstrap import Backend
 from backend.domain.calendar import WeeklySchedule
 from backend.ports import FixedClock
 from backend.services.importer import ImportFileError, ImportProblem, import_path
+from backend.services.schedules import ScheduleTemplate, stored_templates
 from tests.backend import _db
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "import"
@@ -205,6 +206,74 @@ async def test_reimport_updates_and_never_deletes(backend: Backend, tmp_path: Pa
     assert after["slots"] == before["slots"]
 
 
+async def templates(backend: Backend) -> list[ScheduleTemplate]:
+    async with backend.uow() as uow:
+        return await stored_templates(uow)
+
+
+def csv_templates(folder: Path) -> set[ScheduleTemplate]:
+    """The schedule rows of a CSV folder as templates (as the importer reads them)."""
+    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+    def weekday(text: str) -> int:
+        return int(text) if text.isdigit() else days.index(text)
+
+    with (folder / "schedules.csv").open(encoding="utf-8", newline="") as f:
+        return {
+            ScheduleTemplate(r["doctor"], weekday(r["weekday"]),
+                             dt.time.fromisoformat(r["start"]), dt.time.fromisoformat(r["end"]),
+                             int(r["slot_minutes"] or 20), r["room"])
+            for r in csv.DictReader(f)
+        }  # fmt: skip
+
+
+async def test_import_keeps_the_schedules(backend: Backend) -> None:
+    await import_path(backend, PILOT_CSV, today=TODAY)
+    stored = await templates(backend)
+    assert len(stored) == 18
+    assert set(stored) == csv_templates(PILOT_CSV)
+    assert ScheduleTemplate("KOS-N1", 1, dt.time(9), dt.time(13), 30, "31") in stored
+
+
+async def test_reimport_replaces_the_schedules_of_the_doctors_it_names(
+    backend: Backend, tmp_path: Path
+) -> None:
+    await import_path(backend, PILOT_CSV, today=TODAY)
+    before = await templates(backend)
+    folder = copy_csv(tmp_path)
+
+    def schedules(rows: list[dict[str, str]]) -> None:
+        # KOS-T1 now works Monday afternoons only; the other doctors are not in the file.
+        rows[:] = [{"doctor": "KOS-T1", "weekday": "mon", "start": "14:00", "end": "18:00",
+                    "slot_minutes": "30", "room": "5"}]  # fmt: skip
+
+    edit_csv(folder / "schedules.csv", schedules)
+    summary = await import_path(backend, folder, today=TODAY)
+
+    after = await templates(backend)
+    new_t1 = ScheduleTemplate("KOS-T1", 0, dt.time(14), dt.time(18), 30, "5")
+    assert [t for t in after if t.doctor_code == "KOS-T1"] == [new_t1]
+    others = [t for t in before if t.doctor_code != "KOS-T1"]
+    assert [t for t in after if t.doctor_code != "KOS-T1"] == others
+    assert len(others) == 12
+    assert summary.slots_created > 0  # Monday 14:00-18:00 in 30-minute slots were new
+
+
+async def test_a_period_given_twice_is_a_problem(backend: Backend, tmp_path: Path) -> None:
+    folder = copy_csv(tmp_path)
+    edit_csv(
+        folder / "schedules.csv",
+        lambda rows: rows.append({**rows[0], "end": "12:00"}),  # KOS-T1, Monday from 08:00
+    )
+    with pytest.raises(ImportFileError) as caught:
+        await import_path(backend, folder, today=TODAY)
+    assert [(p.file, p.row, p.field) for p in caught.value.problems] == [
+        ("schedules.csv", 20, "start")
+    ]
+    assert "row 2" in caught.value.problems[0].problem
+    await assert_nothing_written(backend)
+
+
 async def test_absent_column_keeps_empty_cell_clears(backend: Backend, tmp_path: Path) -> None:
     await import_path(backend, PILOT_JSON, today=TODAY)
     only_names = tmp_path / "names"
@@ -252,7 +321,8 @@ async def test_moving_clinic_resets_district(
 
 async def assert_nothing_written(backend: Backend) -> None:
     for table in (orm.specialties, orm.clinics, orm.doctors, orm.districts, orm.patients,
-                  orm.attachments, orm.slots, orm.calendar_days, orm.imports):  # fmt: skip
+                  orm.attachments, orm.slots, orm.calendar_days, orm.imports,
+                  orm.schedule_templates):  # fmt: skip
         assert await count(backend, table) == 0, table.name
 
 

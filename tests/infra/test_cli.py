@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import json
 import os
 import signal
@@ -13,9 +15,14 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import func, select
 
+from backend.adapters import orm
+from backend.bootstrap import Backend, bootstrap
+from backend.services.demo import load_demo_data
 from bot.cli import TELEGRAM_OFF, main
 
 DARIGER = Path(sys.executable).parent / "dariger"
@@ -62,6 +69,71 @@ def test_demo_data_loads_once_and_tops_up_after(
     assert (first, second) == (0, 0)
     assert first_out.startswith("Demo data loaded")
     assert second_out.startswith("Demo data already present")
+
+
+async def _load_demo_a_week_ago(url: str) -> int:
+    """The demo city as loaded seven (Almaty) days ago; returns the number of slots."""
+    backend = bootstrap(url)
+    try:
+        today = dt.datetime.now(ZoneInfo("Asia/Almaty")).date()
+        await load_demo_data(backend, today=today - dt.timedelta(days=7))
+        return await _count_slots_with(backend)
+    finally:
+        await backend.close()
+
+
+async def _count_slots(url: str) -> int:
+    backend = bootstrap(url)
+    try:
+        return await _count_slots_with(backend)
+    finally:
+        await backend.close()
+
+
+async def _count_slots_with(backend: Backend) -> int:
+    async with backend.uow() as uow:
+        stmt = select(func.count()).select_from(orm.slots)
+        return int((await uow.session.execute(stmt)).scalar_one())
+
+
+def test_top_up_slots_adds_the_days_that_came_into_the_horizon(
+    clean_env: Path,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    before = asyncio.run(_load_demo_a_week_ago(database_url))
+
+    first = main(["top-up-slots"])
+    first_out = capsys.readouterr().out
+    after = asyncio.run(_count_slots(database_url))
+    second = main(["top-up-slots"])
+    second_out = capsys.readouterr().out
+
+    assert (first, second) == (0, 0)
+    assert after > before
+    assert first_out.startswith(f"Slots topped up: {after - before} new (next 14 days")
+    assert second_out.startswith("Slots topped up: 0 new")
+    assert asyncio.run(_count_slots(database_url)) == after
+
+
+def test_top_up_slots_days_and_failures(
+    sqlite_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["top-up-slots", "--days", "0"]) == 2
+    assert "--days" in capsys.readouterr().err
+
+    code = main(["top-up-slots"])  # not migrated yet
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "cannot top up slots (run `dariger migrate` first?)" in err
+    assert "Traceback" not in err
+    assert main(["migrate"]) == 0
+    capsys.readouterr()
+    assert main(["top-up-slots", "--days", "30"]) == 0
+    assert capsys.readouterr().out.startswith("Slots topped up: 0 new (next 30 days")
 
 
 def test_import_reports_a_bad_file_clearly(
@@ -126,7 +198,7 @@ def test_help_from_the_installed_script(subprocess_env: dict[str, str]) -> None:
     )
 
     assert result.returncode == 0
-    for command in ("serve", "migrate", "demo-data", "import"):
+    for command in ("serve", "migrate", "demo-data", "import", "top-up-slots"):
         assert command in result.stdout
 
 

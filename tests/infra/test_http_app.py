@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
+from zoneinfo import ZoneInfo
 
 import pytest
 from pytest_aiohttp import AiohttpClient
 from redis.asyncio import Redis
+from sqlalchemy import func, select
 
+from backend.adapters import orm
 from backend.adapters.db import migrate
 from backend.bootstrap import Backend, bootstrap
-from bot.app import BACKEND_KEY, REDIS_KEY, SETTINGS_KEY, create_app
+from backend.ports import FixedClock
+from backend.services.demo import load_demo_data
+from bot import app as app_module
+from bot.app import BACKEND_KEY, REDIS_KEY, SETTINGS_KEY, SLOT_TOP_UP_KEY, create_app
 from bot.config import Settings
 from bot.logs import configure_logging
 
@@ -122,7 +129,9 @@ async def test_readyz_does_not_hang_on_a_silent_database(aiohttp_client: Aiohttp
     server = await asyncio.start_server(silent, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     backend = bootstrap(f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres")
-    client = await aiohttp_client(create_app(_settings(), backend, ready_timeout=0.5))
+    app = create_app(_settings(), backend, ready_timeout=0.5)
+    app[SLOT_TOP_UP_KEY] = False  # its connection would wait for the silent server too
+    client = await aiohttp_client(app)
     try:
         started = time.monotonic()
         response = await client.get("/readyz")
@@ -221,3 +230,87 @@ async def test_a_request_id_is_made_when_none_or_a_bad_one_is_given(
     assert plain.headers["X-Request-ID"]
     assert bad.headers["X-Request-ID"] != "x" * 200
     assert plain.headers["X-Request-ID"] != bad.headers["X-Request-ID"]
+
+
+# --- the slot top-up that runs with the app ---------------------------------------------------
+
+ALMATY = ZoneInfo("Asia/Almaty")
+WAIT_SECONDS = 10.0
+
+
+async def _slots(backend: Backend) -> int:
+    async with backend.uow() as uow:
+        stmt = select(func.count()).select_from(orm.slots)
+        return int((await uow.session.execute(stmt)).scalar_one())
+
+
+async def _more_slots_than(backend: Backend, count: int) -> int:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while (now := await _slots(backend)) <= count and time.monotonic() < deadline:  # noqa: ASYNC110 - polling the database
+        await asyncio.sleep(0.02)
+    return now
+
+
+@pytest.fixture
+async def demo_backend(database_url: str) -> Backend:
+    """The demo city loaded on Monday 23 November 2026 (slots to 6 December); the app closes
+    the backend on cleanup."""
+    clock = FixedClock(dt.datetime(2026, 11, 23, 10, 0, tzinfo=ALMATY))
+    backend = bootstrap(database_url, clock=clock)
+    await load_demo_data(backend)
+    return backend
+
+
+async def test_the_app_tops_up_slots_at_start_and_every_interval(
+    aiohttp_client: AiohttpClient,
+    demo_backend: Backend,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(app_module, "SLOT_TOP_UP_INTERVAL_SECONDS", 0.05)
+    clock = demo_backend.clock
+    assert isinstance(clock, FixedClock)
+    loaded = await _slots(demo_backend)
+    clock.advance(dt.timedelta(days=7))  # 7 to 13 December come into the 14-day horizon
+
+    client = await aiohttp_client(create_app(_settings(database_url), demo_backend))
+    at_start = await _more_slots_than(demo_backend, loaded)
+    clock.advance(dt.timedelta(days=1))  # and, one interval later, Monday 14 December
+    next_time = await _more_slots_than(demo_backend, at_start)
+
+    assert loaded < at_start < next_time
+    assert (await client.get("/healthz")).status == 200
+
+
+async def test_the_top_up_can_be_turned_off(
+    aiohttp_client: AiohttpClient, demo_backend: Backend, database_url: str
+) -> None:
+    clock = demo_backend.clock
+    assert isinstance(clock, FixedClock)
+    loaded = await _slots(demo_backend)
+    clock.advance(dt.timedelta(days=7))
+    app = create_app(_settings(database_url), demo_backend)
+    app[SLOT_TOP_UP_KEY] = False
+
+    client = await aiohttp_client(app)
+    assert (await client.get("/healthz")).status == 200
+    await asyncio.sleep(0.2)
+
+    assert await _slots(demo_backend) == loaded
+
+
+async def test_a_failed_top_up_is_a_warning_and_the_app_keeps_serving(
+    aiohttp_client: AiohttpClient, free_port: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging("console", "INFO")
+    client = await aiohttp_client(create_app(_settings(), _closed_postgres(free_port)))
+
+    err = ""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while "slot top-up failed" not in err and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+        err += capsys.readouterr().err
+
+    line = next(line for line in err.splitlines() if "slot top-up failed" in line)
+    assert "warning" in line
+    assert (await client.get("/healthz")).status == 200
