@@ -37,6 +37,7 @@ log = get_logger("bot.cli")
 
 TELEGRAM_OFF = "Telegram is off: set TELEGRAM_BOT_TOKEN to turn it on"
 MAX_TOP_UP_DAYS = 366
+_SQLITE_SETTLE_SECONDS = 0.05
 
 Command = Callable[[Settings, argparse.Namespace], int]
 
@@ -145,6 +146,11 @@ def _with_backend(settings: Settings, work: Callable[[Backend], Awaitable[object
             return await work(backend)
         finally:
             await backend.close()
+            # asyncio.run closes the loop next. A SQLite connection invalidated by an error is
+            # stopped without being awaited (SQLAlchemy's aiosqlite adapter, sqlalchemy#13039),
+            # and its worker thread would answer into a closed loop ("Event loop is closed").
+            if backend.engine.dialect.name == "sqlite":
+                await asyncio.sleep(_SQLITE_SETTLE_SECONDS)
 
     return asyncio.run(run())
 

@@ -17,9 +17,11 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from backend.adapters import orm
 from backend.domain.calendar import ClinicCalendar
@@ -157,10 +159,24 @@ async def materialise_slots(
                             "room": room,
                         }
                     )
-    if rows:
-        # Core executemany: thousands of slots in one round trip, not one ORM object each.
-        await uow.session.execute(insert(orm.slots), rows)
-    return len(rows)
+    if not rows:
+        return 0
+    # Core executemany: thousands of slots in one round trip, not one ORM object each. A slot
+    # another process created meanwhile (two servers topping up at once) is skipped, not an
+    # error: uq_slots_doctor_start decides, and only the rows inserted here are counted.
+    statement = _insert_or_skip(uow).returning(orm.slots.c.id)
+    created = await uow.session.execute(statement, rows)
+    return len(created.all())
+
+
+def _insert_or_skip(uow: UnitOfWork) -> Any:
+    if uow.session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(orm.slots).on_conflict_do_nothing(
+            constraint="uq_slots_doctor_start"
+        )
+    return sqlite.insert(orm.slots).on_conflict_do_nothing(
+        index_elements=["doctor_id", "starts_at"]
+    )
 
 
 # --- stored templates, and the daily top-up --------------------------------------------------

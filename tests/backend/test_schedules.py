@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -271,3 +272,24 @@ async def test_top_up_uses_each_clinics_local_date(backend: Backend) -> None:
     slots = await all_slots(backend)
     assert created == len(slots) == 6
     assert {s.starts_at.astimezone(ALMATY).date() for s in slots} == {MONDAY}
+
+
+async def test_two_top_ups_at_once_make_each_slot_once(
+    backend: Backend, clock: FixedClock
+) -> None:
+    """Two servers topping up at the same moment: no error, no slot twice, every slot counted
+    by exactly one of them."""
+    clock.current = dt.datetime(2026, 12, 2, 10, 0, tzinfo=ALMATY)
+    await import_path(backend, PILOT_JSON, days_ahead=1)
+    before = await slot_rows(backend)
+    clock.advance(dt.timedelta(days=7))
+
+    async def top_up() -> int:
+        async with backend.uow() as uow:
+            return await top_up_slots(uow, now=clock.now(), days=14)
+
+    first, second = await asyncio.gather(top_up(), top_up())
+
+    after = await slot_rows(backend)
+    assert len(after) == len(await all_slots(backend))  # (doctor, start) never twice
+    assert first + second == len(after - before) > 0
