@@ -98,7 +98,7 @@ class OperatorConsole:
         now = self.backend.clock.now()
         since = now - dt.timedelta(days=days)
         found = await outbox.problems(self.backend.uow(), since=since, limit=sms.LIMIT + 1)
-        rows = [sms.FailedSms.of(message) for message in found[: sms.LIMIT]]
+        rows = [sms.shown(message) for message in found[: sms.LIMIT]]
         more = len(found) > sms.LIMIT
         log.info("operator_failed_sms_viewed", days=days, rows=len(rows), json=json)
         if json:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any, Final
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -79,33 +79,10 @@ def parse_days(raw: str | None) -> int:
     return int(value)
 
 
-@dataclass(frozen=True, slots=True)
-class FailedSms:
-    id: int
-    created_at: dt.datetime
-    kind: str
-    to: str
-    status: OutboxStatus
-    provider_status: str | None
-    error: str | None
-    attempts: int
-    sensitive: bool
-    text: str | None  # None for a sensitive message (an OTP code), always
-
-    @classmethod
-    def of(cls, message: OutboxMessage) -> FailedSms:
-        return cls(
-            id=message.id,
-            created_at=message.created_at,
-            kind=message.kind,
-            to=message.to_phone,
-            status=message.status,
-            provider_status=message.provider_status,
-            error=message.error,
-            attempts=message.attempts,
-            sensitive=message.sensitive,
-            text=None if message.sensitive else message.body,
-        )
+def shown(message: OutboxMessage) -> OutboxMessage:
+    """A failed message as the console may show it: without the body of a sensitive message
+    (an OTP code), whatever the database still holds."""
+    return replace(message, body=None) if message.sensitive else message
 
 
 def local_time(moment: dt.datetime) -> str:
@@ -117,7 +94,7 @@ def _utc(moment: dt.datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(dt.UTC).isoformat()
 
 
-def what(row: FailedSms, words: Words) -> str:
+def what(row: OutboxMessage, words: Words) -> str:
     label = KINDS.get(row.kind)
     return words(label) if label else words(C_("Other ({kind})"), kind=row.kind)
 
@@ -149,7 +126,7 @@ def explain(error: str | None, words: Words) -> str | None:
 
 
 def as_json(
-    rows: Sequence[FailedSms], *, days: int, since: dt.datetime, now: dt.datetime, more: bool
+    rows: Sequence[OutboxMessage], *, days: int, since: dt.datetime, now: dt.datetime, more: bool
 ) -> dict[str, Any]:
     return {
         "days": days,
@@ -164,13 +141,13 @@ def as_json(
                 "created_at": _utc(row.created_at),
                 "local_time": local_time(row.created_at),
                 "kind": row.kind,
-                "to": row.to,
+                "to": row.to_phone,
                 "status": row.status.value,
                 "provider_status": row.provider_status,
                 "error": row.error,
                 "attempts": row.attempts,
                 "sensitive": row.sensitive,
-                "text": row.text,
+                "text": row.body,
             }
             for row in rows
         ],
@@ -210,7 +187,7 @@ def _filters(words: Words, language: str, days: int) -> str:
     )
 
 
-def _row(row: FailedSms, words: Words) -> str:
+def _row(row: OutboxMessage, words: Words) -> str:
     report = REPORTS.get(row.provider_status or "")
     if row.provider_status is None:
         no_report = esc(words(C_("No report")))
@@ -227,11 +204,11 @@ def _row(row: FailedSms, words: Words) -> str:
         hidden = esc(words(C_("hidden: an SMS code is never shown")))
         text = f'<span class="muted">{hidden}</span>'
     else:
-        text = esc(row.text or "")
+        text = esc(row.body or "")
     cells = (
         esc(local_time(row.created_at)),
         esc(what(row, words)),
-        f'<a href="tel:{esc(row.to)}">{esc(row.to)}</a>',
+        f'<a href="tel:{esc(row.to_phone)}">{esc(row.to_phone)}</a>',
         esc(words(STATUSES[row.status])),
         delivery,
         error,
@@ -260,7 +237,7 @@ LEAD: Final = C_(
 
 
 def as_html(
-    rows: Sequence[FailedSms],
+    rows: Sequence[OutboxMessage],
     *,
     words: Words,
     language: str,
