@@ -8,12 +8,9 @@ into `locales/console.pot`, never into the patient catalog `messages`. The langu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from string import Formatter
 
 from bot.i18n import LANGUAGES, Translator
-from bot.logs import get_logger
-
-log = get_logger("bot.operator")
+from dialogs.engine.text import T
 
 DEFAULT_LANGUAGE = "ru"
 
@@ -54,11 +51,6 @@ def choose_language(asked: str | None, accept_language: str | None) -> str:
     return best
 
 
-class _Keep(dict[str, object]):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
 @dataclass(frozen=True)
 class Words:
     """The console's strings in one language: `words("Found: {count}", count=3)`."""
@@ -66,12 +58,7 @@ class Words:
     translator: Translator
     language: str
 
-    def __call__(self, msgid: str, **params: object) -> str:
-        template = self.translator.gettext(self.language, msgid)
-        if not params:
-            return template
-        try:
-            return Formatter().vformat(template, (), _Keep(params))
-        except (ValueError, IndexError, AttributeError):  # a broken translation: the source
-            log.error("bad console translation", msgid=msgid, language=self.language)
-            return Formatter().vformat(msgid, (), _Keep(params))
+    def __call__(self, msgid: str, **params: str | int) -> str:
+        # The translator's own formatting: an unknown or broken placeholder in a translation
+        # falls back to the source text, as for the patients' messages.
+        return self.translator.render(T(msgid, **params), self.language)
