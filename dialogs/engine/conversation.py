@@ -24,10 +24,6 @@ class Conversation:
     pending: str | None = None  # where to go once signed in
     v: int = SCHEMA_VERSION
 
-    @property
-    def key(self) -> str:
-        return f"{self.channel}:{self.user_id}"
-
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
 
