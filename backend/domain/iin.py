@@ -30,6 +30,7 @@ class IinError(StrEnum):
     BAD_DATE = "bad_date"
     BAD_CHECKSUM = "bad_checksum"
     UNCHECKABLE = "uncheckable"  # both weightings give 10: no valid ИИН has these 11 digits
+    FUTURE_DATE = "future_date"  # the birth date is after today: nobody is born yet
 
 
 class InvalidIin(ValueError):
@@ -62,8 +63,12 @@ def normalize(text: str) -> str:
     return "".join(ch for ch in text if ch not in " \t-\u00a0")
 
 
-def parse_iin(text: str) -> Iin:
-    """Validate a typed ИИН; raise InvalidIin with a reason code."""
+def parse_iin(text: str, *, today: dt.date | None = None) -> Iin:
+    """Validate a typed ИИН; raise InvalidIin with a reason code.
+
+    A birth date after `today` is invalid (issue 9: nobody is registered before birth).
+    `today` defaults to the system's date; callers with a clock pass the clock's date.
+    """
     value = normalize(text)
     if len(value) != 12 or not value.isascii() or not value.isdigit():
         raise InvalidIin(IinError.NOT_12_DIGITS)
@@ -75,6 +80,8 @@ def parse_iin(text: str) -> Iin:
         birth = dt.date(century + int(value[0:2]), int(value[2:4]), int(value[4:6]))
     except ValueError:
         raise InvalidIin(IinError.BAD_DATE) from None
+    if birth > (today if today is not None else dt.date.today()):  # noqa: DTZ011 - a date only
+        raise InvalidIin(IinError.FUTURE_DATE)
     expected = check_digit(value[:11])
     if expected is None:
         raise InvalidIin(IinError.UNCHECKABLE)
@@ -84,9 +91,9 @@ def parse_iin(text: str) -> Iin:
     return Iin(value=value, birth_date=birth, sex=sex)
 
 
-def is_valid_iin(text: str) -> bool:
+def is_valid_iin(text: str, *, today: dt.date | None = None) -> bool:
     try:
-        parse_iin(text)
+        parse_iin(text, today=today)
     except InvalidIin:
         return False
     return True

@@ -26,6 +26,10 @@ from backend.domain.iin import (
 )
 
 
+# The last date an ИИН can encode: the property tests run over every century, the future too.
+LAST_DAY = dt.date(2099, 12, 31)
+
+
 def _reason(text: str) -> IinError:
     with pytest.raises(InvalidIin) as caught:
         parse_iin(text)
@@ -208,7 +212,7 @@ def test_make_iin_always_gives_an_iin_that_parses_to_that_birth_date_and_sex(
     birth: dt.date, sex: Sex, serial: int
 ) -> None:
     value = make_iin(birth, sex, serial)
-    parsed = parse_iin(value)
+    parsed = parse_iin(value, today=LAST_DAY)
 
     assert parsed.birth_date == birth
     assert parsed.sex is sex
@@ -243,7 +247,7 @@ def test_exactly_the_rule_check_digit_is_accepted_for_a_valid_prefix(
     first11 = f"{birth.year % 100:02d}{birth.month:02d}{birth.day:02d}{century_digit}{serial:04d}"
     expected = _reference_check_digit(first11)
 
-    accepted = [d for d in "0123456789" if is_valid_iin(first11 + d)]
+    accepted = [d for d in "0123456789" if is_valid_iin(first11 + d, today=LAST_DAY)]
 
     assert check_digit(first11) == expected
     if expected is None:
@@ -251,7 +255,7 @@ def test_exactly_the_rule_check_digit_is_accepted_for_a_valid_prefix(
         assert _reason(first11 + "0") is IinError.UNCHECKABLE
     else:
         assert accepted == [str(expected)]
-        parsed = parse_iin(first11 + str(expected))
+        parsed = parse_iin(first11 + str(expected), today=LAST_DAY)
         assert parsed.birth_date == birth
         assert parsed.sex is (Sex.FEMALE if female else Sex.MALE)
 
@@ -268,3 +272,31 @@ def test_mask_iin_keeps_only_the_last_four_digits() -> None:
     assert mask_iin("1234") == "1234"
     assert mask_iin("12") == "12"
     assert "920305" not in mask_iin("920305401232")
+
+
+# Issue 9: an ИИН whose birth date is after today is invalid (nobody is registered unborn).
+TODAY = dt.date(2026, 11, 23)
+
+
+def test_a_birth_date_after_today_is_refused() -> None:
+    tomorrow = make_iin(TODAY + dt.timedelta(days=1), Sex.FEMALE, 1)
+    next_century = make_iin(dt.date(2099, 1, 1), Sex.MALE, 1)
+
+    for text in (tomorrow, next_century):
+        with pytest.raises(InvalidIin) as caught:
+            parse_iin(text, today=TODAY)
+        assert caught.value.reason is IinError.FUTURE_DATE
+        assert not is_valid_iin(text, today=TODAY)
+
+
+def test_born_today_is_valid() -> None:
+    born_today = make_iin(TODAY, Sex.MALE, 1)
+
+    assert parse_iin(born_today, today=TODAY).birth_date == TODAY
+
+
+def test_without_today_the_system_date_is_the_limit() -> None:
+    far_future = make_iin(dt.date(2099, 12, 31), Sex.FEMALE, 5)
+
+    assert not is_valid_iin(far_future)
+    assert is_valid_iin(make_iin(dt.date(2000, 1, 1), Sex.FEMALE, 5))
