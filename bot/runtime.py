@@ -11,7 +11,7 @@ from backend.bootstrap import Backend
 from bot.config import Settings
 from bot.i18n import Translator
 from bot.logs import get_logger
-from bot.wiring import build_engine, build_services
+from bot.wiring import build_engine, build_services, key_secret
 from dialogs.engine.engine import Engine
 from dialogs.services import Services
 from otp import ConsoleSmsSender, SmsSender
@@ -28,6 +28,9 @@ class Runtime:
     sender: SmsSender
     services: Services
     engine: Engine
+    # Redis key names: the prefix, and the secret of the keyed hashes of identities (issue 9 §3).
+    key_prefix: str = "dariger:"
+    key_secret: bytes | None = None
 
 
 def build_sender(settings: Settings) -> SmsSender:
@@ -67,11 +70,19 @@ def build_runtime(
     *,
     sender: SmsSender | None = None,
     translator: Translator | None = None,
+    key_prefix: str = "dariger:",
 ) -> Runtime:
     translator = translator or Translator()
     sender = sender or build_sender(settings)
+    pepper = otp_pepper(settings)
+    secret = key_secret(pepper)
     services = build_services(
-        backend, sender=sender, pepper=otp_pepper(settings), translator=translator, redis=redis
+        backend,
+        sender=sender,
+        pepper=pepper,
+        translator=translator,
+        redis=redis,
+        key_prefix=key_prefix,
     )
     return Runtime(
         settings=settings,
@@ -80,5 +91,7 @@ def build_runtime(
         translator=translator,
         sender=sender,
         services=services,
-        engine=build_engine(services, redis=redis),
+        engine=build_engine(services, redis=redis, key_prefix=key_prefix, secret=secret),
+        key_prefix=key_prefix,
+        key_secret=secret,
     )

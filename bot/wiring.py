@@ -6,6 +6,9 @@ only the ports differ (Redis or in-process stores, Twilio or console or recordin
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from redis.asyncio import Redis
 
 from backend.bootstrap import Backend
@@ -33,6 +36,13 @@ from otp import (
 from otp.directory import BackendPatientDirectory
 
 
+def key_secret(pepper: bytes | str) -> bytes:
+    """The secret of the keyed hashes in Redis key names and values (issue 9 §3): derived from
+    the OTP pepper, so one setting serves both and every process computes the same names."""
+    key = pepper.encode() if isinstance(pepper, str) else pepper
+    return hmac.new(key, b"dariger redis identities v1", hashlib.sha256).digest()
+
+
 def build_services(
     backend: Backend,
     *,
@@ -47,17 +57,20 @@ def build_services(
     directory = BackendPatientDirectory(backend)
     audit = audit or StructlogAuditSink()
     clock = backend.clock
+    secret = key_secret(pepper)
     if redis is not None:
         session_store: InMemorySessionStore | RedisSessionStore = RedisSessionStore(
-            redis, prefix=f"{key_prefix}session:"
+            redis, prefix=f"{key_prefix}session:", secret=secret
         )
         otp_store: InMemoryOtpStore | RedisOtpStore = RedisOtpStore(
             redis, prefix=f"{key_prefix}otp:"
         )
     else:
-        session_store = InMemorySessionStore(clock=clock)
+        session_store = InMemorySessionStore(clock=clock, secret=secret)
         otp_store = InMemoryOtpStore(clock=clock)
-    sessions = SessionService(session_store, directory, policy=policy, clock=clock, audit=audit)
+    sessions = SessionService(
+        session_store, directory, policy=policy, clock=clock, audit=audit, secret=secret
+    )
     otp = OtpService(
         directory=directory,
         store=otp_store,
@@ -73,11 +86,17 @@ def build_services(
 
 
 def build_engine(
-    services: Services, *, redis: Redis | None = None, key_prefix: str = "dariger:"
+    services: Services,
+    *,
+    redis: Redis | None = None,
+    key_prefix: str = "dariger:",
+    secret: bytes | None = None,
 ) -> Engine:
+    """`secret`: of the keyed hashes in key names (`key_secret(pepper)`); every process that
+    shares the Redis needs the same one."""
     store: ConversationStore = (
-        RedisConversationStore(redis, prefix=key_prefix)
+        RedisConversationStore(redis, prefix=key_prefix, secret=secret)
         if redis is not None
-        else MemoryConversationStore()
+        else MemoryConversationStore(secret=secret)
     )
     return Engine(all_steps(), services=services, store=store, clock=services.backend.clock)

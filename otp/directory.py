@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from backend.bootstrap import Backend
+from backend.domain.refusals import Refusal
 from backend.services import patients
 
 
@@ -17,3 +18,10 @@ class BackendPatientDirectory:
         if patient is None or patient.id is None:
             return None
         return patient.id, patient.phone
+
+    async def phone_of(self, patient_id: int) -> str | None:
+        try:
+            patient = await patients.get_patient(self.backend.uow(), patient_id)
+        except Refusal:  # no such patient (any more)
+            return None
+        return patient.phone

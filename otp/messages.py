@@ -30,6 +30,17 @@ INVALID_IIN_CHECK = N_(
     "This is not a valid IIN: its check digit or birth date does not match. "
     "Please check it and send it again."
 )
+INVALID_IIN_FUTURE = N_(
+    "This IIN has a birth date in the future, so it is not valid. "
+    "Please check it and send it again."
+)
+# Issue 9 §1: at the code prompt, text that cannot be a code costs no attempt.
+NOT_A_CODE = N_("A code has {digits} digits. Please type the code from the SMS.")
+# Issue 9 §1, SMS only: one reply for an ИИН registered to another phone, an unknown ИИН and an
+# ИИН without a phone, never naming the other number (nothing to enumerate).
+NOT_THIS_PHONE = N_(
+    "This IIN is not registered to the phone you are writing from. Please call 1414."
+)
 SIGNED_IN = N_("You are signed in.")
 SIGNED_OUT = N_("You are signed out.")
 SIGNED_OUT_EVERYWHERE = N_("You are signed out on all your devices.")

@@ -52,6 +52,10 @@ class OtpPolicy:
     phone_send_window: dt.timedelta = dt.timedelta(minutes=10)
     max_sends_per_iin: int = 10
     iin_send_window: dt.timedelta = dt.timedelta(hours=24)
+    # Per requester (an SMS sender's phone, a Telegram account; issue 9 §1): nobody can make
+    # the service text codes to many patients. Decoys count too (they must look like sends).
+    max_sends_per_requester: int = 10
+    requester_send_window: dt.timedelta = dt.timedelta(hours=24)
     # How long a channel remembers which ИИН it asked a code for (so "resend" needs no ИИН).
     request_memory: dt.timedelta = dt.timedelta(hours=1)
     session_idle: dt.timedelta = dt.timedelta(days=7)
@@ -66,8 +70,12 @@ class OtpPolicy:
             raise ValueError("max_wrong_codes must be at least 1")
         if not self.lock_waits or any(w <= dt.timedelta(0) for w in self.lock_waits):
             raise ValueError("lock_waits must be a non-empty list of positive waits")
-        if self.max_sends_per_phone < 1 or self.max_sends_per_iin < 1:
+        if min(self.max_sends_per_phone, self.max_sends_per_iin, self.max_sends_per_requester) < 1:
             raise ValueError("send caps must be at least 1")
+        if min(
+            self.phone_send_window, self.iin_send_window, self.requester_send_window
+        ) <= dt.timedelta(0):
+            raise ValueError("send windows must be positive")
         if self.session_idle <= dt.timedelta(0) or self.session_absolute <= dt.timedelta(0):
             raise ValueError("session lifetimes must be positive")
 

@@ -2,15 +2,20 @@
 
 A session ends after `session_idle` without use, `session_absolute` after sign-in, on sign-out,
 on "sign out everywhere", and when the patient's registered phone changes: the session keeps
-the phone it was opened with and `current()` drops every session of the patient as soon as
-the register shows another number (NIST SP 800-63B §5.1.3.3: a new number is a new
-authenticator, so it needs a new sign-in).
+the phone it was opened with (as a keyed hash) and `current()` drops every session of the
+patient as soon as the register shows another number (NIST SP 800-63B §5.1.3.3: a new number
+is a new authenticator, so it needs a new sign-in).
+
+Stored: no ИИН, no phone, no channel user id (on SMS that is the phone; issue 9 §3). Key
+names carry a keyed hash of (channel, channel user id); the value the patient id, the phone's
+keyed hash and the times.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 import math
 import secrets
@@ -31,32 +36,35 @@ if TYPE_CHECKING:
 class Session:
     session_id: str
     patient_id: int
-    iin: str
-    phone: str  # E.164, the registered phone the code went to
+    phone_key: str  # keyed hash of the E.164 registered phone the code went to
     channel: str
-    channel_user_id: str
+    channel_user_id: str  # not stored: the store is looked up by it
     created_at: dt.datetime
     last_seen_at: dt.datetime
 
     def to_json(self) -> str:
         data = asdict(self)
+        del data["channel"], data["channel_user_id"]
         data["created_at"] = self.created_at.isoformat()
         data["last_seen_at"] = self.last_seen_at.isoformat()
         return json.dumps(data)
 
     @classmethod
-    def from_json(cls, text: str) -> Session:
-        data = json.loads(text)
-        return cls(
-            session_id=str(data["session_id"]),
-            patient_id=int(data["patient_id"]),
-            iin=str(data["iin"]),
-            phone=str(data["phone"]),
-            channel=str(data["channel"]),
-            channel_user_id=str(data["channel_user_id"]),
-            created_at=dt.datetime.fromisoformat(data["created_at"]),
-            last_seen_at=dt.datetime.fromisoformat(data["last_seen_at"]),
-        )
+    def from_json(cls, text: str, channel: str, channel_user_id: str) -> Session | None:
+        """None for a record this release cannot read (the patient signs in again)."""
+        try:
+            data = json.loads(text)
+            return cls(
+                session_id=str(data["session_id"]),
+                patient_id=int(data["patient_id"]),
+                phone_key=str(data["phone_key"]),
+                channel=channel,
+                channel_user_id=channel_user_id,
+                created_at=dt.datetime.fromisoformat(data["created_at"]),
+                last_seen_at=dt.datetime.fromisoformat(data["last_seen_at"]),
+            )
+        except (ValueError, TypeError, KeyError):
+            return None
 
 
 class SessionStore(Protocol):
@@ -75,18 +83,36 @@ class SessionStore(Protocol):
         ...
 
 
-def _identity(channel: str, channel_user_id: str) -> str:
-    # Hashed so that SMS identities (phone numbers) do not appear in key names.
-    return hashlib.sha256(f"{channel}\0{channel_user_id}".encode()).hexdigest()[:32]
+def _secret(secret: bytes | str | None) -> bytes:
+    if secret is None:  # one process's store: any secret will do
+        return secrets.token_bytes(32)
+    return secret.encode() if isinstance(secret, str) else secret
 
 
-class InMemorySessionStore:
-    def __init__(self, clock: Clock | None = None) -> None:
+def keyed_hash(secret: bytes, *parts: str) -> str:
+    """HMAC-SHA256 of the parts: names and values with no ИИН or phone that a list of every
+    Kazakhstan number cannot reverse without the secret."""
+    message = "\x1f".join(parts).encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()[:32]
+
+
+class _Identities:
+    def __init__(self, secret: bytes | str | None) -> None:
+        self._key = _secret(secret)
+
+    def _identity(self, channel: str, channel_user_id: str) -> str:
+        # Keyed, so that SMS identities (phone numbers) do not appear in key names.
+        return keyed_hash(self._key, "session", channel, channel_user_id)
+
+
+class InMemorySessionStore(_Identities):
+    def __init__(self, clock: Clock | None = None, *, secret: bytes | str | None = None) -> None:
+        super().__init__(secret)
         self._clock = clock or SystemClock()
         self._sessions: dict[str, tuple[Session, dt.datetime]] = {}
 
     async def get(self, channel: str, channel_user_id: str) -> Session | None:
-        key = _identity(channel, channel_user_id)
+        key = self._identity(channel, channel_user_id)
         item = self._sessions.get(key)
         if item is None:
             return None
@@ -96,12 +122,12 @@ class InMemorySessionStore:
         return item[0]
 
     async def put(self, session: Session, ttl: dt.timedelta) -> None:
-        key = _identity(session.channel, session.channel_user_id)
+        key = self._identity(session.channel, session.channel_user_id)
         self._sessions[key] = (session, self._clock.now() + ttl)
 
     async def delete(self, channel: str, channel_user_id: str) -> Session | None:
         session = await self.get(channel, channel_user_id)
-        self._sessions.pop(_identity(channel, channel_user_id), None)
+        self._sessions.pop(self._identity(channel, channel_user_id), None)
         return session
 
     async def delete_patient(self, patient_id: int) -> int:
@@ -115,7 +141,7 @@ def _ms(ttl: dt.timedelta) -> int:
     return max(math.ceil(ttl.total_seconds() * 1000), 1)
 
 
-class RedisSessionStore:
+class RedisSessionStore(_Identities):
     """Sessions in Redis: `{prefix}id:<identity hash>` plus a per-patient index set."""
 
     def __init__(
@@ -123,7 +149,10 @@ class RedisSessionStore:
         redis: Redis,
         prefix: str = "dariger:session:",
         index_ttl: dt.timedelta = dt.timedelta(days=31),
+        *,
+        secret: bytes | str | None = None,
     ) -> None:
+        super().__init__(secret)
         self.redis = redis
         self.prefix = prefix
         self.index_ttl = index_ttl
@@ -135,13 +164,14 @@ class RedisSessionStore:
         return f"{self.prefix}patient:{patient_id}"
 
     async def get(self, channel: str, channel_user_id: str) -> Session | None:
-        raw = await self.redis.get(self._id(_identity(channel, channel_user_id)))
+        raw = await self.redis.get(self._id(self._identity(channel, channel_user_id)))
         if raw is None:
             return None
-        return Session.from_json(raw.decode() if isinstance(raw, bytes) else raw)
+        text = raw.decode() if isinstance(raw, bytes) else raw
+        return Session.from_json(text, channel, channel_user_id)
 
     async def put(self, session: Session, ttl: dt.timedelta) -> None:
-        identity = _identity(session.channel, session.channel_user_id)
+        identity = self._identity(session.channel, session.channel_user_id)
         index_ttl = max(self.index_ttl, ttl)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.set(self._id(identity), session.to_json(), px=_ms(ttl))
@@ -150,7 +180,7 @@ class RedisSessionStore:
             await pipe.execute()
 
     async def delete(self, channel: str, channel_user_id: str) -> Session | None:
-        identity = _identity(channel, channel_user_id)
+        identity = self._identity(channel, channel_user_id)
         session = await self.get(channel, channel_user_id)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.delete(self._id(identity))
@@ -178,7 +208,9 @@ class SessionService:
         policy: OtpPolicy | None = None,
         clock: Clock | None = None,
         audit: AuditSink | None = None,
+        secret: bytes | str | None = None,
     ) -> None:
+        self._key = _secret(secret)  # for the phone's keyed hash; shared by all processes
         self.store = store
         self.directory = directory
         self.policy = policy or OtpPolicy()
@@ -189,17 +221,20 @@ class SessionService:
         absolute_left = session.created_at + self.policy.session_absolute - now
         return min(self.policy.session_idle, absolute_left)
 
+    def phone_key(self, phone: str) -> str:
+        return keyed_hash(self._key, "phone", phone)
+
     async def open(
-        self, *, patient_id: int, iin: str, phone: str, channel: str, channel_user_id: str
+        self, *, patient_id: int, phone: str, channel: str, channel_user_id: str
     ) -> Session:
-        """Bind this channel identity to the patient (replacing any earlier binding)."""
+        """Bind this channel identity to the patient (replacing any earlier binding);
+        `phone` is the E.164 phone the code went to."""
         now = self.clock.now()
         await self.store.delete(channel, channel_user_id)
         session = Session(
             session_id=secrets.token_urlsafe(16),
             patient_id=patient_id,
-            iin=iin,
-            phone=phone,
+            phone_key=self.phone_key(phone),
             channel=channel,
             channel_user_id=channel_user_id,
             created_at=now,
@@ -227,10 +262,9 @@ class SessionService:
                 AuditEvent.create(
                     "sessions_ended_phone_changed",
                     at=now,
-                    iin=session.iin,
-                    phone=session.phone,
                     channel=channel,
                     channel_user_id=channel_user_id,
+                    patient_id=session.patient_id,
                 )
             )
             return None
@@ -239,14 +273,12 @@ class SessionService:
         return touched
 
     async def _phone_unchanged(self, session: Session) -> bool:
-        found = await self.directory.phone_for(session.iin)
-        if found is None:
-            return False
-        patient_id, phone = found
-        if patient_id != session.patient_id or phone is None:
+        phone = await self.directory.phone_of(session.patient_id)
+        if phone is None:
             return False
         try:
-            return normalize_kz_mobile(phone) == session.phone
+            current = self.phone_key(normalize_kz_mobile(phone))
+            return hmac.compare_digest(current, session.phone_key)
         except InvalidPhone:
             return False
 
@@ -258,10 +290,9 @@ class SessionService:
             AuditEvent.create(
                 "signed_out",
                 at=self.clock.now(),
-                iin=session.iin,
-                phone=session.phone,
                 channel=channel,
                 channel_user_id=channel_user_id,
+                patient_id=session.patient_id,
             )
         )
         return True

@@ -39,8 +39,11 @@ SMS_WORKER_KEY: Final = web.AppKey("sms_worker_enabled", bool)
 def build_channel(runtime: Runtime) -> SmsChannel:
     settings = runtime.settings
     renderer = SmsRenderer(runtime.translator)
+    secret = runtime.key_secret
     states: SmsStateStore = (
-        RedisSmsStateStore(runtime.redis) if runtime.redis is not None else MemorySmsStateStore()
+        RedisSmsStateStore(runtime.redis, prefix=runtime.key_prefix, secret=secret)
+        if runtime.redis is not None
+        else MemorySmsStateStore(secret=secret)
     )
     conversations = SmsConversations(runtime.engine, runtime.backend, renderer, states)
     worker = OutboxWorker(runtime.backend, runtime.sender)

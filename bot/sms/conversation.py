@@ -1,9 +1,9 @@
 """One inbound SMS in, one reply out: keywords, numbers and pages around the dialog engine.
 
-The patient's identity on SMS is the sender's phone: the conversation is ("sms", phone), and a
-sign-in with an ИИН registered to another phone is refused politely (naming 1414, never the
-other number). Everything else is the engine's: the same dialogs as on Telegram, rendered by
-`SmsRenderer` and read back by `bot.sms.parse`.
+The patient's identity on SMS is the sender's phone: the conversation is ("sms", phone), and the
+sign-in service itself refuses an ИИН registered to another phone (otp.service, on every path
+an ИИН can take; naming 1414, never the other number). Everything else is the engine's: the
+same dialogs as on Telegram, rendered by `SmsRenderer` and read back by `bot.sms.parse`.
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from backend.bootstrap import Backend
-from backend.domain.iin import InvalidIin, parse_iin
 from backend.domain.phone import InvalidPhone, mask_phone, normalize_kz_mobile
-from backend.services import outbox, patients
+from backend.services import outbox
 from bot.logs import get_logger
 from bot.sms import texts
 from bot.sms.keywords import LANGUAGE_KEYWORDS, Keyword
@@ -104,9 +103,6 @@ class SmsConversations:
             return state.current.text
         if isinstance(parsed, Shortcut):
             return await self._shortcut(phone, parsed.numbers, state)
-        refused = await self._other_phone(phone, parsed.event, state)
-        if refused is not None:
-            return refused
         return await self._show(phone, parsed.event, preface)
 
     async def _keyword(self, phone: str, keyword: Keyword, preface: list[Text]) -> str | None:
@@ -146,30 +142,6 @@ class SmsConversations:
                 break  # a wrong number (the dialog said why) or a question: stop here
         await self.states.save(phone, state)
         return state.current.text
-
-    async def _other_phone(self, phone: str, event: Event, state: SmsState | None) -> str | None:
-        """The refusal when an ИИН typed at sign-in is not registered to this phone."""
-        if not (
-            isinstance(event, Typed)
-            and state is not None
-            and state.rendering.expects == InputKind.IIN.value
-        ):
-            return None
-        try:
-            iin = parse_iin(event.text)
-        except InvalidIin:
-            return None  # the dialog explains what is wrong with it
-        patient = await patients.find_by_iin(self.backend.uow(), iin.value)
-        registered: str | None = None
-        if patient is not None and patient.phone:
-            try:
-                registered = normalize_kz_mobile(patient.phone)
-            except InvalidPhone:
-                registered = None
-        if registered == phone:
-            return None
-        log.info("sms_sign_in_refused", phone=mask_phone(phone), reason="not_this_phone")
-        return self.renderer.notice([texts.OTHER_PHONE], state.rendering.language, back=True)
 
     # --- the engine ------------------------------------------------------------------------
 

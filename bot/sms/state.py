@@ -3,7 +3,7 @@
 "2" means option 2 *of the page the patient last received*, and "9" the next page; so the
 pages with their number → option-id maps are kept (Redis with a TTL, or in the process), next
 to the dialog's own conversation record. Losing this record is harmless: the next message
-starts at the main menu.
+starts at the main menu. The key carries a keyed hash of the phone, never the phone (issue 9 §3).
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from dialogs.engine.store import (
     Documents,
     MemoryDocuments,
     RedisDocuments,
+    identity_key,
+    key_secret,
 )
 
 SCHEMA_VERSION = 1
@@ -59,14 +61,14 @@ class SmsState:
 
 
 class SmsStateStore:
-    """The state as one JSON document per phone at `sms:pages:{phone}`."""
+    """The state as one JSON document per phone at `sms:pages:{keyed hash of the phone}`."""
 
-    def __init__(self, documents: Documents) -> None:
+    def __init__(self, documents: Documents, secret: bytes | str | None = None) -> None:
         self.documents = documents
+        self._secret = key_secret(secret)
 
-    @staticmethod
-    def _key(phone: str) -> str:
-        return f"sms:pages:{phone}"
+    def _key(self, phone: str) -> str:
+        return f"sms:pages:{identity_key(self._secret, 'sms-pages', phone)}"
 
     async def load(self, phone: str) -> SmsState | None:
         raw = await self.documents.get(self._key(phone))
@@ -80,12 +82,19 @@ class SmsStateStore:
 
 
 class MemorySmsStateStore(SmsStateStore):
-    def __init__(self, ttl_seconds: int = DEFAULT_TTL_SECONDS) -> None:
-        super().__init__(MemoryDocuments(ttl_seconds))
+    def __init__(
+        self, ttl_seconds: int = DEFAULT_TTL_SECONDS, *, secret: bytes | str | None = None
+    ) -> None:
+        super().__init__(MemoryDocuments(ttl_seconds), secret)
 
 
 class RedisSmsStateStore(SmsStateStore):
     def __init__(
-        self, redis: Redis, *, prefix: str = "dariger:", ttl_seconds: int = DEFAULT_TTL_SECONDS
+        self,
+        redis: Redis,
+        *,
+        prefix: str = "dariger:",
+        ttl_seconds: int = DEFAULT_TTL_SECONDS,
+        secret: bytes | str | None = None,
     ) -> None:
-        super().__init__(RedisDocuments(redis, prefix=prefix, ttl_seconds=ttl_seconds))
+        super().__init__(RedisDocuments(redis, prefix=prefix, ttl_seconds=ttl_seconds), secret)

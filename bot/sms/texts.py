@@ -27,7 +27,4 @@ CANCEL_HINT = T(
     "To cancel an appointment: 00, «My appointments», then confirm by its number. "
     "STOP ends all SMS."
 )
-# The sender's phone is the identity on SMS: an ИИН registered to another phone is refused
-# without ever naming that phone (the same reply for an unknown ИИН).
-OTHER_PHONE = T("This IIN is not registered to the phone you are writing from. Please call 1414.")
 NO_DOCUMENT = T("Documents are not sent by SMS: open this in Telegram or ask your clinic.")

@@ -25,15 +25,20 @@ class Conversation:
     v: int = SCHEMA_VERSION
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
+        """The stored record: without the channel user id (on SMS the phone; issue 9 §3)."""
+        doc = asdict(self)
+        del doc["user_id"]
+        return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
-    def from_json(cls, raw: str | bytes) -> Conversation | None:
+    def from_json(cls, raw: str | bytes, channel: str, user_id: str) -> Conversation | None:
         """None for a record this release cannot read: the conversation restarts politely."""
         try:
             doc = json.loads(raw)
             if not isinstance(doc, dict) or doc.get("v") != SCHEMA_VERSION:
                 return None
-            return cls(**doc)
+            doc.pop("user_id", None)  # a record written before issue 9 §3
+            doc["channel"] = channel
+            return cls(user_id=user_id, **doc)
         except (ValueError, TypeError):
             return None

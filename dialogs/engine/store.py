@@ -1,11 +1,18 @@
 """Conversation storage port: Redis in production, in-process for the embedded default.
 
 The store also isolates events per user: two taps of one patient never run the dialog at once.
+
+Key names never carry the channel user id in clear (on SMS it is the patient's phone; issue 9
+§3): they carry `identity_key`, a keyed hash (HMAC-SHA256 with a secret from the settings), and
+the stored record leaves the user id out (the caller knows it when it loads the record).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
+import secrets
 import time
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -16,6 +23,19 @@ from redis.asyncio import Redis
 from dialogs.engine.conversation import Conversation
 
 DEFAULT_TTL_SECONDS = 30 * 24 * 3600  # a conversation resumes after any gap up to this
+
+
+def key_secret(secret: bytes | str | None) -> bytes:
+    """The secret of `identity_key`; None: a random one (in-process stores only)."""
+    if secret is None:
+        return secrets.token_bytes(32)
+    return secret.encode() if isinstance(secret, str) else secret
+
+
+def identity_key(secret: bytes, *parts: str) -> str:
+    """A keyed hash of an identity for key names: no phone in them, and no list of every
+    Kazakhstan number can reverse it without the secret (issue 9 §3)."""
+    return hmac.new(secret, "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()[:32]
 
 
 class Documents(Protocol):
@@ -71,18 +91,19 @@ class ConversationStore(Protocol):
 
 
 class _DocumentConversations:
-    """A conversation as one JSON document at `conv:{channel}:{user}`."""
+    """A conversation as one JSON document at `conv:{channel}:{keyed hash of the user}`,
+    without the user id."""
 
-    def __init__(self, documents: Documents) -> None:
+    def __init__(self, documents: Documents, secret: bytes | str | None = None) -> None:
         self.documents = documents
+        self._secret = key_secret(secret)
 
-    @staticmethod
-    def _key(channel: str, user_id: str) -> str:
-        return f"conv:{channel}:{user_id}"
+    def _key(self, channel: str, user_id: str) -> str:
+        return f"conv:{channel}:{identity_key(self._secret, 'conv', channel, user_id)}"
 
     async def load(self, channel: str, user_id: str) -> Conversation | None:
         raw = await self.documents.get(self._key(channel, user_id))
-        return None if raw is None else Conversation.from_json(raw)
+        return None if raw is None else Conversation.from_json(raw, channel, user_id)
 
     async def save(self, conversation: Conversation) -> None:
         key = self._key(conversation.channel, conversation.user_id)
@@ -93,8 +114,10 @@ class _DocumentConversations:
 
 
 class MemoryConversationStore(_DocumentConversations):
-    def __init__(self, ttl_seconds: int = DEFAULT_TTL_SECONDS) -> None:
-        super().__init__(MemoryDocuments(ttl_seconds))
+    def __init__(
+        self, ttl_seconds: int = DEFAULT_TTL_SECONDS, *, secret: bytes | str | None = None
+    ) -> None:
+        super().__init__(MemoryDocuments(ttl_seconds), secret)
         self._locks: dict[str, asyncio.Lock] = {}
 
     @asynccontextmanager
@@ -105,13 +128,19 @@ class MemoryConversationStore(_DocumentConversations):
 
 
 class RedisConversationStore(_DocumentConversations):
-    """One JSON value per conversation at `{prefix}conv:{channel}:{user}` with a TTL; a Redis
-    lock per conversation so that several processes never step one conversation at once."""
+    """One JSON value per conversation at `{prefix}conv:{channel}:{user hash}` with a TTL; a
+    Redis lock per conversation so that several processes never step one conversation at once.
+    Every process must be given the same `secret` (the settings' pepper)."""
 
     def __init__(
-        self, redis: Redis, *, prefix: str = "dariger:", ttl_seconds: int = DEFAULT_TTL_SECONDS
+        self,
+        redis: Redis,
+        *,
+        prefix: str = "dariger:",
+        ttl_seconds: int = DEFAULT_TTL_SECONDS,
+        secret: bytes | str | None = None,
     ) -> None:
-        super().__init__(RedisDocuments(redis, prefix=prefix, ttl_seconds=ttl_seconds))
+        super().__init__(RedisDocuments(redis, prefix=prefix, ttl_seconds=ttl_seconds), secret)
         self.redis = redis
         self.prefix = prefix
 

@@ -44,7 +44,9 @@ class AskIin(Step):
             return Retry(_message(result))
         if result.status is StartStatus.SENT:
             return Goto(SIGN_IN_CODE, notice=_message(result))
-        return Stay(_message(result))  # too early, limits, locked, could not send
+        # Too early, limits, locked, could not send; on SMS an ИИН that is not the sender's
+        # (otp.service: one reply whatever the reason, nothing sent).
+        return Stay(_message(result))
 
 
 @dataclass
@@ -75,6 +77,8 @@ class AskCode(Step):
         message = Text(result.message, dict(result.params))
         if result.status is VerifyStatus.WRONG_CODE:
             return Retry(message)
+        if result.status is VerifyStatus.NOT_A_CODE:
+            return Stay(message)  # a hint; neither an attempt nor a strike (issue 9 §1)
         if result.status is not VerifyStatus.SIGNED_IN or result.session is None:
             return Stay(message)  # expired, locked, no request
         ctx.patient_id = result.session.patient_id

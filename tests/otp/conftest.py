@@ -57,6 +57,12 @@ class FakeDirectory:
         self.lookups.append(iin)
         return self.patients.get(iin)
 
+    async def phone_of(self, patient_id: int) -> str | None:
+        for found, phone in self.patients.values():
+            if found == patient_id:
+                return phone
+        return None
+
 
 def default_directory() -> FakeDirectory:
     return FakeDirectory(

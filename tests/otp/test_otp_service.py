@@ -57,7 +57,7 @@ class TestSignIn:
         assert verified.masked_phone == "+7 701 *** ** 67"
         assert verified.session is not None
         assert verified.session.patient_id == 1
-        assert verified.session.phone == KNOWN_PHONE
+        assert verified.session.phone_key == env.sessions.phone_key(KNOWN_PHONE)
         assert verified.session.channel == "telegram"
         assert verified.session.channel_user_id == "100"
 
@@ -288,13 +288,22 @@ class TestWrongCodesAndLocks:
         assert results[3].attempts_left == 1
         assert results[4].retry_after == 30
 
-    async def test_malformed_code_is_a_wrong_code(self, env: Env) -> None:
+    async def test_text_that_cannot_be_a_code_costs_no_attempt(self, env: Env) -> None:
+        # Issue 9 §1 / issue 15: words, a 12-digit ИИН, the wrong length get a hint instead.
         await env.start()
+        not_codes = ["12345", "abcdef", "١٢٣٤٥٦", "", "x" * 999, "hello", KNOWN, "1234567"]
 
-        results = [await env.verify(text) for text in ["12345", "abcdef", "١٢٣٤٥٦", "", "x" * 999]]
+        results = [await env.verify(text) for text in not_codes]
 
-        assert [r.attempts_left for r in results[:4]] == [4, 3, 2, 1]
-        assert results[4].status is VerifyStatus.LOCKED
+        assert {r.status for r in results} == {VerifyStatus.NOT_A_CODE}
+        assert {r.message for r in results} == {messages.NOT_A_CODE}
+        assert results[0].params == {"digits": 6}
+        assert all(r.attempts_left is None for r in results)
+        assert "code_failed" not in env.audit.names()
+        # All 5 attempts are left: the first wrong code leaves 4, and the right one still works.
+        wrong = await env.verify(wrong_code(env.sender.last_code()))
+        assert wrong.attempts_left == 4
+        assert (await env.verify(env.sender.last_code())).signed_in
 
 
 class TestSendLimits:

@@ -212,9 +212,9 @@ class TestSessionStore:
     async def test_put_get_delete_patient(self, redis_client: Redis, redis_prefix: str) -> None:
         store = RedisSessionStore(redis_client, prefix=redis_prefix)
         at = dt.datetime(2026, 11, 23, 9, tzinfo=dt.UTC)
-        one = Session("s1", 1, KNOWN, KNOWN_PHONE, "telegram", "100", at, at)
-        two = Session("s2", 1, KNOWN, KNOWN_PHONE, "sms", KNOWN_PHONE, at, at)
-        three = Session("s3", 2, KNOWN, KNOWN_PHONE, "telegram", "300", at, at)
+        one = Session("s1", 1, "phone-key-1", "telegram", "100", at, at)
+        two = Session("s2", 1, "phone-key-1", "sms", KNOWN_PHONE, at, at)
+        three = Session("s3", 2, "phone-key-2", "telegram", "300", at, at)
         for session in (one, two, three):
             await store.put(session, dt.timedelta(days=7))
 
@@ -229,7 +229,7 @@ class TestSessionStore:
         store = RedisSessionStore(redis_client, prefix=redis_prefix)
         at = dt.datetime(2026, 11, 23, 9, tzinfo=dt.UTC)
         await store.put(
-            Session("s1", 1, KNOWN, KNOWN_PHONE, "telegram", "100", at, at),
+            Session("s1", 1, "phone-key-1", "telegram", "100", at, at),
             dt.timedelta(seconds=30),
         )
 

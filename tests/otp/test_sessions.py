@@ -24,7 +24,7 @@ class TestCurrent:
 
         assert current is not None
         assert current.session_id == opened.session_id
-        assert (current.patient_id, current.iin, current.phone) == (1, KNOWN, KNOWN_PHONE)
+        assert (current.patient_id, current.phone_key) == (1, env.sessions.phone_key(KNOWN_PHONE))
         assert current.last_seen_at == env.clock.now()
 
     async def test_other_identities_have_none(self, env: Env) -> None:
@@ -36,7 +36,11 @@ class TestCurrent:
     async def test_session_round_trips_through_json(self, env: Env) -> None:
         opened = await sign_in(env)
 
-        assert Session.from_json(opened.to_json()) == opened
+        assert Session.from_json(opened.to_json(), "telegram", "100") == opened
+        # The stored record holds no ИИН, phone or channel user id (issue 9 §3).
+        assert KNOWN not in opened.to_json()
+        assert KNOWN_PHONE not in opened.to_json()
+        assert "100" not in opened.to_json().replace(opened.session_id, "")
 
     async def test_signing_in_another_patient_replaces_the_binding(self, env: Env) -> None:
         await sign_in(env, iin=KNOWN)
@@ -153,6 +157,6 @@ class TestPhoneChange:
 
         session = await sign_in(env)
 
-        assert session.phone == "+77770000001"
+        assert session.phone_key == env.sessions.phone_key("+77770000001")
         assert env.sender.sent[-1][0] == "+77770000001"
         assert await env.sessions.current("telegram", "100") is not None

@@ -34,6 +34,7 @@ from bot.sms.render import MAX_SEGMENTS, Rendering, SmsRenderer
 from bot.sms.segments import segments
 from dialogs.engine.events import Chose, Start, Typed
 from dialogs.engine.screen import InputKind, OptionRole, Screen
+from dialogs.engine.text import Text
 from otp import messages
 from tests.backend.world import World, build_world
 from tests.dialogs.harness import RecordingSender, make_engine
@@ -191,7 +192,9 @@ def test_the_sms_channels_own_replies_fit(language: str) -> None:
         [texts.HELP_OFF],
         [texts.HELP],
         [texts.CANCEL_HINT],
-        [texts.OTHER_PHONE],
+        [Text(messages.NOT_THIS_PHONE)],  # the SMS sign-in refusal (otp.service)
+        [Text(messages.NOT_A_CODE, {"digits": 6})],
+        [Text(messages.INVALID_IIN_FUTURE)],
     ):
         reply = RENDERER.notice(items, language, back=True)
         assert segments(reply) <= MAX_SEGMENTS, reply

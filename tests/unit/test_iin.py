@@ -25,7 +25,6 @@ from backend.domain.iin import (
     parse_iin,
 )
 
-
 # The last date an ИИН can encode: the property tests run over every century, the future too.
 LAST_DAY = dt.date(2099, 12, 31)
 
