@@ -58,9 +58,11 @@ def _typist(world: World, *, signed_in: bool) -> Typist:
     def typed(screen: Screen) -> Sequence[str]:
         kind = screen.expects
         if kind is InputKind.IIN:
-            return ["123", unknown] if not signed_in else ["123"]
+            # Signed out, from Bob's phone: his own ИИН (a code is sent), an unknown one (the
+            # sign-in refusal, issue 9 §1).
+            return ["123", world.bob.iin, unknown] if not signed_in else ["123"]
         if kind is InputKind.CODE:
-            return ["000000"]
+            return ["000000", "hello"]  # a wrong code; text that is no code (the hint)
         if kind is InputKind.ADDRESS:
             return ["Астана, Абай даңғылы, 1", "x"]
         if kind is InputKind.PHONE:
@@ -82,9 +84,10 @@ async def screens(backend: Backend, clock: FixedClock) -> list[Found]:
         clock.advance(dt.timedelta(minutes=2))
 
     start = clock.now()
+    assert world.bob.phone is not None
     signed_out = await crawl(
         engine,
-        "+77019999999",
+        world.bob.phone,
         _typist(world, signed_in=False),
         before_replay=later,
     )

@@ -54,7 +54,9 @@ async def test_a_full_sign_in_with_the_redis_stores(
 
     assert await tg.state() == "menu"
     assert "book" in tg.options
-    assert await redis.exists(f"{prefix}conv:telegram:{tg.user_id}")
+    # The conversation is in Redis, named by a keyed hash of the user (issue 9 §3).
+    [conv] = [key async for key in redis.scan_iter(match=f"{prefix}conv:telegram:*")]
+    assert str(tg.user_id).encode() not in conv
     # The same update again (a webhook retry, another worker): dropped through Redis.
     update = tg.update(message=tg.message(text="/help"))
     assert [type(c) for c in await tg.feed(update)] == [SendMessage]
