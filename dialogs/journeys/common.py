@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from backend.domain.model import Language
@@ -33,6 +34,9 @@ _MENU_SIGNED_IN = (
     Option("account", T("Sign out")),
 )
 _IIN_LIKE_DIGITS = 10
+_IIN_DIGITS = 12
+# "1 900315410014": a menu number, then the ИИН (what follows is read as the ИИН).
+_NUMBER_THEN_IIN = re.compile(r"\s*\d{1,2}[.)]?\s+(\d[\d \t\-\u00a0]{9,}\d)\s*")
 _MENU_TARGETS = {
     "book": BOOK,
     "appts": APPOINTMENTS,
@@ -72,9 +76,14 @@ class MainMenu(Step):
         return Goto(target) if target else Retry(CHOOSE_AN_OPTION)
 
     async def on_text(self, ctx: Ctx, text: str) -> Outcome:
-        # By SMS people often send their ИИН first: take it as the start of sign-in.
+        # By SMS people often send their ИИН first, or after the menu's number ("1 900315…"):
+        # take it as the start of sign-in. The sign-in service decides whether a code goes out
+        # (on SMS only to the sender's own registered phone, issue 9 §1).
         if ctx.patient_id is None and sum(ch.isdigit() for ch in text) >= _IIN_LIKE_DIGITS:
-            return await sign_in.AskIin(SIGN_IN, requires_patient=False).on_text(ctx, text)
+            numbered = _NUMBER_THEN_IIN.fullmatch(text)
+            whole = sum(ch.isdigit() for ch in text) == _IIN_DIGITS  # "90 0315 410014"
+            typed = numbered.group(1) if numbered and not whole else text
+            return await sign_in.AskIin(SIGN_IN, requires_patient=False).on_text(ctx, typed)
         return Retry(CHOOSE_AN_OPTION)
 
 
