@@ -80,13 +80,14 @@ def parse_iin(text: str, *, today: dt.date | None = None) -> Iin:
         birth = dt.date(century + int(value[0:2]), int(value[2:4]), int(value[4:6]))
     except ValueError:
         raise InvalidIin(IinError.BAD_DATE) from None
-    if birth > (today if today is not None else dt.date.today()):  # noqa: DTZ011 - a date only
-        raise InvalidIin(IinError.FUTURE_DATE)
     expected = check_digit(value[:11])
     if expected is None:
         raise InvalidIin(IinError.UNCHECKABLE)
     if expected != int(value[11]):
         raise InvalidIin(IinError.BAD_CHECKSUM)
+    # Last: a typo more often breaks the check digit, which says more about what to fix.
+    if birth > (today if today is not None else dt.date.today()):  # noqa: DTZ011 - a date only
+        raise InvalidIin(IinError.FUTURE_DATE)
     sex = Sex.MALE if century_digit % 2 == 1 else Sex.FEMALE
     return Iin(value=value, birth_date=birth, sex=sex)
 
