@@ -26,6 +26,7 @@ from backend.domain.statuses import (
     ServiceType,
 )
 from backend.services.common import (
+    Attached,
     open_application,
     require_attached,
     require_aware,
@@ -51,26 +52,54 @@ class AppointmentView:
         return self.starts_at.astimezone(self.clinic.tz)
 
 
-async def specialties_for(uow: UnitOfWork, patient_id: int) -> Sequence[Specialty]:
-    """Specialties with doctors at the patient's own clinic (NOT_ATTACHED_HERE otherwise)."""
-    async with uow:
-        attached = await require_attached(uow, patient_id)
-        return await uow.register.specialties_at(attached.clinic.id or 0)
+def _age(attached: Attached, moment: dt.datetime) -> int:
+    """The patient's age on the clinic-local date of `moment`."""
+    return attached.patient.age_on(require_aware(moment).astimezone(attached.clinic.tz).date())
 
 
-async def doctors_for(uow: UnitOfWork, patient_id: int, specialty_id: int) -> Sequence[Doctor]:
+async def specialties_for(
+    uow: UnitOfWork, patient_id: int, *, now: dt.datetime | None = None
+) -> Sequence[Specialty]:
+    """Specialties with doctors at the patient's own clinic (NOT_ATTACHED_HERE otherwise);
+    given `now`, only those that serve the patient's age that day (a paediatrician under 18,
+    a therapist 18 and over: issue 10)."""
     async with uow:
         attached = await require_attached(uow, patient_id)
+        found = await uow.register.specialties_at(attached.clinic.id or 0)
+        if now is None:
+            return found
+        age = _age(attached, now)
+        return [s for s in found if s.serves(age)]
+
+
+async def doctors_for(
+    uow: UnitOfWork, patient_id: int, specialty_id: int, *, now: dt.datetime | None = None
+) -> Sequence[Doctor]:
+    """The specialty's doctors at the patient's own clinic; given `now`, none when the
+    specialty does not serve the patient's age that day."""
+    async with uow:
+        attached = await require_attached(uow, patient_id)
+        if now is not None:
+            specialty = await uow.register.specialty(specialty_id)
+            if specialty is None or not specialty.serves(_age(attached, now)):
+                return []
         return await uow.register.doctors_at(attached.clinic.id or 0, specialty_id)
 
 
-async def _own_doctor(uow: UnitOfWork, patient_id: int, doctor_id: int) -> tuple[Doctor, Clinic]:
+async def _own_doctor(
+    uow: UnitOfWork, patient_id: int, doctor_id: int, on: dt.datetime
+) -> tuple[Doctor, Clinic]:
+    """The doctor, when of the patient's own clinic and of a specialty that serves the
+    patient's age on the clinic-local date of `on` (a forged button or number is refused)."""
     attached = await require_attached(uow, patient_id)
     doctor = await uow.register.doctor(doctor_id)
     if doctor is None:
         raise Refusal(RefusalCode.SLOT_UNAVAILABLE)
     if doctor.clinic_id != attached.clinic.id:  # S3 row 9 (2): only the patient's own clinic
         raise Refusal(RefusalCode.NOT_ATTACHED_HERE)
+    specialty = await uow.register.specialty(doctor.specialty_id)
+    if specialty is None or not specialty.serves(_age(attached, on)):  # issue 10
+        raise Refusal(RefusalCode.SPECIALTY_NOT_FOR_AGE)
     return doctor, attached.clinic
 
 
@@ -80,7 +109,7 @@ async def free_days(
     """The clinic-local dates on which the doctor has a free slot, from now on."""
     now = require_aware(now)
     async with uow:
-        doctor, clinic = await _own_doctor(uow, patient_id, doctor_id)
+        doctor, clinic = await _own_doctor(uow, patient_id, doctor_id, now)
         slots = await uow.register.free_slots(
             doctor.id or 0, now, now + dt.timedelta(days=horizon_days)
         )
@@ -92,7 +121,7 @@ async def free_slots(
 ) -> Sequence[Slot]:
     """The doctor's free slots on a clinic-local date, later than now."""
     async with uow:
-        doctor, clinic = await _own_doctor(uow, patient_id, doctor_id)
+        doctor, clinic = await _own_doctor(uow, patient_id, doctor_id, require_aware(now))
         start = max(dt.datetime.combine(day, dt.time(0), tzinfo=clinic.tz), require_aware(now))
         end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=clinic.tz)
         return await uow.register.free_slots(doctor.id or 0, start, end)
@@ -104,7 +133,8 @@ async def _bookable_slot(
     slot = await uow.register.slot(slot_id)
     if slot is None:
         raise Refusal(RefusalCode.SLOT_UNAVAILABLE)
-    doctor, clinic = await _own_doctor(uow, patient_id, slot.doctor_id)
+    # The patient's age on the day of the appointment.
+    doctor, clinic = await _own_doctor(uow, patient_id, slot.doctor_id, slot.starts_at)
     if slot.starts_at <= now:
         raise Refusal(RefusalCode.SLOT_UNAVAILABLE)
     if await uow.applications.slot_is_booked(slot_id):
