@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +15,7 @@ from backend.domain.model import (
     Application,
     Appointment,
     Attachment,
+    Audience,
     CertificateRequest,
     Clinic,
     District,
@@ -82,7 +83,11 @@ class SqlRegister:
         )
         return (await self.session.execute(stmt)).scalars().all()
 
-    async def doctors_at(self, clinic_id: int, specialty_id: int) -> Sequence[Doctor]:
+    async def doctors_at(
+        self, clinic_id: int, specialty_id: int, *, audiences: Iterable[Audience] | None = None
+    ) -> Sequence[Doctor]:
+        """The specialty's doctors at the clinic; none when `audiences` is given and the
+        specialty serves none of them (issue 10: who a specialty sees by age)."""
         stmt = (
             select(Doctor)
             .where(
@@ -91,6 +96,11 @@ class SqlRegister:
             )
             .order_by(orm.doctors.c.surname, orm.doctors.c.given_name)
         )
+        if audiences is not None:
+            serving = select(orm.specialties.c.id).where(
+                orm.specialties.c.audience.in_(sorted(audiences))
+            )
+            stmt = stmt.where(orm.doctors.c.specialty_id.in_(serving))
         return (await self.session.execute(stmt)).scalars().all()
 
     async def slot(self, slot_id: int) -> Slot | None:

@@ -61,6 +61,11 @@ DEFAULT_AUDIENCES: dict[str, Audience] = {
 }
 
 
+def audiences_for(age: int) -> frozenset[Audience]:
+    """The audiences whose specialties see a patient of this age."""
+    return frozenset({Audience.ALL, Audience.CHILDREN if age < ADULT_AGE else Audience.ADULTS})
+
+
 def default_audience(code: str) -> Audience:
     return DEFAULT_AUDIENCES.get(code.lower(), Audience.ALL)
 
@@ -73,11 +78,7 @@ class Specialty(Named):
 
     def serves(self, age: int) -> bool:
         """A paediatrician sees children under 18, a therapist adults, the others everyone."""
-        if self.audience is Audience.CHILDREN:
-            return age < ADULT_AGE
-        if self.audience is Audience.ADULTS:
-            return age >= ADULT_AGE
-        return True
+        return self.audience in audiences_for(age)
 
 
 @dataclass(eq=False, kw_only=True)

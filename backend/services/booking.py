@@ -17,7 +17,15 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 
 from backend.bootstrap import BookingPolicy
-from backend.domain.model import Application, Appointment, Clinic, Doctor, Slot, Specialty
+from backend.domain.model import (
+    Application,
+    Appointment,
+    Clinic,
+    Doctor,
+    Slot,
+    Specialty,
+    audiences_for,
+)
 from backend.domain.refusals import Refusal, RefusalCode
 from backend.domain.statuses import (
     E_CHANNEL_DEADLINE,
@@ -79,28 +87,33 @@ async def doctors_for(
     specialty does not serve the patient's age that day."""
     async with uow:
         attached = await require_attached(uow, patient_id)
-        if now is not None:
-            specialty = await uow.register.specialty(specialty_id)
-            if specialty is None or not specialty.serves(_age(attached, now)):
-                return []
-        return await uow.register.doctors_at(attached.clinic.id or 0, specialty_id)
+        return await uow.register.doctors_at(
+            attached.clinic.id or 0,
+            specialty_id,
+            audiences=None if now is None else audiences_for(_age(attached, now)),
+        )
 
 
-async def _own_doctor(
-    uow: UnitOfWork, patient_id: int, doctor_id: int, on: dt.datetime
-) -> tuple[Doctor, Clinic]:
-    """The doctor, when of the patient's own clinic and of a specialty that serves the
-    patient's age on the clinic-local date of `on` (a forged button or number is refused)."""
+async def _own_doctor(uow: UnitOfWork, patient_id: int, doctor_id: int) -> tuple[Doctor, Clinic]:
     attached = await require_attached(uow, patient_id)
     doctor = await uow.register.doctor(doctor_id)
     if doctor is None:
         raise Refusal(RefusalCode.SLOT_UNAVAILABLE)
     if doctor.clinic_id != attached.clinic.id:  # S3 row 9 (2): only the patient's own clinic
         raise Refusal(RefusalCode.NOT_ATTACHED_HERE)
-    specialty = await uow.register.specialty(doctor.specialty_id)
-    if specialty is None or not specialty.serves(_age(attached, on)):  # issue 10
-        raise Refusal(RefusalCode.SPECIALTY_NOT_FOR_AGE)
     return doctor, attached.clinic
+
+
+async def _require_serves(
+    uow: UnitOfWork, patient_id: int, doctor: Doctor, on: dt.datetime
+) -> None:
+    """Issue 10: the doctor's specialty serves the patient's age on the clinic-local date of
+    `on` (a paediatrician under 18, a therapist 18 and over); a forged button or typed number
+    for another doctor is refused."""
+    attached = await require_attached(uow, patient_id)
+    specialty = await uow.register.specialty(doctor.specialty_id)
+    if specialty is None or not specialty.serves(_age(attached, on)):
+        raise Refusal(RefusalCode.SPECIALTY_NOT_FOR_AGE)
 
 
 async def free_days(
@@ -109,7 +122,7 @@ async def free_days(
     """The clinic-local dates on which the doctor has a free slot, from now on."""
     now = require_aware(now)
     async with uow:
-        doctor, clinic = await _own_doctor(uow, patient_id, doctor_id, now)
+        doctor, clinic = await _own_doctor(uow, patient_id, doctor_id)
         slots = await uow.register.free_slots(
             doctor.id or 0, now, now + dt.timedelta(days=horizon_days)
         )
@@ -121,7 +134,7 @@ async def free_slots(
 ) -> Sequence[Slot]:
     """The doctor's free slots on a clinic-local date, later than now."""
     async with uow:
-        doctor, clinic = await _own_doctor(uow, patient_id, doctor_id, require_aware(now))
+        doctor, clinic = await _own_doctor(uow, patient_id, doctor_id)
         start = max(dt.datetime.combine(day, dt.time(0), tzinfo=clinic.tz), require_aware(now))
         end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=clinic.tz)
         return await uow.register.free_slots(doctor.id or 0, start, end)
@@ -133,8 +146,8 @@ async def _bookable_slot(
     slot = await uow.register.slot(slot_id)
     if slot is None:
         raise Refusal(RefusalCode.SLOT_UNAVAILABLE)
-    # The patient's age on the day of the appointment.
-    doctor, clinic = await _own_doctor(uow, patient_id, slot.doctor_id, slot.starts_at)
+    doctor, clinic = await _own_doctor(uow, patient_id, slot.doctor_id)
+    await _require_serves(uow, patient_id, doctor, slot.starts_at)  # age on the day of the visit
     if slot.starts_at <= now:
         raise Refusal(RefusalCode.SLOT_UNAVAILABLE)
     if await uow.applications.slot_is_booked(slot_id):

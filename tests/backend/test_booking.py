@@ -451,11 +451,6 @@ async def test_an_adult_is_not_offered_a_paediatrician_nor_can_book_one(
             backend.uow(), alice, slot.id or 0, now=clock.now(), policy=backend.policy
         )
     assert refused.value.code is RefusalCode.SPECIALTY_NOT_FOR_AGE
-    with pytest.raises(Refusal) as browsing:
-        await booking.free_days(
-            backend.uow(), alice, paediatrician.id or 0, now=clock.now(), horizon_days=14
-        )
-    assert browsing.value.code is RefusalCode.SPECIALTY_NOT_FOR_AGE
     assert await applications.list_applications(backend.uow(), alice) == []
 
 
