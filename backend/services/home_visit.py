@@ -95,6 +95,17 @@ async def home_visit_terms(
         )
 
 
+async def open_request_number(uow: UnitOfWork, patient_id: int, *, now: dt.datetime) -> str | None:
+    """The number of the patient's open home-visit request for the intake day, if any (issue
+    10: one open request per patient per day; the dialogs show it before anything is typed)."""
+    now = require_aware(now)
+    async with uow:
+        attached = await require_attached(uow, patient_id)
+        calendar = attached.clinic.calendar(await uow.register.holiday_calendar())
+        existing = await uow.applications.open_home_visit_on(patient_id, calendar.intake(now).day)
+        return existing[0].number if existing else None
+
+
 def _clean(value: str, field: str, limit: int, *, required: bool = True) -> str:
     text = " ".join(value.split())
     if (required and not text) or len(text) > limit:

@@ -94,7 +94,7 @@ async def test_home_visit_details(
     details = chat.text("en")
     assert "Address: Астана, Мәңгілік Ел, 10, 5" in details
     assert "Doctor: Ахметова А. С." in details
-    assert "Planned arrival: 23 November, Monday, 11:00–13:00." in details
+    assert "Planned arrival: 23 November, Monday, 12:00–14:00." in details
     assert chat.last is not None and chat.last.sensitive
 
 

@@ -78,7 +78,7 @@ async def test_same_day_visit_end_to_end(
     assert f"Application number: {app.number}." in result
     assert "Status: Registered." in result
     assert "Doctor: Ахметова А. С." in result
-    assert "Planned arrival: 23 November, Monday, 11:00–13:00." in result
+    assert "Planned arrival: 23 November, Monday, 12:00–14:00." in result
     assert "Medical care is given at home at the set time." in result
     assert "nav.back" not in chat.last.option_ids  # the request is finished
 
@@ -103,7 +103,7 @@ async def test_after_the_cut_off_the_first_screen_says_next_working_day(
 
     result = chat.text("en")
     assert "Status: Will be processed on the next working day." in result
-    assert "Planned arrival: 24 November, Tuesday, 08:00–10:00." in result
+    assert "Planned arrival: 24 November, Tuesday, 12:00–14:00." in result
     assert "1414" in result  # the contact centre on every delay
     [app] = await _applications(backend, world)
     assert app.status is ApplicationStatus.NEXT_WORKING_DAY
