@@ -444,7 +444,7 @@ class AlreadyOpen(Step):
         )
         body: list[Text] = [
             T(
-                "You already have an open home-visit request for this day: No. {number}.",
+                "You already have an open home-visit request for that day: No. {number}.",
                 number=Verbatim(details.summary.number),
             ),
             T("Status: {status}.", status=status_label(details.summary.status)),

@@ -402,7 +402,7 @@ async def test_an_open_request_for_the_day_is_shown_instead_of_a_second_one(
     assert chat.state == "visit.exists"
     text = chat.text("en")
     assert (
-        f"You already have an open home-visit request for this day: No. "
+        f"You already have an open home-visit request for that day: No. "
         f"{first.application_number}."
     ) in text
     assert "Status: Registered." in text
