@@ -459,13 +459,9 @@ class AlreadyOpen(Step):
                     end=visit.window_end.astimezone(tz).time(),
                 )
             )
-        body.append(T("To change it, cancel it in «My applications» and send a new one."))
+        # Its card has "Cancel this request", to send another instead.
         return View(
-            body=body,
-            options=(
-                Option("open", T("Open this request"), OptionRole.ACTION),
-                Option("apps", T("My applications"), OptionRole.ACTION),
-            ),
+            body=body, options=(Option("open", T("Open this request"), OptionRole.ACTION),)
         )
 
     async def on_option(self, ctx: Ctx, option_id: str) -> Outcome:
