@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.adapters import orm
 from backend.domain.calendar import HolidayCalendar
-from backend.domain.statuses import ApplicationStatus, is_open
 from backend.domain.model import (
     Application,
     Appointment,
@@ -25,6 +24,7 @@ from backend.domain.model import (
     Slot,
     Specialty,
 )
+from backend.domain.statuses import ApplicationStatus, is_open
 
 _active_booking = exists().where(
     and_(orm.appointments.c.slot_id == orm.slots.c.id, orm.appointments.c.active)

@@ -49,8 +49,8 @@ from backend.services.schedules import (
     MAX_SLOT_MINUTES,
     ScheduleTemplate,
     TemplateKind,
-    overlapping,
     materialise_from_today,
+    overlapping,
     save_templates,
 )
 from backend.services.unit_of_work import UnitOfWork

@@ -240,9 +240,7 @@ def overlapping(templates: Iterable[ScheduleTemplate]) -> list[tuple[ScheduleTem
     for group in by_day.values():
         clinic = [t for t in group if t.is_reception]
         home = [t for t in group if not t.is_reception]
-        clashes.extend(
-            (r, h) for r in clinic for h in home if r.start < h.end and h.start < r.end
-        )
+        clashes.extend((r, h) for r in clinic for h in home if r.start < h.end and h.start < r.end)
     return clashes
 
 

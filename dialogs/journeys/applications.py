@@ -242,9 +242,7 @@ class ConfirmVisitCancel(Step):
 
     async def view(self, ctx: Ctx) -> View:
         number = ctx.str_data(K_NUMBER) or ""
-        details = await applications.application_details(
-            ctx.uow(), ctx.require_patient(), number
-        )
+        details = await applications.application_details(ctx.uow(), ctx.require_patient(), number)
         visit = details.home_visit
         if visit is None or not is_open(details.summary.status):
             return View(
@@ -284,9 +282,7 @@ class ConfirmVisitCancel(Step):
             return Goto(DETAILS, notice=refusal_notice(refusal), reset=True)
         return Goto(
             DETAILS,
-            notice=T(
-                "Cancelled: the home-visit request No. {number}.", number=Verbatim(number)
-            ),
+            notice=T("Cancelled: the home-visit request No. {number}.", number=Verbatim(number)),
             reset=True,
         )
 

@@ -15,6 +15,7 @@ from backend.domain.calendar import IntakeDay
 from backend.domain.phone import InvalidPhone, PhoneError, mask_phone, normalize_kz_mobile
 from backend.domain.refusals import Refusal, RefusalCode
 from backend.domain.statuses import ApplicationStatus
+from backend.services import applications
 from backend.services.home_visit import (
     MAX_ADDRESS,
     MAX_REASON,
@@ -26,7 +27,6 @@ from backend.services.home_visit import (
     open_request_number,
     request_home_visit,
 )
-from backend.services import applications
 from dialogs.common import CALL_CENTRE, HOME_VISIT_CUTOFF, refusal_notice, status_label
 from dialogs.emergency import looks_like_emergency
 from dialogs.engine.screen import InputKind, Option, OptionRole
@@ -439,9 +439,7 @@ class AlreadyOpen(Step):
 
     async def view(self, ctx: Ctx) -> View:
         number = ctx.str_data(K_EXISTING) or ""
-        details = await applications.application_details(
-            ctx.uow(), ctx.require_patient(), number
-        )
+        details = await applications.application_details(ctx.uow(), ctx.require_patient(), number)
         body: list[Text] = [
             T(
                 "You already have an open home-visit request for that day: No. {number}.",

@@ -267,7 +267,7 @@ async def test_demo_specialties_serve_their_ages(backend: Backend) -> None:
     await load_demo_data(backend, today=TODAY)
     async with backend.uow() as uow:
         stmt = select(orm.specialties.c.code, orm.specialties.c.audience)
-        audience = {code: who for code, who in await uow.session.execute(stmt)}
+        audience = dict((await uow.session.execute(stmt)).all())
     assert audience["pediatrician"] is Audience.CHILDREN
     assert audience["therapist"] is Audience.ADULTS
     assert audience["gp"] is Audience.ALL

@@ -285,7 +285,9 @@ async def test_a_day_without_home_visit_hours_offers_the_next_day_that_has_them(
     assert refused.value.params["next_day"] == "2026-11-25"
 
 
-async def test_an_earlier_or_closed_day_cannot_be_asked_for(backend: Backend, world: World) -> None:
+async def test_an_earlier_or_closed_day_cannot_be_asked_for(
+    backend: Backend, world: World
+) -> None:
     for day in (dt.date(2026, 11, 22), dt.date(2026, 11, 29)):  # yesterday, a Sunday
         with pytest.raises(Refusal) as refused:
             await request_home_visit(
@@ -374,9 +376,7 @@ async def test_only_an_open_own_home_visit_can_be_cancelled(
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-async def test_concurrent_requests_never_overbook_a_window(
-    backend: Backend, world: World
-) -> None:
+async def test_concurrent_requests_never_overbook_a_window(backend: Backend, world: World) -> None:
     await _home_hours(
         backend, ScheduleTemplate.home_visits("A-T1", 0, dt.time(12), dt.time(14), capacity=3)
     )
@@ -406,6 +406,4 @@ async def test_one_patient_from_two_channels_at_once_gets_one_request(
     )
 
     assert sum(isinstance(r, HomeVisitView) for r in results) == 1
-    assert {r.code for r in results if isinstance(r, Refusal)} == {
-        RefusalCode.HOME_VISIT_EXISTS
-    }
+    assert {r.code for r in results if isinstance(r, Refusal)} == {RefusalCode.HOME_VISIT_EXISTS}

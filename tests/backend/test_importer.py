@@ -441,7 +441,7 @@ async def test_format_problems(
 async def audiences(backend: Backend) -> dict[str, Audience]:
     async with backend.uow() as uow:
         stmt = select(orm.specialties.c.code, orm.specialties.c.audience)
-        return {code: who for code, who in await uow.session.execute(stmt)}
+        return dict((await uow.session.execute(stmt)).all())
 
 
 async def test_specialties_serve_ages_by_default_or_as_imported(
@@ -496,11 +496,23 @@ async def test_home_visit_hours_are_imported_with_the_schedule_and_make_no_slots
     edit_csv(
         folder / "schedules.csv",
         _home_rows(
-            {"doctor": "KOS-T1", "weekday": "mon", "start": "14:00", "end": "18:00",
-             "kind": "home_visits"},
-            {"doctor": "KOS-G1", "weekday": "tue", "start": "09:00", "end": "12:00",
-             "kind": "home", "slot_minutes": "60", "capacity": "2"},
-        ),  # fmt: skip
+            {
+                "doctor": "KOS-T1",
+                "weekday": "mon",
+                "start": "14:00",
+                "end": "18:00",
+                "kind": "home_visits",
+            },
+            {
+                "doctor": "KOS-G1",
+                "weekday": "tue",
+                "start": "09:00",
+                "end": "12:00",
+                "kind": "home",
+                "slot_minutes": "60",
+                "capacity": "2",
+            },
+        ),
     )
 
     summary = await import_path(backend, folder, today=TODAY)
@@ -529,11 +541,22 @@ async def test_home_visit_hours_overlapping_the_reception_are_a_problem(
         folder / "schedules.csv",
         _home_rows(
             # KOS-T1 receives on Mondays 08:00-14:00
-            {"doctor": "KOS-T1", "weekday": "mon", "start": "13:00", "end": "15:00",
-             "kind": "home_visits"},
-            {"doctor": "KOS-T1", "weekday": "tue", "start": "15:00", "end": "17:00",
-             "kind": "visits", "capacity": "0"},
-        ),  # fmt: skip
+            {
+                "doctor": "KOS-T1",
+                "weekday": "mon",
+                "start": "13:00",
+                "end": "15:00",
+                "kind": "home_visits",
+            },
+            {
+                "doctor": "KOS-T1",
+                "weekday": "tue",
+                "start": "15:00",
+                "end": "17:00",
+                "kind": "visits",
+                "capacity": "0",
+            },
+        ),
     )
 
     with pytest.raises(ImportFileError) as caught:

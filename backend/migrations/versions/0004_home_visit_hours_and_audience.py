@@ -27,15 +27,15 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("capacity", sa.Integer(), server_default="1", nullable=False)
         )
-        batch_op.create_check_constraint(
-            "kind", "kind IN ('reception', 'home_visits')"
-        )
+        batch_op.create_check_constraint("kind", "kind IN ('reception', 'home_visits')")
         batch_op.create_check_constraint("capacity", "capacity BETWEEN 1 AND 100")
     with op.batch_alter_table("specialties", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column(
                 "audience",
-                sa.Enum("children", "adults", "all", name="audience", native_enum=False, length=32),
+                sa.Enum(
+                    "children", "adults", "all", name="audience", native_enum=False, length=32
+                ),
                 server_default="all",
                 nullable=False,
             )
