@@ -78,9 +78,7 @@ REFUSAL_TEXTS: Mapping[RefusalCode, str] = {
     RefusalCode.NO_DOCTOR_ASSIGNED: N_("No district doctor is assigned to you yet."),
     RefusalCode.INVALID_INPUT: N_("Please check what you entered."),
     RefusalCode.HOME_VISITS_FULL: N_("The doctor's home visits for that day are fully booked."),
-    RefusalCode.HOME_VISIT_EXISTS: N_(
-        "You already have an open home-visit request for that day: No. {number}."
-    ),
+    RefusalCode.HOME_VISIT_EXISTS: N_("You already have an open home-visit request for that day."),
     RefusalCode.APPLICATION_CLOSED: N_("The application is already completed or cancelled."),
     RefusalCode.SPECIALTY_NOT_FOR_AGE: N_("This doctor does not see patients of your age."),
 }
