@@ -59,8 +59,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("home_visits", schema=None) as batch_op:
         batch_op.drop_index("ix_home_visits_doctor_window")
-    with op.batch_alter_table("specialties", schema=None) as batch_op:
-        batch_op.drop_column("audience")
+    # Not a batch: rebuilding `specialties` on SQLite would drop a table doctors refer to.
+    op.drop_column("specialties", "audience")
     with op.batch_alter_table("schedule_templates", schema=None) as batch_op:
         batch_op.drop_constraint("capacity", type_="check")
         batch_op.drop_constraint("kind", type_="check")
