@@ -113,7 +113,7 @@ def _clean(value: str, field: str, limit: int, *, required: bool = True) -> str:
     return text
 
 
-NEXT_DAY_SEARCH = 14  # working days searched for the next day with room
+NEXT_DAY_SEARCH = 12  # working days (Monday-Saturday) searched for a day with room: two weeks
 
 
 async def _clinic_window(
