@@ -92,6 +92,8 @@ specialties = Table(
     Column("name_kk", String(200), nullable=False),
     Column("name_ru", String(200), nullable=False),
     Column("name_en", String(200), nullable=False),
+    # Who the specialty serves by age (children / adults / all); migration 0004.
+    Column("audience", _enum(model.Audience, "audience"), nullable=False, server_default="all"),
 )
 
 clinics = Table(
@@ -145,7 +147,9 @@ slots = Table(
 # The doctors' weekly schedules (`dariger import`, the demo city), kept so that slots are topped
 # up every day for the booking horizon (backend.services.schedules.top_up_slots). S3 row 5: the
 # date and time of an appointment come from the doctor's schedule. Times are the clinic's local
-# time; weekday 0 = Monday.
+# time; weekday 0 = Monday. `kind` (migration 0004): "reception" rows make bookable slots of
+# `slot_minutes`; "home_visits" rows are the doctor's home-visit hours, cut into windows of
+# `slot_minutes` with room for `capacity` visits each (S4; never overlapping the reception).
 schedule_templates = Table(
     "schedule_templates",
     metadata,
@@ -156,9 +160,13 @@ schedule_templates = Table(
     Column("end_time", Time, nullable=False),
     Column("slot_minutes", Integer, nullable=False),
     Column("room", String(32), nullable=False, server_default=""),
+    Column("kind", String(16), nullable=False, server_default="reception"),
+    Column("capacity", Integer, nullable=False, server_default="1"),
     CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
     CheckConstraint("start_time < end_time", name="period"),
     CheckConstraint("slot_minutes BETWEEN 1 AND 240", name="slot_minutes"),
+    CheckConstraint("kind IN ('reception', 'home_visits')", name="kind"),
+    CheckConstraint("capacity BETWEEN 1 AND 100", name="capacity"),
     UniqueConstraint(
         "doctor_id", "weekday", "start_time", name="uq_schedule_templates_doctor_weekday_start"
     ),
@@ -259,6 +267,8 @@ home_visits = Table(
     Column("window_start", UtcDateTime, nullable=False),
     Column("window_end", UtcDateTime, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    # A window's visits are counted per doctor (migration 0004).
+    Index("ix_home_visits_doctor_window", "doctor_id", "window_start"),
 )
 
 certificate_requests = Table(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +14,7 @@ from backend.domain.model import (
     Application,
     Appointment,
     Attachment,
+    Audience,
     CertificateRequest,
     Clinic,
     District,
@@ -23,6 +24,7 @@ from backend.domain.model import (
     Slot,
     Specialty,
 )
+from backend.domain.statuses import ApplicationStatus, is_open
 
 _active_booking = exists().where(
     and_(orm.appointments.c.slot_id == orm.slots.c.id, orm.appointments.c.active)
@@ -60,6 +62,12 @@ class SqlRegister:
     async def doctor(self, doctor_id: int) -> Doctor | None:
         return await self.session.get(Doctor, doctor_id)
 
+    async def doctor_for_update(self, doctor_id: int) -> Doctor | None:
+        """The doctor row locked until commit: home visits of one doctor are planned one at a
+        time, so a window is never overbooked (PostgreSQL; SQLite has one writer anyway)."""
+        stmt = select(Doctor).where(orm.doctors.c.id == doctor_id).with_for_update()
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
     async def specialty(self, specialty_id: int) -> Specialty | None:
         return await self.session.get(Specialty, specialty_id)
 
@@ -75,7 +83,11 @@ class SqlRegister:
         )
         return (await self.session.execute(stmt)).scalars().all()
 
-    async def doctors_at(self, clinic_id: int, specialty_id: int) -> Sequence[Doctor]:
+    async def doctors_at(
+        self, clinic_id: int, specialty_id: int, *, audiences: Iterable[Audience] | None = None
+    ) -> Sequence[Doctor]:
+        """The specialty's doctors at the clinic; none when `audiences` is given and the
+        specialty serves none of them (issue 10: who a specialty sees by age)."""
         stmt = (
             select(Doctor)
             .where(
@@ -84,6 +96,11 @@ class SqlRegister:
             )
             .order_by(orm.doctors.c.surname, orm.doctors.c.given_name)
         )
+        if audiences is not None:
+            serving = select(orm.specialties.c.id).where(
+                orm.specialties.c.audience.in_(sorted(audiences))
+            )
+            stmt = stmt.where(orm.doctors.c.specialty_id.in_(serving))
         return (await self.session.execute(stmt)).scalars().all()
 
     async def slot(self, slot_id: int) -> Slot | None:
@@ -187,6 +204,39 @@ class SqlApplications:
     async def home_visit(self, application_id: int) -> HomeVisit | None:
         stmt = select(HomeVisit).where(orm.home_visits.c.application_id == application_id)
         return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def home_visits_in_window(self, doctor_id: int, window_start: dt.datetime) -> int:
+        """Visits that hold a place in the doctor's window: all but cancelled or refused."""
+        stmt = (
+            select(func.count())
+            .select_from(orm.home_visits.join(orm.applications))
+            .where(
+                orm.home_visits.c.doctor_id == doctor_id,
+                orm.home_visits.c.window_start == window_start,
+                orm.applications.c.status.not_in(
+                    [ApplicationStatus.CANCELLED, ApplicationStatus.REFUSED]
+                ),
+            )
+        )
+        return int((await self.session.execute(stmt)).scalar_one())
+
+    async def open_home_visit_on(
+        self, patient_id: int, day: dt.date
+    ) -> tuple[Application, HomeVisit] | None:
+        """The patient's open (not done, refused or cancelled) home visit for that day."""
+        stmt = (
+            select(Application, HomeVisit)
+            .join(orm.home_visits, orm.home_visits.c.application_id == orm.applications.c.id)
+            .where(
+                orm.home_visits.c.patient_id == patient_id,
+                orm.home_visits.c.visit_date == day,
+                orm.applications.c.status.in_([s for s in ApplicationStatus if is_open(s)]),
+            )
+            .order_by(orm.applications.c.id)
+            .limit(1)
+        )
+        row = (await self.session.execute(stmt)).first()
+        return None if row is None else (row[0], row[1])
 
     async def certificate(self, application_id: int) -> CertificateRequest | None:
         stmt = select(CertificateRequest).where(

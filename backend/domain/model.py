@@ -43,10 +43,42 @@ class Named:
         return self.name_kk
 
 
+class Audience(StrEnum):
+    """Who a specialty serves, by the patient's age (issue 10, part 4)."""
+
+    CHILDREN = "children"  # under ADULT_AGE: a paediatrician
+    ADULTS = "adults"  # ADULT_AGE and over: a therapist
+    ALL = "all"  # everyone: a general practitioner, most specialists
+
+
+ADULT_AGE = 18
+# When the importer is not told (docs/import.md): paediatricians see children, therapists
+# adults, everyone else (GP included) everyone.
+DEFAULT_AUDIENCES: dict[str, Audience] = {
+    "pediatrician": Audience.CHILDREN,
+    "paediatrician": Audience.CHILDREN,
+    "therapist": Audience.ADULTS,
+}
+
+
+def audiences_for(age: int) -> frozenset[Audience]:
+    """The audiences whose specialties see a patient of this age."""
+    return frozenset({Audience.ALL, Audience.CHILDREN if age < ADULT_AGE else Audience.ADULTS})
+
+
+def default_audience(code: str) -> Audience:
+    return DEFAULT_AUDIENCES.get(code.lower(), Audience.ALL)
+
+
 @dataclass(eq=False, kw_only=True)
 class Specialty(Named):
     code: str
+    audience: Audience = Audience.ALL
     id: int | None = None
+
+    def serves(self, age: int) -> bool:
+        """A paediatrician sees children under 18, a therapist adults, the others everyone."""
+        return self.audience in audiences_for(age)
 
 
 @dataclass(eq=False, kw_only=True)

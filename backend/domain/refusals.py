@@ -31,6 +31,10 @@ class RefusalCode(StrEnum):
     PATIENT_NOT_FOUND = "patient_not_found"
     NO_DOCTOR_ASSIGNED = "no_doctor_assigned"
     INVALID_INPUT = "invalid_input"
+    HOME_VISITS_FULL = "home_visits_full"  # params: day, next_day (ISO dates; "" for none)
+    HOME_VISIT_EXISTS = "home_visit_exists"  # params: number, day
+    APPLICATION_CLOSED = "application_closed"  # done, refused or cancelled already
+    SPECIALTY_NOT_FOR_AGE = "specialty_not_for_age"
 
 
 LEGAL_GROUNDS = frozenset(
@@ -73,4 +77,8 @@ REFUSAL_TEXTS: Mapping[RefusalCode, str] = {
     RefusalCode.PATIENT_NOT_FOUND: N_("No patient with these details was found."),
     RefusalCode.NO_DOCTOR_ASSIGNED: N_("No district doctor is assigned to you yet."),
     RefusalCode.INVALID_INPUT: N_("Please check what you entered."),
+    RefusalCode.HOME_VISITS_FULL: N_("The doctor's home visits for that day are fully booked."),
+    RefusalCode.HOME_VISIT_EXISTS: N_("You already have an open home-visit request for that day."),
+    RefusalCode.APPLICATION_CLOSED: N_("The application is already completed or cancelled."),
+    RefusalCode.SPECIALTY_NOT_FOR_AGE: N_("This doctor does not see patients of your age."),
 }

@@ -17,7 +17,15 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 
 from backend.bootstrap import BookingPolicy
-from backend.domain.model import Application, Appointment, Clinic, Doctor, Slot, Specialty
+from backend.domain.model import (
+    Application,
+    Appointment,
+    Clinic,
+    Doctor,
+    Slot,
+    Specialty,
+    audiences_for,
+)
 from backend.domain.refusals import Refusal, RefusalCode
 from backend.domain.statuses import (
     E_CHANNEL_DEADLINE,
@@ -26,6 +34,7 @@ from backend.domain.statuses import (
     ServiceType,
 )
 from backend.services.common import (
+    Attached,
     open_application,
     require_attached,
     require_aware,
@@ -51,17 +60,38 @@ class AppointmentView:
         return self.starts_at.astimezone(self.clinic.tz)
 
 
-async def specialties_for(uow: UnitOfWork, patient_id: int) -> Sequence[Specialty]:
-    """Specialties with doctors at the patient's own clinic (NOT_ATTACHED_HERE otherwise)."""
-    async with uow:
-        attached = await require_attached(uow, patient_id)
-        return await uow.register.specialties_at(attached.clinic.id or 0)
+def _age(attached: Attached, moment: dt.datetime) -> int:
+    """The patient's age on the clinic-local date of `moment`."""
+    return attached.patient.age_on(require_aware(moment).astimezone(attached.clinic.tz).date())
 
 
-async def doctors_for(uow: UnitOfWork, patient_id: int, specialty_id: int) -> Sequence[Doctor]:
+async def specialties_for(
+    uow: UnitOfWork, patient_id: int, *, now: dt.datetime | None = None
+) -> Sequence[Specialty]:
+    """Specialties with doctors at the patient's own clinic (NOT_ATTACHED_HERE otherwise);
+    given `now`, only those that serve the patient's age that day (a paediatrician under 18,
+    a therapist 18 and over: issue 10)."""
     async with uow:
         attached = await require_attached(uow, patient_id)
-        return await uow.register.doctors_at(attached.clinic.id or 0, specialty_id)
+        found = await uow.register.specialties_at(attached.clinic.id or 0)
+        if now is None:
+            return found
+        age = _age(attached, now)
+        return [s for s in found if s.serves(age)]
+
+
+async def doctors_for(
+    uow: UnitOfWork, patient_id: int, specialty_id: int, *, now: dt.datetime | None = None
+) -> Sequence[Doctor]:
+    """The specialty's doctors at the patient's own clinic; given `now`, none when the
+    specialty does not serve the patient's age that day."""
+    async with uow:
+        attached = await require_attached(uow, patient_id)
+        return await uow.register.doctors_at(
+            attached.clinic.id or 0,
+            specialty_id,
+            audiences=None if now is None else audiences_for(_age(attached, now)),
+        )
 
 
 async def _own_doctor(uow: UnitOfWork, patient_id: int, doctor_id: int) -> tuple[Doctor, Clinic]:
@@ -72,6 +102,18 @@ async def _own_doctor(uow: UnitOfWork, patient_id: int, doctor_id: int) -> tuple
     if doctor.clinic_id != attached.clinic.id:  # S3 row 9 (2): only the patient's own clinic
         raise Refusal(RefusalCode.NOT_ATTACHED_HERE)
     return doctor, attached.clinic
+
+
+async def _require_serves(
+    uow: UnitOfWork, patient_id: int, doctor: Doctor, on: dt.datetime
+) -> None:
+    """Issue 10: the doctor's specialty serves the patient's age on the clinic-local date of
+    `on` (a paediatrician under 18, a therapist 18 and over); a forged button or typed number
+    for another doctor is refused."""
+    attached = await require_attached(uow, patient_id)
+    specialty = await uow.register.specialty(doctor.specialty_id)
+    if specialty is None or not specialty.serves(_age(attached, on)):
+        raise Refusal(RefusalCode.SPECIALTY_NOT_FOR_AGE)
 
 
 async def free_days(
@@ -105,6 +147,7 @@ async def _bookable_slot(
     if slot is None:
         raise Refusal(RefusalCode.SLOT_UNAVAILABLE)
     doctor, clinic = await _own_doctor(uow, patient_id, slot.doctor_id)
+    await _require_serves(uow, patient_id, doctor, slot.starts_at)  # age on the day of the visit
     if slot.starts_at <= now:
         raise Refusal(RefusalCode.SLOT_UNAVAILABLE)
     if await uow.applications.slot_is_booked(slot_id):

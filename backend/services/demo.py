@@ -28,6 +28,7 @@ from backend.domain.model import (
     Language,
     Patient,
     Specialty,
+    default_audience,
 )
 from backend.services.schedules import ScheduleTemplate, materialise_slots, save_templates
 
@@ -108,6 +109,12 @@ PAEDIATRIC_DISTRICT = "4"
 MORNING = (dt.time(8), dt.time(14))
 AFTERNOON = (dt.time(14), dt.time(20))
 SATURDAY = (dt.time(9), dt.time(14))
+# District doctors' home-visit hours (issue 10), outside their reception: after a morning
+# reception 14:00-18:00, before an afternoon one 08:00-14:00 and on Saturdays 10:00-14:00;
+# 2-hour windows of HOME_VISITS_PER_WINDOW visits.
+HOME_AFTER_MORNING = (dt.time(14), dt.time(18))
+HOME_BEFORE_AFTERNOON = (dt.time(8), dt.time(14))
+HOME_SATURDAY = (dt.time(10), dt.time(14))
 
 # Kazakh surnames (male, female), given names and fathers' names for patronymics (-ұлы/-қызы).
 KZ_SURNAMES: tuple[tuple[str, str], ...] = (
@@ -241,6 +248,11 @@ def _templates(code: str, index: int, room: str, specialty: str) -> tuple[Schedu
     ]
     if index % 2 == 0 and specialty in {"therapist", "gp", "pediatrician"}:
         weekly.append(ScheduleTemplate(code, 5, *SATURDAY, SLOT_MINUTES, room))
+    if index < DISTRICT_DOCTORS:  # the district doctors make the home visits (S4)
+        home = HOME_AFTER_MORNING if index % 2 == 0 else HOME_BEFORE_AFTERNOON
+        weekly.extend(ScheduleTemplate.home_visits(code, weekday, *home) for weekday in range(5))
+        if index % 2 == 1:  # no Saturday reception
+            weekly.append(ScheduleTemplate.home_visits(code, 5, *HOME_SATURDAY))
     return tuple(weekly)
 
 
@@ -428,7 +440,7 @@ async def _insert_city(session: AsyncSession, city: _City) -> None:
     specialties: dict[str, Specialty] = {}
     for code, kk, ru, en in SPECIALTIES:
         specialties[code] = existing.get(code) or Specialty(
-            code=code, name_kk=kk, name_ru=ru, name_en=en
+            code=code, name_kk=kk, name_ru=ru, name_en=en, audience=default_audience(code)
         )
     clinics = {
         c.code: Clinic(

@@ -32,18 +32,25 @@ from backend.domain.calendar import OpeningHours, WeeklySchedule
 from backend.domain.iin import InvalidIin, parse_iin
 from backend.domain.model import (
     Attachment,
+    Audience,
     Clinic,
     District,
     Doctor,
     Language,
     Patient,
     Specialty,
+    default_audience,
 )
 from backend.domain.phone import InvalidPhone, normalize_kz_mobile
 from backend.services.schedules import (
+    HOME_VISIT_WINDOW_MINUTES,
+    HOME_VISITS_PER_WINDOW,
+    MAX_CAPACITY,
     MAX_SLOT_MINUTES,
     ScheduleTemplate,
+    TemplateKind,
     materialise_from_today,
+    overlapping,
     save_templates,
 )
 from backend.services.unit_of_work import UnitOfWork
@@ -368,6 +375,41 @@ def _date(value: str) -> dt.date:
         raise _Bad("expected a date YYYY-MM-DD") from None
 
 
+_AUDIENCES = {
+    "children": Audience.CHILDREN, "child": Audience.CHILDREN, "дети": Audience.CHILDREN,
+    "балалар": Audience.CHILDREN,
+    "adults": Audience.ADULTS, "adult": Audience.ADULTS, "взрослые": Audience.ADULTS,
+    "ересектер": Audience.ADULTS,
+    "all": Audience.ALL, "everyone": Audience.ALL, "все": Audience.ALL, "барлығы": Audience.ALL,
+}  # fmt: skip
+
+
+def _audience(value: str) -> Audience:
+    audience = _AUDIENCES.get(value.lower())
+    if audience is None:
+        raise _Bad("expected children (under 18), adults (18 and over) or all")
+    return audience
+
+
+_SCHEDULE_KINDS = {
+    "reception": TemplateKind.RECEPTION, "clinic": TemplateKind.RECEPTION,
+    "home_visits": TemplateKind.HOME_VISITS, "home": TemplateKind.HOME_VISITS,
+}  # fmt: skip
+
+
+def _schedule_kind(value: str) -> TemplateKind:
+    kind = _SCHEDULE_KINDS.get(value.lower())
+    if kind is None:
+        raise _Bad("expected reception (clinic) or home_visits (home)")
+    return kind
+
+
+def _capacity(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= MAX_CAPACITY:
+        raise _Bad(f"expected a whole number 1..{MAX_CAPACITY}")
+    return int(value)
+
+
 _KINDS = {"day_off": "day_off", "holiday": "day_off", "working": "working", "workday": "working"}
 
 
@@ -423,6 +465,7 @@ FIELDS: dict[str, tuple[_Field, ...]] = {
         _Field("name_kk", _NAME, required=True),
         _Field("name_ru", _NAME, required=True),
         _Field("name_en", _NAME),
+        _Field("audience", _audience),  # empty or absent for a new one: by the code
     ),
     "clinics": (
         _Field("code", _code, required=True),
@@ -453,8 +496,10 @@ FIELDS: dict[str, tuple[_Field, ...]] = {
         _Field("weekday", _weekday, required=True),
         _Field("start", _time, required=True),
         _Field("end", _time, required=True),
-        _Field("slot_minutes", _minutes, empty=DEFAULT_SLOT_MINUTES),
+        _Field("slot_minutes", _minutes),  # the default depends on the kind
         _Field("room", _text(32), empty=""),
+        _Field("kind", _schedule_kind, empty=TemplateKind.RECEPTION),
+        _Field("capacity", _capacity),
     ),
     "patients": (
         _Field("iin", _iin, required=True),
@@ -615,9 +660,28 @@ class _Checker:
                 self.problems.append(r.problem("doctor", f"unknown doctor {doctor!r}"))
             if start and end and start >= end:
                 self.problems.append(r.problem("end", "must be after start"))
+        self._overlaps()
         for r in self.records["patients"]:
             self._patient(r)
         return self.problems
+
+    def _overlaps(self) -> None:
+        """Home-visit hours never overlap the same doctor's reception (issue 10)."""
+        rows: dict[int, _Record] = {}
+        templates: list[ScheduleTemplate] = []
+        for r in self.records["schedules"]:
+            template = _template(r)
+            if template is not None:
+                rows[id(template)] = r
+                templates.append(template)
+        for reception, home in overlapping(templates):
+            self.problems.append(
+                rows[id(home)].problem(
+                    "start",
+                    f"home visits {home.start:%H:%M}-{home.end:%H:%M} overlap the reception "
+                    f"{reception.start:%H:%M}-{reception.end:%H:%M} of {home.doctor_code!r}",
+                )
+            )
 
     def _doctor(self, r: _Record) -> None:
         clinic, specialty = r.get("clinic"), r.get("specialty")
@@ -731,6 +795,11 @@ class _Writer:
     def _specialty(self, r: _Record) -> None:
         values = _named(r, _NAMES)
         existing = self.known.specialties.get(r.values["code"])
+        audience = r.values.get("audience")
+        if audience is not None:
+            values["audience"] = audience
+        elif existing is None or "audience" in r.values:  # new, or an empty cell: the default
+            values["audience"] = default_audience(r.values["code"])
         if existing is None:
             values.setdefault("name_en", values["name_ru"])
             self.known.specialties[r.values["code"]] = specialty = Specialty(**values)
@@ -862,21 +931,37 @@ class _Writer:
     async def schedules(self, records: list[_Record], days: int) -> int:
         """Store the schedule rows as the doctors' weekly schedules (each doctor named here gets
         exactly its rows of this import) and make their slots from each clinic's local today."""
-        templates = [
-            ScheduleTemplate(
-                doctor_code=r.values["doctor"],
-                weekday=r.values["weekday"],
-                start=r.values["start"],
-                end=r.values["end"],
-                slot_minutes=r.values.get("slot_minutes", DEFAULT_SLOT_MINUTES),
-                room=r.values.get("room", ""),
-            )
-            for r in records
-        ]
+        templates = [t for t in map(_template, records) if t is not None]
         await save_templates(self.uow, templates)
         return await materialise_from_today(
             self.uow, templates, now=self.now, days=days, today=self.today
         )
+
+
+def _template(r: _Record) -> ScheduleTemplate | None:
+    """The schedule row as a template (None when a cell is missing or invalid). Home-visit
+    rows are cut into 2-hour windows of 4 visits unless `slot_minutes` / `capacity` say."""
+    kind = r.values.get("kind", TemplateKind.RECEPTION)
+    home = kind is TemplateKind.HOME_VISITS
+    minutes = r.values.get("slot_minutes")
+    if minutes is None:
+        minutes = HOME_VISIT_WINDOW_MINUTES if home else DEFAULT_SLOT_MINUTES
+    capacity = r.values.get("capacity")
+    if capacity is None:
+        capacity = HOME_VISITS_PER_WINDOW if home else 1
+    try:
+        return ScheduleTemplate(
+            doctor_code=r.values["doctor"],
+            weekday=r.values["weekday"],
+            start=r.values["start"],
+            end=r.values["end"],
+            slot_minutes=minutes,
+            room=r.values.get("room", "") if not home else "",
+            kind=kind,
+            capacity=capacity,
+        )
+    except (KeyError, ValueError):
+        return None
 
 
 # --- the entry point -------------------------------------------------------------------------

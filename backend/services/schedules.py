@@ -9,6 +9,10 @@ closed on Sundays and public holidays).
 Templates are stored (`save_templates`, table `schedule_templates`) by `dariger import` and the
 demo loader, and `top_up_slots` materialises them every day (the running service, and
 `dariger top-up-slots`), so that bookable slots never run out after the import's horizon.
+
+A template is either reception hours (bookable slots) or home-visit hours (issue 10: S4 home
+visits are planned in the doctor's own home-visit windows, with a capacity each, and never at
+a time the doctor receives patients at the clinic).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,11 +34,23 @@ from backend.domain.model import Clinic, Doctor
 from backend.services.unit_of_work import UnitOfWork
 
 MAX_SLOT_MINUTES = 240
+MAX_CAPACITY = 100
+HOME_VISIT_WINDOW_MINUTES = 120  # S4: the patient is told a 2-hour arrival window
+HOME_VISITS_PER_WINDOW = 4  # the default capacity of a home-visit window
+
+
+class TemplateKind(StrEnum):
+    RECEPTION = "reception"  # bookable slots at the clinic (S3)
+    HOME_VISITS = "home_visits"  # home-visit windows (S4)
 
 
 @dataclass(frozen=True, slots=True)
 class ScheduleTemplate:
-    """One weekly working period of a doctor (weekday 0 = Monday), in the clinic's local time."""
+    """One weekly working period of a doctor (weekday 0 = Monday), in the clinic's local time.
+
+    Reception hours are cut into bookable slots of `slot_minutes`; home-visit hours into
+    arrival windows of `slot_minutes`, each taking at most `capacity` visits.
+    """
 
     doctor_code: str
     weekday: int
@@ -41,6 +58,8 @@ class ScheduleTemplate:
     end: dt.time
     slot_minutes: int = 20
     room: str = ""
+    kind: TemplateKind = TemplateKind.RECEPTION
+    capacity: int = 1
 
     def __post_init__(self) -> None:
         if not 0 <= self.weekday <= 6:
@@ -49,6 +68,28 @@ class ScheduleTemplate:
             raise ValueError("a working period must start before it ends")
         if not 1 <= self.slot_minutes <= MAX_SLOT_MINUTES:
             raise ValueError(f"slot minutes must be 1..{MAX_SLOT_MINUTES}")
+        if not 1 <= self.capacity <= MAX_CAPACITY:
+            raise ValueError(f"capacity must be 1..{MAX_CAPACITY}")
+
+    @classmethod
+    def home_visits(
+        cls,
+        doctor_code: str,
+        weekday: int,
+        start: dt.time,
+        end: dt.time,
+        *,
+        window_minutes: int = HOME_VISIT_WINDOW_MINUTES,
+        capacity: int = HOME_VISITS_PER_WINDOW,
+    ) -> ScheduleTemplate:
+        return cls(
+            doctor_code, weekday, start, end, window_minutes, "", TemplateKind.HOME_VISITS,
+            capacity,
+        )  # fmt: skip
+
+    @property
+    def is_reception(self) -> bool:
+        return self.kind is TemplateKind.RECEPTION
 
     def periods_on(self, day: dt.date, calendar: ClinicCalendar) -> list[tuple[dt.time, dt.time]]:
         """The (start, end) local times of this template's slots on `day`, cut to the clinic's
@@ -69,7 +110,7 @@ class ScheduleTemplate:
         return periods
 
 
-def _templates_for(
+def templates_for(
     day: dt.date, calendar: ClinicCalendar, by_weekday: dict[int, list[ScheduleTemplate]]
 ) -> list[ScheduleTemplate]:
     weekday = day.weekday()
@@ -90,9 +131,9 @@ async def materialise_slots(
     the movable and transferred days of `calendar_days`) get none. Slots that already exist
     for the same (doctor, start) are skipped, so running it again tops up without duplicates.
     Works inside the caller's unit of work and does not commit. Returns the number created.
-    Raises LookupError for an unknown doctor code.
+    Raises LookupError for an unknown doctor code. Home-visit hours make no slots.
     """
-    templates = list(templates)
+    templates = [t for t in templates if t.is_reception]
     if days <= 0 or not templates:
         return 0
     await uow.session.flush()
@@ -143,7 +184,7 @@ async def materialise_slots(
         calendar = calendars[doctor.clinic_id]
         for offset in range(days):
             day = start + dt.timedelta(days=offset)
-            for template in _templates_for(day, calendar, by_weekday):
+            for template in templates_for(day, calendar, by_weekday):
                 room = template.room or doctor.room
                 for begins, ends in template.periods_on(day, calendar):
                     starts_at = calendar.at(day, begins)
@@ -182,8 +223,25 @@ def _insert_or_skip(uow: UnitOfWork) -> Any:
 # --- stored templates, and the daily top-up --------------------------------------------------
 
 
-def _template_key(t: ScheduleTemplate) -> tuple[int, dt.time, dt.time, int, str]:
-    return (t.weekday, t.start, t.end, t.slot_minutes, t.room)
+_Key = tuple[int, dt.time, dt.time, int, str, str, int]
+
+
+def _template_key(t: ScheduleTemplate) -> _Key:
+    return (t.weekday, t.start, t.end, t.slot_minutes, t.room, t.kind.value, t.capacity)
+
+
+def overlapping(templates: Iterable[ScheduleTemplate]) -> list[tuple[ScheduleTemplate, ...]]:
+    """Pairs (reception, home visits) of one doctor that overlap on a weekday: home visits are
+    never planned while the doctor receives patients at the clinic (issue 10)."""
+    by_day: dict[tuple[str, int], list[ScheduleTemplate]] = defaultdict(list)
+    for t in templates:
+        by_day[t.doctor_code, t.weekday].append(t)
+    clashes: list[tuple[ScheduleTemplate, ...]] = []
+    for group in by_day.values():
+        clinic = [t for t in group if t.is_reception]
+        home = [t for t in group if not t.is_reception]
+        clashes.extend((r, h) for r in clinic for h in home if r.start < h.end and h.start < r.end)
+    return clashes
 
 
 async def _doctor_ids(uow: UnitOfWork, codes: Iterable[str]) -> dict[str, int]:
@@ -206,8 +264,15 @@ async def save_templates(uow: UnitOfWork, templates: Iterable[ScheduleTemplate])
     is, so saving the same templates again writes nothing. Works inside the caller's unit of
     work and does not commit. Returns the number of doctors whose schedule changed. Raises
     LookupError for an unknown doctor code and ValueError when two different templates of a
-    doctor start on the same weekday at the same time.
+    doctor start on the same weekday at the same time, or home-visit hours overlap reception.
     """
+    templates = list(templates)
+    for reception, home in overlapping(templates):
+        raise ValueError(
+            f"doctor {home.doctor_code}: home visits {home.start:%H:%M}-{home.end:%H:%M} "
+            f"overlap reception {reception.start:%H:%M}-{reception.end:%H:%M} on weekday "
+            f"{home.weekday}"
+        )
     wanted: dict[str, dict[tuple[int, dt.time], ScheduleTemplate]] = defaultdict(dict)
     for t in templates:
         same = wanted[t.doctor_code].setdefault((t.weekday, t.start), t)
@@ -221,15 +286,15 @@ async def save_templates(uow: UnitOfWork, templates: Iterable[ScheduleTemplate])
     await uow.session.flush()
     ids = await _doctor_ids(uow, wanted)
     table = orm.schedule_templates
-    stored: dict[int, set[tuple[int, dt.time, dt.time, int, str]]] = defaultdict(set)
+    stored: dict[int, set[_Key]] = defaultdict(set)
     rows = await uow.session.execute(
         select(
             table.c.doctor_id, table.c.weekday, table.c.start_time, table.c.end_time,
-            table.c.slot_minutes, table.c.room,
+            table.c.slot_minutes, table.c.room, table.c.kind, table.c.capacity,
         ).where(table.c.doctor_id.in_(sorted(ids.values())))
     )  # fmt: skip
     for doctor_id, *key in rows:
-        stored[doctor_id].add((key[0], key[1], key[2], key[3], key[4]))
+        stored[doctor_id].add((key[0], key[1], key[2], key[3], key[4], key[5], key[6]))
 
     changed = [code for code, by_start in sorted(wanted.items())
                if {_template_key(t) for t in by_start.values()} != stored[ids[code]]]  # fmt: skip
@@ -248,6 +313,8 @@ async def save_templates(uow: UnitOfWork, templates: Iterable[ScheduleTemplate])
                 "end_time": t.end,
                 "slot_minutes": t.slot_minutes,
                 "room": t.room,
+                "kind": t.kind.value,
+                "capacity": t.capacity,
             }
             for code in changed
             for _, t in sorted(wanted[code].items())
@@ -256,19 +323,49 @@ async def save_templates(uow: UnitOfWork, templates: Iterable[ScheduleTemplate])
     return len(changed)
 
 
-async def stored_templates(uow: UnitOfWork) -> list[ScheduleTemplate]:
-    """Every stored template, by doctor code, weekday and start."""
+async def stored_templates(
+    uow: UnitOfWork, *, doctor_id: int | None = None, kind: TemplateKind | None = None
+) -> list[ScheduleTemplate]:
+    """Every stored template (of one doctor, of one kind), by doctor code, weekday, start."""
     table = orm.schedule_templates
-    rows = await uow.session.execute(
+    stmt = (
         select(
             orm.doctors.c.code, table.c.weekday, table.c.start_time, table.c.end_time,
-            table.c.slot_minutes, table.c.room,
+            table.c.slot_minutes, table.c.room, table.c.kind, table.c.capacity,
         )
         .join(orm.doctors, orm.doctors.c.id == table.c.doctor_id)
         .order_by(orm.doctors.c.code, table.c.weekday, table.c.start_time)
     )  # fmt: skip
-    return [ScheduleTemplate(code, weekday, start, end, minutes, room)
-            for code, weekday, start, end, minutes, room in rows]  # fmt: skip
+    if doctor_id is not None:
+        stmt = stmt.where(table.c.doctor_id == doctor_id)
+    if kind is not None:
+        stmt = stmt.where(table.c.kind == kind.value)
+    rows = await uow.session.execute(stmt)
+    return [ScheduleTemplate(code, weekday, start, end, minutes, room, TemplateKind(k), cap)
+            for code, weekday, start, end, minutes, room, k, cap in rows]  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class VisitWindow:
+    start: dt.datetime
+    end: dt.datetime
+    capacity: int
+
+
+async def home_visit_windows(
+    uow: UnitOfWork, doctor_id: int, day: dt.date, calendar: ClinicCalendar
+) -> list[VisitWindow]:
+    """The doctor's home-visit windows on `day` (from the stored home-visit hours, inside the
+    clinic's opening hours), earliest first; none on a closed day or without such hours."""
+    by_weekday: dict[int, list[ScheduleTemplate]] = defaultdict(list)
+    for t in await stored_templates(uow, doctor_id=doctor_id, kind=TemplateKind.HOME_VISITS):
+        by_weekday[t.weekday].append(t)
+    windows = [
+        VisitWindow(calendar.at(day, begins), calendar.at(day, ends), template.capacity)
+        for template in templates_for(day, calendar, by_weekday)
+        for begins, ends in template.periods_on(day, calendar)
+    ]
+    return sorted(windows, key=lambda w: w.start)
 
 
 async def materialise_from_today(

@@ -50,6 +50,7 @@ SMS_VARIANTS: tuple[str, ...] = (
     pgettext("sms", "Contact centre: 1414, 8-800-080-7777 (free)."),
     pgettext("sms", "Contact phone: {phone}"),
     pgettext("sms", "Date and time: {when}."),
+    pgettext("sms", "Doctor: {doctor}"),
     pgettext("sms", "Doctor: {doctor}, {specialty}."),
     pgettext("sms", "Done: the language is changed."),
     pgettext(
@@ -106,6 +107,7 @@ SMS_VARIANTS: tuple[str, ...] = (
     pgettext("sms", "The state service is provided free of charge."),
     pgettext("sms", "The state services here are free of charge."),
     pgettext("sms", "This is not a phone number. Example: +7 701 123 45 67."),
+    pgettext("sms", "Status: {status}."),
     pgettext("sms", "This menu is out of date. Here is the current one."),
     pgettext("sms", "Today requests are accepted until {cutoff}: the doctor comes today."),
     pgettext("sms", "Use my registered address: {address}"),
@@ -125,6 +127,7 @@ SMS_VARIANTS: tuple[str, ...] = (
     pgettext("sms", "You are signed in."),
     pgettext("sms", "Your applications, newest first:"),
     pgettext("sms", "Your appointment is moved. Application No. {number}."),
+    pgettext("sms", "You already have an open home-visit request for that day: No. {number}."),
     pgettext("sms", "Your request is sent. Application number: {number}."),
     pgettext("sms", "Your upcoming appointments. Choose one to see, cancel or move it."),
     pgettext("sms", "{doctor}, {day}: choose a time."),

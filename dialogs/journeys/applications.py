@@ -18,18 +18,30 @@ from backend.domain.statuses import (
     STATEMENT_VALIDITY,
     ApplicationStatus,
     ServiceType,
+    is_open,
 )
-from backend.services import applications, patients
+from backend.services import applications, home_visit, patients
 from backend.services.applications import ApplicationDetails, ApplicationSummary
 from backend.services.common import normalize_application_number
 from dialogs.common import CALL_CENTRE, localized, refusal_notice, service_label, status_label
 from dialogs.engine.screen import InputKind, Option, OptionRole
-from dialogs.engine.step import CHOOSE_AN_OPTION, Ctx, Goto, Outcome, Retry, Stay, Step, View
+from dialogs.engine.step import (
+    CHOOSE_AN_OPTION,
+    Back,
+    Ctx,
+    Goto,
+    Outcome,
+    Retry,
+    Stay,
+    Step,
+    View,
+)
 from dialogs.engine.text import T, Text, Verbatim
 from dialogs.journeys.common import APPLICATIONS
 
 LIST = APPLICATIONS  # "apps.list"
 DETAILS = "apps.details"
+CANCEL_VISIT = "apps.cancel_visit"  # issue 10: the patient cancels an open home visit
 K_NUMBER = "apps.number"
 K_PAGE = "apps.page"
 PAGE_SIZE = 6  # one screen, and one SMS later
@@ -207,18 +219,76 @@ class ApplicationCard(Step):
             body.append(CALL_CENTRE)  # R-36: on every delay
         body.extend(_specifics(details, tz, await _doctor_name(ctx, details)))
         body.extend(_history(details, tz))
+        options: tuple[Option, ...] = (REFRESH,)
+        if details.home_visit is not None and is_open(summary.status):
+            options = (Option("cancel", T("Cancel this request"), OptionRole.ACTION), REFRESH)
         return View(
             body=body,
-            options=(REFRESH,),
+            options=options,
             # Registry statements and the reason of a visit are medical data (R-30).
             sensitive=summary.service in STATEMENTS or details.home_visit is not None,
         )
 
     async def on_option(self, ctx: Ctx, option_id: str) -> Outcome:
+        if option_id == "cancel":
+            return Goto(CANCEL_VISIT)
         return Stay() if option_id == "refresh" else Retry(CHOOSE_AN_OPTION)
+
+
+@dataclass
+class ConfirmVisitCancel(Step):
+    """Issue 10: an explicit yes / no before a home-visit request is cancelled (as for
+    appointments); its place in the doctor's window is free again at once."""
+
+    async def view(self, ctx: Ctx) -> View:
+        number = ctx.str_data(K_NUMBER) or ""
+        details = await applications.application_details(ctx.uow(), ctx.require_patient(), number)
+        visit = details.home_visit
+        if visit is None or not is_open(details.summary.status):
+            return View(
+                body=(T("This request can no longer be cancelled."),),
+                options=(Option("back", T("Back to the request"), OptionRole.ACTION),),
+            )
+        tz = await _zone(ctx)
+        return View(
+            body=(
+                T(
+                    "Cancel the home-visit request No. {number}?",
+                    number=Verbatim(details.summary.number),
+                ),
+                T(
+                    "Planned arrival: {start}–{end}.",
+                    start=visit.window_start.astimezone(tz),
+                    end=visit.window_end.astimezone(tz).time(),
+                ),
+            ),
+            options=(
+                Option("yes", T("Yes, cancel it"), OptionRole.ACTION),
+                Option("no", T("No, keep it"), OptionRole.ACTION),
+            ),
+        )
+
+    async def on_option(self, ctx: Ctx, option_id: str) -> Outcome:
+        if option_id in ("no", "back"):
+            return Back(
+                T("Nothing has changed: the request is kept.") if option_id == "no" else None
+            )
+        if option_id != "yes":
+            return Retry(CHOOSE_AN_OPTION)
+        number = ctx.str_data(K_NUMBER) or ""
+        try:
+            await home_visit.cancel(ctx.uow(), ctx.require_patient(), number, now=ctx.now)
+        except Refusal as refusal:
+            return Goto(DETAILS, notice=refusal_notice(refusal), reset=True)
+        return Goto(
+            DETAILS,
+            notice=T("Cancelled: the home-visit request No. {number}.", number=Verbatim(number)),
+            reset=True,
+        )
 
 
 STEPS: tuple[Step, ...] = (
     ApplicationList(LIST),
     ApplicationCard(DETAILS),
+    ConfirmVisitCancel(CANCEL_VISIT),
 )

@@ -199,14 +199,16 @@ async def _attachment(ctx: Ctx) -> patients.AttachmentSummary | None:
 async def _specialties(ctx: Ctx) -> Sequence[Specialty]:
     patient = ctx.require_patient()
     return await ctx.once(
-        ("specialties", patient), lambda: booking.specialties_for(ctx.uow(), patient)
+        # Only the specialties that serve the patient's age today (issue 10).
+        ("specialties", patient),
+        lambda: booking.specialties_for(ctx.uow(), patient, now=ctx.now),
     )
 
 
 async def _doctors(ctx: Ctx, patient: int, specialty_id: int) -> Sequence[Doctor]:
     return await ctx.once(
         ("doctors", patient, specialty_id),
-        lambda: booking.doctors_for(ctx.uow(), patient, specialty_id),
+        lambda: booking.doctors_for(ctx.uow(), patient, specialty_id, now=ctx.now),
     )
 
 

@@ -15,6 +15,7 @@ from backend.domain.calendar import IntakeDay
 from backend.domain.phone import InvalidPhone, PhoneError, mask_phone, normalize_kz_mobile
 from backend.domain.refusals import Refusal, RefusalCode
 from backend.domain.statuses import ApplicationStatus
+from backend.services import applications
 from backend.services.home_visit import (
     MAX_ADDRESS,
     MAX_REASON,
@@ -23,6 +24,7 @@ from backend.services.home_visit import (
     HomeVisitTerms,
     HomeVisitView,
     home_visit_terms,
+    open_request_number,
     request_home_visit,
 )
 from dialogs.common import CALL_CENTRE, HOME_VISIT_CUTOFF, refusal_notice, status_label
@@ -30,6 +32,8 @@ from dialogs.emergency import looks_like_emergency
 from dialogs.engine.screen import InputKind, Option, OptionRole
 from dialogs.engine.step import CHOOSE_AN_OPTION, Ctx, Goto, Outcome, Retry, Step, View
 from dialogs.engine.text import T, Text, Verbatim
+from dialogs.journeys.applications import DETAILS as APPLICATION_CARD
+from dialogs.journeys.applications import K_NUMBER as APPLICATION_NUMBER
 from dialogs.journeys.common import APPLICATIONS, HOME_VISIT
 
 TERMS = HOME_VISIT  # "visit.terms"
@@ -40,6 +44,8 @@ PHONE = "visit.phone"
 CONFIRM = "visit.confirm"
 DONE = "visit.done"
 EMERGENCY_STOP = "visit.emergency"
+FULL = "visit.full"  # the day is fully booked: the next working day with room is offered
+EXISTS = "visit.exists"  # an open request for that day already: it is shown
 
 # Conversation data: what the patient entered, kept until the request is sent.
 K_ADDRESS = "visit.address"
@@ -49,6 +55,9 @@ K_SYMPTOMS = "visit.symptoms"
 K_PHONE = "visit.phone"
 K_PHONE_REG = "visit.phone_reg"
 K_RESULT = "visit.result"
+K_FULL_DAY = "visit.full_day"  # ISO dates from the HOME_VISITS_FULL refusal
+K_NEXT_DAY = "visit.next_day"  # "" when no day in two weeks has room
+K_EXISTING = "visit.existing"  # the number of the open request
 _INPUTS = (K_ADDRESS, K_ADDRESS_REG, K_REASON, K_SYMPTOMS, K_PHONE, K_PHONE_REG)
 
 MIN_ADDRESS = 5
@@ -139,8 +148,13 @@ class Terms(Step):
     async def on_option(self, ctx: Ctx, option_id: str) -> Outcome:
         if option_id != "start":
             return Retry(CHOOSE_AN_OPTION)
-        for key in (*_INPUTS, K_RESULT):  # a new request starts empty
+        for key in (*_INPUTS, K_RESULT, K_FULL_DAY, K_NEXT_DAY):  # a new request starts empty
             ctx.data.pop(key, None)
+        # Issue 10: one open request per day; shown before anything is typed.
+        existing = await open_request_number(ctx.uow(), ctx.require_patient(), now=ctx.now)
+        if existing is not None:
+            ctx.data[K_EXISTING] = existing
+            return Goto(EXISTS)
         return Goto(ADDRESS)
 
 
@@ -329,29 +343,132 @@ class Confirm(Step):
             return Goto(ADDRESS, notice=MISSING)
         if looks_like_emergency(f"{reason} {symptoms}"):  # S12 / R-38, whatever the way here
             return Goto(EMERGENCY_STOP)
-        registered = ctx.data.get(K_ADDRESS_REG) is True
-        request = HomeVisitRequest(
-            reason=reason,
-            symptoms=symptoms,
-            contact_phone=phone,
-            address=None if registered else address,
+        return await _submit(ctx, None)
+
+
+async def _submit(ctx: Ctx, day: dt.date | None) -> Outcome:
+    """Send the request (for `day`, the one the patient accepted, or the intake day); what
+    was entered is kept until it is sent."""
+    address, reason = ctx.str_data(K_ADDRESS), ctx.str_data(K_REASON)
+    symptoms, phone = ctx.str_data(K_SYMPTOMS) or "", ctx.str_data(K_PHONE)
+    if not address or not reason or not phone:
+        return Goto(ADDRESS, notice=MISSING)
+    registered = ctx.data.get(K_ADDRESS_REG) is True
+    request = HomeVisitRequest(
+        reason=reason,
+        symptoms=symptoms,
+        contact_phone=phone,
+        address=None if registered else address,
+    )
+    try:
+        visit = await request_home_visit(
+            ctx.uow(), ctx.require_patient(), request, now=ctx.now, day=day
         )
-        try:
-            visit = await request_home_visit(
-                ctx.uow(), ctx.require_patient(), request, now=ctx.now
+    except Refusal as refusal:
+        if refusal.code is RefusalCode.HOME_VISITS_FULL:  # issue 10: never overbooked
+            ctx.data[K_FULL_DAY] = str(refusal.params.get("day", ""))
+            ctx.data[K_NEXT_DAY] = str(refusal.params.get("next_day", ""))
+            return Goto(FULL)
+        if refusal.code is RefusalCode.HOME_VISIT_EXISTS:  # issue 10: one per day
+            ctx.data[K_EXISTING] = str(refusal.params.get("number", ""))
+            return Goto(EXISTS)
+        if refusal.code is not RefusalCode.INVALID_INPUT:
+            raise
+        if refusal.params.get("field") == "day":  # the offered day has passed meanwhile
+            return Goto(CONFIRM, notice=refusal_notice(refusal))
+        back_to = {"reason": REASON, "symptoms": SYMPTOMS, "contact_phone": PHONE}
+        return Goto(
+            back_to.get(str(refusal.params.get("field")), ADDRESS),
+            notice=refusal_notice(refusal),
+        )
+    for key in (*_INPUTS, K_FULL_DAY, K_NEXT_DAY):
+        ctx.data.pop(key, None)
+    ctx.data[K_RESULT] = _result_json(visit)
+    return Goto(DONE, reset=True)
+
+
+def _iso_day(ctx: Ctx, key: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(ctx.str_data(key) or "")
+    except ValueError:
+        return None
+
+
+@dataclass
+class DayFull(Step):
+    """Issue 10: the day has no window with room; the patient is told and may take the next
+    working day that has one (nothing is sent until they accept)."""
+
+    async def view(self, ctx: Ctx) -> View:
+        full, offer = _iso_day(ctx, K_FULL_DAY), _iso_day(ctx, K_NEXT_DAY)
+        body: list[Text] = [
+            T("The doctor's home visits on {date} are fully booked.", date=full)
+            if full
+            else T("The doctor's home visits for that day are fully booked.")
+        ]
+        if offer is None:
+            body.append(T("There is no free home-visit time in the next two weeks."))
+            body.append(CALL_CENTRE)
+            return View(
+                body=body, options=(Option("apps", T("My applications"), OptionRole.ACTION),)
             )
-        except Refusal as refusal:
-            if refusal.code is not RefusalCode.INVALID_INPUT:
-                raise
-            back_to = {"reason": REASON, "symptoms": SYMPTOMS, "contact_phone": PHONE}
-            return Goto(
-                back_to.get(str(refusal.params.get("field")), ADDRESS),
-                notice=refusal_notice(refusal),
+        body.append(T("The next working day with free time is {date}.", date=offer))
+        body.append(T("Your request was not sent yet."))
+        return View(
+            body=body,
+            options=(
+                Option("accept", T("Send it for {date}", date=offer), OptionRole.ACTION),
+                Option("edit", T("Change the details"), OptionRole.ACTION),
+            ),
+        )
+
+    async def on_option(self, ctx: Ctx, option_id: str) -> Outcome:
+        if option_id == "apps":
+            return Goto(APPLICATIONS)
+        if option_id == "edit":
+            return Goto(ADDRESS)
+        offer = _iso_day(ctx, K_NEXT_DAY)
+        if option_id != "accept" or offer is None:
+            return Retry(CHOOSE_AN_OPTION)
+        return await _submit(ctx, offer)
+
+
+@dataclass
+class AlreadyOpen(Step):
+    """Issue 10: one open home-visit request per patient per day; the open one is shown."""
+
+    async def view(self, ctx: Ctx) -> View:
+        number = ctx.str_data(K_EXISTING) or ""
+        details = await applications.application_details(ctx.uow(), ctx.require_patient(), number)
+        body: list[Text] = [
+            T(
+                "You already have an open home-visit request for that day: No. {number}.",
+                number=Verbatim(details.summary.number),
+            ),
+            T("Status: {status}.", status=status_label(details.summary.status)),
+        ]
+        visit = details.home_visit
+        if visit is not None:
+            tz = (await _terms(ctx)).clinic.tz
+            body.append(
+                T(
+                    "Planned arrival: {start}–{end}.",
+                    start=visit.window_start.astimezone(tz),
+                    end=visit.window_end.astimezone(tz).time(),
+                )
             )
-        for key in _INPUTS:
-            ctx.data.pop(key, None)
-        ctx.data[K_RESULT] = _result_json(visit)
-        return Goto(DONE, reset=True)
+        # Its card has "Cancel this request", to send another instead.
+        return View(
+            body=body, options=(Option("open", T("Open this request"), OptionRole.ACTION),)
+        )
+
+    async def on_option(self, ctx: Ctx, option_id: str) -> Outcome:
+        if option_id == "apps":
+            return Goto(APPLICATIONS)
+        if option_id != "open":
+            return Retry(CHOOSE_AN_OPTION)
+        ctx.data[APPLICATION_NUMBER] = ctx.str_data(K_EXISTING) or ""
+        return Goto(APPLICATION_CARD)
 
 
 def _result_json(visit: HomeVisitView) -> dict[str, str | None]:
@@ -430,5 +547,7 @@ STEPS: tuple[Step, ...] = (
     EmergencyStop(EMERGENCY_STOP),
     AskPhone(PHONE),
     Confirm(CONFIRM),
+    DayFull(FULL),
+    AlreadyOpen(EXISTS),
     Done(DONE),
 )

@@ -8,6 +8,16 @@ import pytest
 from sqlalchemy import text
 
 from backend.bootstrap import Backend, BookingPolicy
+from backend.domain.iin import Sex, make_iin
+from backend.domain.model import (
+    Attachment,
+    Audience,
+    Doctor,
+    Patient,
+    Slot,
+    Specialty,
+    default_audience,
+)
 from backend.domain.refusals import Refusal, RefusalCode
 from backend.domain.statuses import ApplicationStatus, ServiceType
 from backend.ports import FixedClock
@@ -373,3 +383,111 @@ async def test_reschedule_to_another_clinics_slot_is_refused(
         )
 
     assert refused.value.code is RefusalCode.NOT_ATTACHED_HERE
+
+
+# --- issue 10: a specialty serves an age ----------------------------------------------------
+
+
+async def _paediatrician(backend: Backend, world: World) -> tuple[Doctor, Slot]:
+    """A paediatrician at clinic A with one free slot on Tuesday 24.11 at 16:00."""
+    async with backend.uow() as uow:
+        specialty = Specialty(
+            code="pediatrician", name_kk="Педиатр", name_ru="Педиатр", name_en="Paediatrician",
+            audience=Audience.CHILDREN,
+        )  # fmt: skip
+        uow.session.add(specialty)
+        await uow.session.flush()
+        doctor = Doctor(
+            code="A-P1", clinic_id=world.clinic_a.id or 0, specialty_id=specialty.id or 0,
+            surname="Нұрпейісова", given_name="Динара", room="21",
+        )  # fmt: skip
+        uow.session.add(doctor)
+        await uow.session.flush()
+        tuesday = dt.date(2026, 11, 24)
+        slot = Slot(
+            doctor_id=doctor.id or 0, starts_at=at(tuesday, 16), ends_at=at(tuesday, 16, 20)
+        )
+        uow.session.add(slot)
+        await uow.commit()
+    return doctor, slot
+
+
+async def _child_of_alice(backend: Backend, world: World) -> int:
+    async with backend.uow() as uow:
+        child = Patient.register(
+            iin=make_iin(dt.date(2019, 9, 1), Sex.MALE, 77),
+            surname="Сейтқали",
+            given_name="Әли",
+            representative_id=world.alice.id,
+        )
+        uow.session.add(child)
+        await uow.session.flush()
+        uow.session.add(
+            Attachment(
+                patient_id=child.id or 0,
+                clinic_id=world.clinic_a.id or 0,
+                since=dt.date(2020, 1, 1),
+            )
+        )
+        await uow.commit()
+        return child.id or 0
+
+
+async def test_an_adult_is_not_offered_a_paediatrician_nor_can_book_one(
+    backend: Backend, world: World, clock: FixedClock
+) -> None:
+    paediatrician, slot = await _paediatrician(backend, world)
+    alice = world.alice.id or 0  # born 1985
+    specialty_id = paediatrician.specialty_id
+
+    offered = await booking.specialties_for(backend.uow(), alice, now=clock.now())
+    doctors = await booking.doctors_for(backend.uow(), alice, specialty_id, now=clock.now())
+
+    assert "pediatrician" not in {s.code for s in offered}
+    assert doctors == []
+    # A forged button or typed number still reaches the service: refused, nothing booked.
+    with pytest.raises(Refusal) as refused:
+        await booking.book(
+            backend.uow(), alice, slot.id or 0, now=clock.now(), policy=backend.policy
+        )
+    assert refused.value.code is RefusalCode.SPECIALTY_NOT_FOR_AGE
+    assert await applications.list_applications(backend.uow(), alice) == []
+
+
+async def test_a_child_is_offered_the_paediatrician_not_the_therapist(
+    backend: Backend, world: World, clock: FixedClock
+) -> None:
+    async with backend.uow() as uow:  # the world's therapist: adults only, as imported
+        await uow.session.execute(
+            text("UPDATE specialties SET audience = 'adults' WHERE code = 'therapist'")
+        )
+        await uow.commit()
+    paediatrician, slot = await _paediatrician(backend, world)
+    child = await _child_of_alice(backend, world)
+
+    offered = await booking.specialties_for(backend.uow(), child, now=clock.now())
+    view = await booking.book(
+        backend.uow(), child, slot.id or 0, now=clock.now(), policy=backend.policy
+    )
+
+    assert {s.code for s in offered} == {"pediatrician", "cardiologist"}
+    assert view.doctor.code == paediatrician.code
+    with pytest.raises(Refusal) as refused:
+        await booking.book(
+            backend.uow(), child, world.slots_a[0].id or 0, now=clock.now(),
+            policy=backend.policy,
+        )  # fmt: skip
+    assert refused.value.code is RefusalCode.SPECIALTY_NOT_FOR_AGE
+
+
+def test_who_a_specialty_serves() -> None:
+    def specialty(audience: Audience) -> Specialty:
+        return Specialty(code="x", name_kk="x", name_ru="x", name_en="x", audience=audience)
+
+    assert [specialty(Audience.CHILDREN).serves(age) for age in (0, 17, 18)] == [True, True, False]
+    assert [specialty(Audience.ADULTS).serves(age) for age in (17, 18, 90)] == [False, True, True]
+    assert all(specialty(Audience.ALL).serves(age) for age in (0, 17, 18, 90))
+    assert default_audience("pediatrician") is Audience.CHILDREN
+    assert default_audience("therapist") is Audience.ADULTS
+    assert default_audience("gp") is Audience.ALL
+    assert default_audience("cardiologist") is Audience.ALL

@@ -14,12 +14,19 @@ from backend.adapters import orm
 from backend.bootstrap import Backend
 from backend.domain.calendar import HolidayCalendar
 from backend.domain.iin import is_valid_iin
-from backend.domain.model import Clinic, Patient
+from backend.domain.model import Audience, Clinic, Patient
 from backend.domain.phone import is_kz_mobile
 from backend.ports import FixedClock
-from backend.services import demo
+from backend.services import booking, demo
 from backend.services.demo import load_demo_data
-from backend.services.schedules import stored_templates, top_up_slots
+from backend.services.home_visit import HomeVisitRequest, request_home_visit
+from backend.services.schedules import (
+    HOME_VISITS_PER_WINDOW,
+    TemplateKind,
+    overlapping,
+    stored_templates,
+    top_up_slots,
+)
 from tests.backend import _db
 
 TODAY = dt.date(2026, 5, 25)  # a Monday; Wed 27 May 2026 is Құрбан айт
@@ -201,3 +208,78 @@ async def test_demo_schedules_are_kept_for_the_top_up(backend: Backend) -> None:
     noon = dt.datetime.combine(TODAY, dt.time(12), tzinfo=ZoneInfo(demo.DEMO_TZ))
     async with backend.uow() as uow:
         assert await top_up_slots(uow, now=noon, days=7 + demo.DEMO_DAYS) == 0
+
+
+# --- issue 10: home-visit hours of the district doctors; specialties serve an age ----------
+
+
+async def _patient_id(backend: Backend, surname: str, given: str) -> int:
+    async with backend.uow() as uow:
+        stmt = select(orm.patients.c.id).where(
+            orm.patients.c.surname == surname, orm.patients.c.given_name == given
+        )
+        return int((await uow.session.execute(stmt)).scalar_one())
+
+
+async def test_district_doctors_have_home_visit_hours_apart_from_their_reception(
+    backend: Backend,
+) -> None:
+    await load_demo_data(backend, today=TODAY)
+    async with backend.uow() as uow:
+        stored = await stored_templates(uow)
+        district_doctors = set(
+            (
+                await uow.session.execute(
+                    select(orm.doctors.c.code).join(
+                        orm.districts, orm.districts.c.doctor_id == orm.doctors.c.id
+                    )
+                )
+            ).scalars()
+        )
+    home = [t for t in stored if t.kind is TemplateKind.HOME_VISITS]
+    assert {t.doctor_code for t in home} == district_doctors
+    for code in district_doctors:  # every working weekday has home-visit windows
+        assert {t.weekday for t in home if t.doctor_code == code} >= {0, 1, 2, 3, 4}
+    assert overlapping(stored) == []
+    assert all(t.slot_minutes == 120 and t.capacity == HOME_VISITS_PER_WINDOW for t in home)
+
+
+async def test_a_demo_home_visit_comes_in_the_doctors_home_visit_window(
+    backend: Backend,
+) -> None:
+    await load_demo_data(backend, today=TODAY)
+    ivanov = await _patient_id(backend, "Иванов", "Сергей")  # district 2: afternoon reception
+    monday_10 = dt.datetime.combine(TODAY, dt.time(10), tzinfo=ZoneInfo(demo.DEMO_TZ))
+
+    view = await request_home_visit(
+        backend.uow(),
+        ivanov,
+        HomeVisitRequest(reason="Қызба", symptoms="", contact_phone="+77021110002"),
+        now=monday_10,
+    )
+
+    local = view.window_start.astimezone(ZoneInfo(demo.DEMO_TZ))
+    assert (local.date(), local.hour) == (TODAY, 10)
+    assert view.window_end - view.window_start == dt.timedelta(hours=2)
+
+
+async def test_demo_specialties_serve_their_ages(backend: Backend) -> None:
+    await load_demo_data(backend, today=TODAY)
+    async with backend.uow() as uow:
+        stmt = select(orm.specialties.c.code, orm.specialties.c.audience)
+        audience = dict((await uow.session.execute(stmt)).all())
+    assert audience["pediatrician"] is Audience.CHILDREN
+    assert audience["therapist"] is Audience.ADULTS
+    assert audience["gp"] is Audience.ALL
+    assert audience["cardiologist"] is Audience.ALL
+    now = dt.datetime.combine(TODAY, dt.time(10), tzinfo=ZoneInfo(demo.DEMO_TZ))
+
+    ivanov = await _patient_id(backend, "Иванов", "Сергей")  # born 1985
+    child = await _patient_id(backend, "Сейтқали", "Әли")  # born 2019
+    adult_offer = {s.code for s in await booking.specialties_for(backend.uow(), ivanov, now=now)}
+    child_offer = {s.code for s in await booking.specialties_for(backend.uow(), child, now=now)}
+
+    assert "pediatrician" not in adult_offer
+    assert {"therapist", "gp"} <= adult_offer
+    assert "pediatrician" in child_offer and "gp" in child_offer
+    assert "therapist" not in child_offer

@@ -16,9 +16,10 @@ from sqlalchemy import func, select
 from backend.adapters import orm
 from backend.bootstrap import Backend
 from backend.domain.calendar import WeeklySchedule
+from backend.domain.model import Audience
 from backend.ports import FixedClock
 from backend.services.importer import ImportFileError, ImportProblem, import_path
-from backend.services.schedules import ScheduleTemplate, stored_templates
+from backend.services.schedules import ScheduleTemplate, TemplateKind, stored_templates
 from tests.backend import _db
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "import"
@@ -83,6 +84,8 @@ def edit_csv(path: Path, edit: Any) -> None:
         fields = list(reader.fieldnames or [])
         rows = list(reader)
     edit(rows)
+    fields += [name for row in rows for name in row if name not in fields]  # new columns
+    fields = list(dict.fromkeys(fields))
     with path.open("w", encoding="utf-8", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
@@ -429,4 +432,140 @@ async def test_format_problems(
     with pytest.raises(ImportFileError) as caught:
         await import_path(backend, tmp_path, today=TODAY)
     assert expected in {(p.file, p.row, p.field) for p in caught.value.problems}
+    await assert_nothing_written(backend)
+
+
+# --- issue 10: specialties' ages, home-visit hours --------------------------------------------
+
+
+async def audiences(backend: Backend) -> dict[str, Audience]:
+    async with backend.uow() as uow:
+        stmt = select(orm.specialties.c.code, orm.specialties.c.audience)
+        return dict((await uow.session.execute(stmt)).all())
+
+
+async def test_specialties_serve_ages_by_default_or_as_imported(
+    backend: Backend, tmp_path: Path
+) -> None:
+    await import_path(backend, PILOT_JSON, today=TODAY)
+    assert await audiences(backend) == {
+        "therapist": Audience.ADULTS,
+        "gp": Audience.ALL,
+        "pediatrician": Audience.CHILDREN,
+        "neurologist": Audience.ALL,
+    }
+    folder = tmp_path / "ages"
+    folder.mkdir()
+    (folder / "specialties.csv").write_text(
+        "code,name_kk,name_ru,audience\n"
+        "neurologist,Невропатолог,Невропатолог,children\n"
+        "therapist,Терапевт,Терапевт,\n"  # empty: back to the default
+        "gp,Жалпы практика дәрігері,Врач общей практики,ALL\n",
+        encoding="utf-8",
+    )
+    await import_path(backend, folder, today=TODAY)
+    assert (await audiences(backend))["neurologist"] is Audience.CHILDREN
+    assert (await audiences(backend))["therapist"] is Audience.ADULTS
+
+    (folder / "specialties.csv").write_text(
+        "code,name_kk,name_ru,audience\ngp,ЖПД,ВОП,babies\n", encoding="utf-8"
+    )
+    with pytest.raises(ImportFileError) as caught:
+        await import_path(backend, folder, today=TODAY)
+    assert [(p.file, p.row, p.field) for p in caught.value.problems] == [
+        ("specialties.csv", 2, "audience")
+    ]
+
+
+def _home_rows(*rows: dict[str, str]) -> Any:
+    def edit(existing: list[dict[str, str]]) -> None:
+        for r in existing:
+            r.setdefault("kind", "")
+            r.setdefault("capacity", "")
+        existing.extend({"slot_minutes": "", "room": "", "capacity": "", **r} for r in rows)
+
+    return edit
+
+
+async def test_home_visit_hours_are_imported_with_the_schedule_and_make_no_slots(
+    backend: Backend, tmp_path: Path
+) -> None:
+    await import_path(backend, PILOT_CSV, today=TODAY)
+    slots_before = await count(backend, orm.slots)
+    folder = copy_csv(tmp_path)
+    edit_csv(
+        folder / "schedules.csv",
+        _home_rows(
+            {
+                "doctor": "KOS-T1",
+                "weekday": "mon",
+                "start": "14:00",
+                "end": "18:00",
+                "kind": "home_visits",
+            },
+            {
+                "doctor": "KOS-G1",
+                "weekday": "tue",
+                "start": "09:00",
+                "end": "12:00",
+                "kind": "home",
+                "slot_minutes": "60",
+                "capacity": "2",
+            },
+        ),
+    )
+
+    summary = await import_path(backend, folder, today=TODAY)
+
+    stored = await templates(backend)
+    home = sorted((t for t in stored if t.kind is TemplateKind.HOME_VISITS), key=repr)
+    assert home == sorted(
+        [
+            ScheduleTemplate.home_visits("KOS-T1", 0, dt.time(14), dt.time(18)),
+            ScheduleTemplate.home_visits(
+                "KOS-G1", 1, dt.time(9), dt.time(12), window_minutes=60, capacity=2
+            ),
+        ],
+        key=repr,
+    )
+    assert len(stored) == 20
+    assert summary.slots_created == 0  # home-visit hours are not bookable slots
+    assert await count(backend, orm.slots) == slots_before
+
+
+async def test_home_visit_hours_overlapping_the_reception_are_a_problem(
+    backend: Backend, tmp_path: Path
+) -> None:
+    folder = copy_csv(tmp_path)
+    edit_csv(
+        folder / "schedules.csv",
+        _home_rows(
+            # KOS-T1 receives on Mondays 08:00-14:00
+            {
+                "doctor": "KOS-T1",
+                "weekday": "mon",
+                "start": "13:00",
+                "end": "15:00",
+                "kind": "home_visits",
+            },
+            {
+                "doctor": "KOS-T1",
+                "weekday": "tue",
+                "start": "15:00",
+                "end": "17:00",
+                "kind": "visits",
+                "capacity": "0",
+            },
+        ),
+    )
+
+    with pytest.raises(ImportFileError) as caught:
+        await import_path(backend, folder, today=TODAY)
+
+    assert [(p.file, p.row, p.field) for p in caught.value.problems] == [
+        ("schedules.csv", 20, "start"),
+        ("schedules.csv", 21, "kind"),
+        ("schedules.csv", 21, "capacity"),
+    ]
+    assert "overlap" in caught.value.problems[0].problem
     await assert_nothing_written(backend)

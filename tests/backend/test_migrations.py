@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from backend.adapters import orm
+from backend.adapters.db import alembic_config, make_engine, migrate
 from backend.adapters.orm import metadata
 from backend.bootstrap import Backend
+from backend.domain.model import Audience
 
 
 def _diff(connection: Connection) -> list[object]:
@@ -70,3 +75,63 @@ async def test_schedule_templates_are_checked_and_go_with_their_doctor(backend: 
         await conn.commit()
         count = select(func.count()).select_from(orm.schedule_templates)
         assert (await conn.execute(count)).scalar_one() == 0
+
+
+async def test_0004_gives_existing_rows_their_defaults(tmp_path: Path) -> None:
+    """Migration 0004 on a database with data: schedule rows are reception hours, the
+    paediatrician serves children, the therapist adults, the others everyone; kind and
+    capacity are checked; down and up again works."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    await asyncio.to_thread(migrate, url, "0003")
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as conn:
+            for i, code in enumerate(("pediatrician", "therapist", "gp", "ent"), start=1):
+                await conn.execute(
+                    text(
+                        "INSERT INTO specialties (id, code, name_kk, name_ru, name_en) "
+                        "VALUES (:i, :code, 'к', 'р', 'e')"
+                    ),
+                    {"i": i, "code": code},
+                )
+            await conn.execute(
+                text(
+                    "INSERT INTO clinics (id, code, name_kk, name_ru, name_en, address, tz_name,"
+                    " schedule_json) VALUES (1, 'c', 'к', 'р', 'e', 'a', 'Asia/Almaty', '{}')"
+                )
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO doctors (id, code, clinic_id, specialty_id, surname, given_name)"
+                    " VALUES (1, 'd', 1, 2, 'А', 'Б')"
+                )
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO schedule_templates (doctor_id, weekday, start_time, end_time,"
+                    " slot_minutes) VALUES (1, 0, '08:00:00', '14:00:00', 20)"
+                )
+            )
+        await asyncio.to_thread(migrate, url, "0004")
+        async with engine.connect() as conn:
+            rows = await conn.execute(select(orm.specialties.c.code, orm.specialties.c.audience))
+            assert dict(rows.all()) == {
+                "pediatrician": Audience.CHILDREN,
+                "therapist": Audience.ADULTS,
+                "gp": Audience.ALL,
+                "ent": Audience.ALL,
+            }
+            template = (await conn.execute(select(orm.schedule_templates))).one()
+            assert (template.kind, template.capacity) == ("reception", 1)
+            for change in ({"kind": "lunch"}, {"capacity": 0}, {"capacity": 101}):
+                with pytest.raises(IntegrityError):
+                    await conn.execute(orm.schedule_templates.update().values(**change))
+                await conn.rollback()
+        await asyncio.to_thread(downgrade_to, url, "0003")
+        await asyncio.to_thread(migrate, url, "0004")
+    finally:
+        await engine.dispose()
+
+
+def downgrade_to(url: str, revision: str) -> None:
+    command.downgrade(alembic_config(url), revision)

@@ -221,7 +221,14 @@ async def test_top_up_a_week_later_adds_exactly_the_new_days(
         patient = (
             await uow.session.execute(select(Patient).where(orm.patients.c.iin == MOTHER))
         ).scalar_one()
-        slot = (await uow.session.execute(select(Slot).order_by(orm.slots.c.starts_at))).scalars()
+        # The therapist's: the paediatrician (KOS-P1) does not see adults (issue 10).
+        therapist = select(orm.doctors.c.id).where(orm.doctors.c.code == "KOS-T1")
+        stmt = (
+            select(Slot)
+            .where(orm.slots.c.doctor_id == therapist.scalar_subquery())
+            .order_by(orm.slots.c.starts_at)
+        )
+        slot = (await uow.session.execute(stmt)).scalars()
         first = next(s for s in slot if s.starts_at > clock.now())
         assert patient.id is not None and first.id is not None
     async with backend.uow() as uow:

@@ -6,6 +6,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import insert
+
+from backend.adapters import orm
 from backend.bootstrap import Backend
 from backend.domain.iin import Sex, make_iin
 from backend.domain.model import (
@@ -19,6 +22,7 @@ from backend.domain.model import (
 )
 
 ALMATY = ZoneInfo("Asia/Almaty")
+HOME_VISIT_CAPACITY = 2
 
 
 def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
@@ -161,6 +165,27 @@ async def build_world(backend: Backend, *, slots_per_doctor: int = 6) -> World:
         slots_b = _slots(doctor_b, tuesday, 9, slots_per_doctor, "12")
         past = _slots(doctor_a, dt.date(2026, 11, 23), 8, 1, "101")[0]
         s.add_all([*slots_a, *slots_cardio, *slots_b, past])
+        await s.flush()
+        # doctor_a's home-visit hours: windows 12-14, 14-16, 16-18, 18-20 on weekdays and
+        # 10-12, 12-14 on Saturdays, HOME_VISIT_CAPACITY visits each.
+        home_hours = [(weekday, dt.time(12), dt.time(20)) for weekday in range(5)]
+        home_hours.append((5, dt.time(10), dt.time(14)))
+        await s.execute(
+            insert(orm.schedule_templates),
+            [
+                {
+                    "doctor_id": doctor_a.id,
+                    "weekday": weekday,
+                    "start_time": start,
+                    "end_time": end,
+                    "slot_minutes": 120,
+                    "room": "",
+                    "kind": "home_visits",
+                    "capacity": HOME_VISIT_CAPACITY,
+                }
+                for weekday, start, end in home_hours
+            ],
+        )
         await uow.commit()
     return World(
         clinic_a=clinic_a,

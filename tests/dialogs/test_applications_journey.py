@@ -13,6 +13,7 @@ from backend.ports import FixedClock
 from backend.services import applications, booking
 from backend.services.certificates import request_certificate
 from backend.services.home_visit import HomeVisitRequest, request_home_visit
+from backend.services.schedules import ScheduleTemplate, save_templates
 from tests.backend.world import World
 from tests.dialogs.harness import Chat, RecordingSender, sign_in
 
@@ -94,7 +95,7 @@ async def test_home_visit_details(
     details = chat.text("en")
     assert "Address: Астана, Мәңгілік Ел, 10, 5" in details
     assert "Doctor: Ахметова А. С." in details
-    assert "Planned arrival: 23 November, Monday, 11:00–13:00." in details
+    assert "Planned arrival: 23 November, Monday, 12:00–14:00." in details
     assert chat.last is not None and chat.last.sensitive
 
 
@@ -191,3 +192,75 @@ async def test_many_applications_are_paged(
     assert "more" not in chat.last.option_ids
     await chat.tap("newer")
     assert f"app.{numbers[-1]}" in chat.last.option_ids
+
+
+# --- issue 10: the patient cancels an open home-visit request --------------------------------
+
+
+async def test_a_home_visit_is_cancelled_after_a_confirmation_and_its_place_is_freed(
+    chat: Chat, sender: RecordingSender, world: World, backend: Backend, clock: FixedClock
+) -> None:
+    async with backend.uow() as uow:  # one place on Monday 12:00-14:00
+        await save_templates(
+            uow, [ScheduleTemplate.home_visits("A-T1", 0, dt.time(12), dt.time(14), capacity=1)]
+        )
+        await uow.commit()
+    visit = await _home_visit(backend, world, clock)
+    await _open(chat, sender, world)
+    await chat.tap(f"app.{visit}")
+    assert chat.last is not None and "cancel" in chat.last.option_ids
+
+    await chat.tap("cancel")
+    assert chat.state == "apps.cancel_visit"
+    question = chat.text("en")
+    assert f"Cancel the home-visit request No. {visit}?" in question
+    assert "Planned arrival: 23 November, Monday, 12:00–14:00." in question
+    await chat.tap("no")
+    assert chat.state == "apps.details"
+    assert "Nothing has changed: the request is kept." in chat.text("en")
+    [kept] = await applications.list_applications(backend.uow(), world.alice.id or 0)
+    assert kept.status is ApplicationStatus.REGISTERED
+
+    await chat.tap("cancel")
+    await chat.tap("yes")
+
+    assert chat.state == "apps.details"
+    card = chat.text("en")
+    assert f"Cancelled: the home-visit request No. {visit}." in card
+    assert "Status: Cancelled." in card
+    assert "Cancelled (patient)" in card
+    assert chat.last is not None and "cancel" not in chat.last.option_ids
+    # The place is free again: bob gets the same window.
+    request = HomeVisitRequest(reason="қызба", symptoms="", contact_phone="+77011234502")
+    bobs = await request_home_visit(backend.uow(), world.bob.id or 0, request, now=clock.now())
+    assert bobs.window_start.astimezone(world.clinic_a.tz).hour == 12
+
+
+async def test_a_completed_home_visit_cannot_be_cancelled(
+    chat: Chat, sender: RecordingSender, world: World, backend: Backend, clock: FixedClock
+) -> None:
+    visit = await _home_visit(backend, world, clock)
+    await _open(chat, sender, world)
+    await chat.tap(f"app.{visit}")
+    await chat.tap("cancel")  # the card was open when the doctor closed the visit
+    await applications.change_status(
+        backend.uow(), visit, ApplicationStatus.COMPLETED, actor=Actor.CLINIC, now=clock.now()
+    )
+
+    await chat.tap("yes")
+
+    assert chat.state == "apps.details"
+    assert "The application is already completed or cancelled." in chat.text("en")
+    assert "Status: Completed." in chat.text("en")
+    assert chat.last is not None and "cancel" not in chat.last.option_ids
+
+
+async def test_an_appointment_card_has_no_home_visit_cancel(
+    chat: Chat, sender: RecordingSender, world: World, backend: Backend, clock: FixedClock
+) -> None:
+    booked = await _book(backend, world, clock)
+    await _open(chat, sender, world)
+
+    await chat.tap(f"app.{booked}")
+
+    assert chat.last is not None and "cancel" not in chat.last.option_ids

@@ -7,7 +7,7 @@ from sqlalchemy import delete, event
 
 from backend.adapters import orm
 from backend.bootstrap import Backend
-from backend.domain.model import Patient
+from backend.domain.model import Audience, Doctor, Patient, Specialty
 from backend.ports import FixedClock
 from backend.services import applications, booking
 from dialogs.engine.events import Chose
@@ -381,3 +381,33 @@ async def test_choosing_a_time_reads_each_look_up_once(
     repeated = [s for s in set(statements) if statements.count(s) > 1 and "specialties" in s]
     assert repeated == []
     assert len(statements) <= 25, len(statements)
+
+
+async def test_an_adult_is_not_offered_the_paediatrician(
+    backend: Backend, chat: Chat, sender: RecordingSender, world: World
+) -> None:
+    """Issue 10: Иванов (born 1985) was offered a paediatrician; alice (born 1985) is not."""
+    async with backend.uow() as uow:
+        paediatrics = Specialty(
+            code="pediatrician", name_kk="Педиатр", name_ru="Педиатр", name_en="Paediatrician",
+            audience=Audience.CHILDREN,
+        )  # fmt: skip
+        uow.session.add(paediatrics)
+        await uow.session.flush()
+        uow.session.add(
+            Doctor(
+                code="A-P1", clinic_id=world.clinic_a.id or 0,
+                specialty_id=paediatrics.id or 0, surname="Нұрпейісова", given_name="Динара",
+            )
+        )  # fmt: skip
+        await uow.commit()
+    await _signed_in(chat, sender, world.alice)
+
+    screen = await chat.tap("book")
+
+    assert _items(screen, "sp.") == [f"sp.{world.cardiologist.id}", f"sp.{world.therapist.id}"]
+    assert "Paediatrician" not in chat.text()
+    # A forged button for the paediatrician is not accepted.
+    screen = await chat.send(Chose(f"sp.{paediatrics.id}", seq=screen.seq))
+    assert screen.state == "book.specialty"
+    assert (await chat.data()).get("book:specialty") != paediatrics.id

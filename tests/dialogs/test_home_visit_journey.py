@@ -10,6 +10,8 @@ from backend.bootstrap import Backend
 from backend.domain.statuses import ApplicationStatus, ServiceType
 from backend.ports import FixedClock
 from backend.services import applications
+from backend.services.home_visit import HomeVisitRequest, request_home_visit
+from backend.services.schedules import ScheduleTemplate, save_templates
 from tests.backend.world import World, at
 from tests.dialogs.harness import Chat, RecordingSender, sign_in
 
@@ -17,6 +19,9 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 MONDAY = dt.date(2026, 11, 23)
 SATURDAY = dt.date(2026, 11, 28)
+H = dt.time
+BOB_REQUEST = HomeVisitRequest(reason="қызба", symptoms="", contact_phone="+77011234502")
+ALICE_REQUEST = HomeVisitRequest(reason="қызба", symptoms="", contact_phone="+77011234501")
 
 
 async def _open(chat: Chat, sender: RecordingSender, iin: str) -> None:
@@ -78,7 +83,7 @@ async def test_same_day_visit_end_to_end(
     assert f"Application number: {app.number}." in result
     assert "Status: Registered." in result
     assert "Doctor: Ахметова А. С." in result
-    assert "Planned arrival: 23 November, Monday, 11:00–13:00." in result
+    assert "Planned arrival: 23 November, Monday, 12:00–14:00." in result
     assert "Medical care is given at home at the set time." in result
     assert "nav.back" not in chat.last.option_ids  # the request is finished
 
@@ -103,7 +108,7 @@ async def test_after_the_cut_off_the_first_screen_says_next_working_day(
 
     result = chat.text("en")
     assert "Status: Will be processed on the next working day." in result
-    assert "Planned arrival: 24 November, Tuesday, 08:00–10:00." in result
+    assert "Planned arrival: 24 November, Tuesday, 12:00–14:00." in result
     assert "1414" in result  # R-36: the contact centre on every delay
     [app] = await _applications(backend, world)
     assert app.status is ApplicationStatus.NEXT_WORKING_DAY
@@ -317,3 +322,109 @@ async def test_back_from_the_emergency_screen_lets_the_patient_rephrase(
     await chat.tap("skip")
     await chat.tap("phone.reg")
     assert "Address: Астана, Мәңгілік Ел, 10, 5" in chat.text("en")
+
+
+# --- issue 10: a full day, one open request per day ------------------------------------------
+
+
+async def _only_window(backend: Backend, weekday: int, capacity: int = 1) -> None:
+    """doctor_a's home-visit hours: one 12:00-14:00 window on `weekday` and on Tuesday."""
+    async with backend.uow() as uow:
+        await save_templates(
+            uow,
+            [
+                ScheduleTemplate.home_visits("A-T1", weekday, H(12), H(14), capacity=capacity),
+                ScheduleTemplate.home_visits("A-T1", 1, H(12), H(14), capacity=capacity),
+            ],
+        )
+        await uow.commit()
+
+
+async def test_a_full_day_offers_the_next_working_day_and_keeps_what_was_typed(
+    chat: Chat, sender: RecordingSender, world: World, backend: Backend
+) -> None:
+    await _only_window(backend, 0)
+    bobs = await request_home_visit(
+        backend.uow(), world.bob.id or 0, BOB_REQUEST, now=at(MONDAY, 9)
+    )
+    await _open(chat, sender, world.alice.iin)
+    await _fill(chat)
+
+    await chat.tap("confirm")
+
+    assert chat.state == "visit.full"
+    full = chat.text("en")
+    assert "The doctor's home visits on Monday, 23 November are fully booked." in full
+    assert "The next working day with free time is Tuesday, 24 November." in full
+    assert await _applications(backend, world) == []  # not sent, nor overbooked
+    assert chat.last is not None and "accept" in chat.last.option_ids
+
+    await chat.tap("accept")
+
+    assert chat.state == "visit.done"
+    assert "Planned arrival: 24 November, Tuesday, 12:00–14:00." in chat.text("en")
+    [app] = await _applications(backend, world)
+    details = await applications.application_details(
+        backend.uow(), world.alice.id or 0, app.number
+    )
+    assert details.home_visit is not None and details.home_visit.reason == "fever 38.5, cough"
+    assert bobs.window_start == at(MONDAY, 12)
+
+
+async def test_no_free_day_in_two_weeks_says_so_with_1414(
+    chat: Chat, sender: RecordingSender, world: World, backend: Backend
+) -> None:
+    async with backend.uow() as uow:  # reception only: no home-visit hours at all
+        await save_templates(uow, [ScheduleTemplate("A-T1", 0, H(8), H(12))])
+        await uow.commit()
+    await _open(chat, sender, world.alice.iin)
+    await _fill(chat)
+
+    await chat.tap("confirm")
+
+    assert chat.state == "visit.full"
+    text = chat.text("en")
+    assert "There is no free home-visit time in the next two weeks." in text
+    assert "1414" in text
+    assert chat.last is not None and "accept" not in chat.last.option_ids
+
+
+async def test_an_open_request_for_the_day_is_shown_instead_of_a_second_one(
+    chat: Chat, sender: RecordingSender, world: World, backend: Backend
+) -> None:
+    first = await request_home_visit(
+        backend.uow(), world.alice.id or 0, ALICE_REQUEST, now=at(MONDAY, 9)
+    )
+    await _open(chat, sender, world.alice.iin)
+
+    await chat.tap("start")
+
+    assert chat.state == "visit.exists"
+    text = chat.text("en")
+    assert (
+        f"You already have an open home-visit request for that day: No. "
+        f"{first.application_number}."
+    ) in text
+    assert "Status: Registered." in text
+    assert "Planned arrival: 23 November, Monday, 12:00–14:00." in text
+    assert len(await _applications(backend, world)) == 1
+
+    await chat.tap("open")
+    assert chat.state == "apps.details"
+    assert first.application_number in chat.text("en")
+
+
+async def test_a_request_made_meanwhile_from_another_channel_is_shown_at_sending(
+    chat: Chat, sender: RecordingSender, world: World, backend: Backend
+) -> None:
+    await _open(chat, sender, world.alice.iin)
+    await _fill(chat)
+    other = await request_home_visit(  # e.g. by SMS while this chat was at the summary
+        backend.uow(), world.alice.id or 0, ALICE_REQUEST, now=at(MONDAY, 10)
+    )
+
+    await chat.tap("confirm")
+
+    assert chat.state == "visit.exists"
+    assert other.application_number in chat.text("en")
+    assert len(await _applications(backend, world)) == 1

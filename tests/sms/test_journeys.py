@@ -178,6 +178,37 @@ async def test_home_visit(alice: SmsPhone, world: World, backend: Backend, langu
     _within_budget(alice)
 
 
+async def test_a_home_visit_is_cancelled_by_sms_after_the_confirmation(
+    alice: SmsPhone, world: World, backend: Backend, language: str
+) -> None:
+    """Issue 10: a second request the same day shows the open one; its card cancels it."""
+    await _signed_in(alice, world, language)
+    await alice.choose("visit")
+    await alice.choose("start")
+    await alice.choose("addr.reg")
+    await alice.send("fever 38.5, cough")
+    await alice.choose("skip")
+    await alice.choose("phone.reg")
+    await alice.choose("confirm")
+    [app] = await applications.list_applications(backend.uow(), world.alice.id or 0)
+
+    await alice.send("00")
+    await alice.choose("visit")
+    await alice.choose("start")
+    assert await alice.screen() == "visit.exists"
+    assert app.number in "\n".join(p.text for p in (await alice.state()).rendering.pages)
+    await alice.choose("open")
+    assert await alice.screen() == "apps.details"
+    await alice.choose("cancel")
+    assert await alice.screen() == "apps.cancel_visit"
+    await alice.choose("yes")
+
+    assert await alice.screen() == "apps.details"
+    [cancelled] = await applications.list_applications(backend.uow(), world.alice.id or 0)
+    assert cancelled.status is ApplicationStatus.CANCELLED
+    _within_budget(alice)
+
+
 async def test_a_long_reason_is_shown_short_and_kept_whole(
     alice: SmsPhone, world: World, backend: Backend, language: str
 ) -> None:

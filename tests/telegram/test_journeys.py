@@ -187,7 +187,7 @@ async def test_call_a_doctor_home(alice: TelegramChat, world: World, backend: Ba
     assert await alice.state() == "visit.done"
     [number] = await _numbers(backend, world)
     assert number in alice.last_text
-    assert "11:00–13:00" in alice.last_text
+    assert "12:00–14:00" in alice.last_text
     await alice.tap("apps")
     assert await alice.state() == "apps.list"
     assert f"app.{number}" in alice.options
