@@ -89,6 +89,7 @@ SMS_VARIANTS: tuple[str, ...] = (
         "Please type the address: city, street, house and flat (up to {limit} characters).",
     ),
     pgettext("sms", "Reason: {reason}"),
+    pgettext("sms", "Reasoned refusal: {reason} Information: 1414, 8-800-080-7777 (free)."),
     pgettext("sms", "Send the request"),
     pgettext(
         "sms",

@@ -238,8 +238,8 @@ class ApplicationCard(Step):
                 service=service_label(summary.service),
             ),
             T("Status: {status}.", status=status_label(summary.status)),
+            *_deadline_lines(summary, tz, ctx.now),  # right under the status: late is news
             T("Submitted: {created}.", created=summary.created_at.astimezone(tz)),
-            *_deadline_lines(summary, tz, ctx.now),
         ]
         if summary.status is ApplicationStatus.REFUSED and summary.refusal is not None:
             body.append(refusal_notice(Refusal(summary.refusal)))  # R-35, with 1414

@@ -114,19 +114,19 @@ def _intake_line(terms: HomeVisitTerms) -> Text:
 def _not_attached(refusal: Refusal) -> View:
     """S4 row 9 (2): not attached here (order ҚР ДСМ-194/2020), and how to attach (S2); the
     refusal of a patient attached to no clinic says how to attach itself."""
-    body = [
-        CALL_103_FIRST,
-        refusal_notice(refusal),
-        T("A doctor is called home through the PHC clinic you are attached to."),
-    ]
-    if not attached_nowhere(refusal):
-        body.append(
+    if attached_nowhere(refusal):  # short enough for one SMS reply (issue 5)
+        return View(body=(CALL_103_FIRST, refusal_notice(refusal)))
+    return View(
+        body=(
+            CALL_103_FIRST,
+            refusal_notice(refusal),
+            T("A doctor is called home through the PHC clinic you are attached to."),
             T(
                 "To attach, apply at the clinic you choose or on eGov (egov.kz); the answer "
                 "comes within 1 working day."
-            )
+            ),
         )
-    return View(body=body)
+    )
 
 
 @dataclass
