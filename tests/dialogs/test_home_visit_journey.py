@@ -360,7 +360,7 @@ async def test_the_terms_tell_the_cut_off_of_the_patients_own_clinic(
     assert "Today requests are accepted until 17:00" in text
     assert "18:00" not in text and "12:00" not in text
     assert "пн–чт до 17:00, пт до 15:00" in chat.text("ru")
-    assert "дс–бс 17:00 дейін, жм 15:00 дейін" in chat.text("kk")
+    assert "соңғы уақыт: дс–бс 17:00, жм 15:00" in chat.text("kk")
 
 
 async def test_the_terms_of_a_standard_clinic_group_the_weekdays(
