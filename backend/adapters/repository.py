@@ -168,6 +168,16 @@ class SqlApplications:
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
+    async def appointment_starts(self, patient_id: int) -> dict[int, dt.datetime]:
+        """The start of each active appointment of the patient, by application id (one query
+        for the whole list of applications, not one per application)."""
+        stmt = (
+            select(orm.appointments.c.application_id, orm.slots.c.starts_at)
+            .join(orm.slots, orm.slots.c.id == orm.appointments.c.slot_id)
+            .where(orm.appointments.c.patient_id == patient_id, orm.appointments.c.active)
+        )
+        return {int(row[0]): row[1] for row in (await self.session.execute(stmt)).all()}
+
     async def slot_is_booked(self, slot_id: int) -> bool:
         stmt = select(
             exists().where(orm.appointments.c.slot_id == slot_id, orm.appointments.c.active)

@@ -62,6 +62,7 @@ REFUSAL_TEXTS: Mapping[RefusalCode, str] = {
     RefusalCode.UNRELIABLE_DATA: N_(
         "The documents or data you submitted were found to be unreliable."
     ),
+    # Attached to another clinic (its doctors, or a clinic refusing an application).
     RefusalCode.NOT_ATTACHED_HERE: N_(
         "You are not attached to this primary health care organisation."
     ),
@@ -82,3 +83,13 @@ REFUSAL_TEXTS: Mapping[RefusalCode, str] = {
     RefusalCode.APPLICATION_CLOSED: N_("The application is already completed or cancelled."),
     RefusalCode.SPECIALTY_NOT_FOR_AGE: N_("This doctor does not see patients of your age."),
 }
+
+# NOT_ATTACHED_HERE (S3-S5 row 9 (2)) covers two situations: attached to another clinic, and
+# attached to none. For the second, the refusal carries `attached=ATTACHED_NOWHERE` and the patient
+# is told so, with how to attach (seed-000 std 8: at the chosen PHC clinic with an ID document, or
+# on eGov; the answer within 1 working day), not «this» clinic.
+ATTACHED_NOWHERE = "nowhere"
+NOT_ATTACHED_ANYWHERE_TEXT = N_(
+    "You are not attached to any PHC clinic. To attach, apply to the clinic of your choice with "
+    "an ID document, or on eGov (egov.kz); it takes 1 working day."
+)

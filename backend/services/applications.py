@@ -9,7 +9,13 @@ from dataclasses import dataclass
 
 from backend.domain.model import Application, CertificateRequest, HomeVisit, StatusChange
 from backend.domain.refusals import LEGAL_GROUNDS, Refusal, RefusalCode
-from backend.domain.statuses import Actor, ApplicationStatus, InvalidTransition, ServiceType
+from backend.domain.statuses import (
+    Actor,
+    ApplicationStatus,
+    InvalidTransition,
+    ServiceType,
+    is_open,
+)
 from backend.services.booking import AppointmentView, appointment_view
 from backend.services.common import normalize_application_number, require_aware
 from backend.services.unit_of_work import UnitOfWork
@@ -23,6 +29,30 @@ class ApplicationSummary:
     created_at: dt.datetime
     deadline: dt.datetime
     refusal: RefusalCode | None
+    # The start of the appointment (APPOINTMENT only, while it is active): what the patient
+    # reads as "when", not the processing deadline.
+    appointment_at: dt.datetime | None = None
+
+    @property
+    def pending_deadline(self) -> dt.datetime | None:
+        """The processing deadline, only while a result is still owed (issue 10 part 3).
+
+        An appointment's result is the booking and a home visit's the planned arrival (S3/S4
+        row 3, R-23): once registered, nothing is owed by a deadline any more, so none is shown.
+        A certificate or statement is owed until it is completed (S5, S17-S19 row 3)."""
+        if not is_open(self.status):
+            return None
+        if self.service in (ServiceType.APPOINTMENT, ServiceType.HOME_VISIT) and self.status in (
+            ApplicationStatus.REGISTERED,
+            ApplicationStatus.IN_PROGRESS,
+        ):
+            return None
+        return self.deadline
+
+    def is_late(self, now: dt.datetime) -> bool:
+        """R-16: the deadline passed without a result; the card says so and names 1414."""
+        deadline = self.pending_deadline
+        return deadline is not None and require_aware(now) > deadline
 
 
 @dataclass(frozen=True)
@@ -34,7 +64,7 @@ class ApplicationDetails:
     certificate: CertificateRequest | None = None
 
 
-def summarize(app: Application) -> ApplicationSummary:
+def summarize(app: Application, appointment_at: dt.datetime | None = None) -> ApplicationSummary:
     return ApplicationSummary(
         number=app.number,
         service=app.service,
@@ -42,13 +72,16 @@ def summarize(app: Application) -> ApplicationSummary:
         created_at=app.created_at,
         deadline=app.deadline,
         refusal=app.refusal,
+        appointment_at=appointment_at,
     )
 
 
 async def list_applications(uow: UnitOfWork, patient_id: int) -> list[ApplicationSummary]:
-    """Newest first."""
+    """Newest first; an appointment with its start time (one query for all of them)."""
     async with uow:
-        return [summarize(a) for a in await uow.applications.of_patient(patient_id)]
+        apps = await uow.applications.of_patient(patient_id)
+        starts = await uow.applications.appointment_starts(patient_id)
+        return [summarize(a, starts.get(a.id or 0)) for a in apps]
 
 
 async def application_details(uow: UnitOfWork, patient_id: int, number: str) -> ApplicationDetails:
@@ -63,7 +96,7 @@ async def application_details(uow: UnitOfWork, patient_id: int, number: str) -> 
             if booked is not None:
                 appointment = await appointment_view(uow, booked, app.number)
         return ApplicationDetails(
-            summary=summarize(app),
+            summary=summarize(app, appointment.starts_at if appointment is not None else None),
             history=tuple(app.history),
             appointment=appointment,
             home_visit=await uow.applications.home_visit(app.id or 0),

@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 
 from backend.domain.model import Application, Attachment, Clinic, Patient
-from backend.domain.refusals import Refusal, RefusalCode
+from backend.domain.refusals import ATTACHED_NOWHERE, Refusal, RefusalCode
 from backend.domain.statuses import Actor, ApplicationStatus, ServiceType
 from backend.services.unit_of_work import UnitOfWork
 
@@ -46,8 +46,8 @@ async def require_attached(uow: UnitOfWork, patient_id: int) -> Attached:
     """S3/S4/S5 row 9 (2): refused when not attached to the clinic (order ҚР ДСМ-194/2020)."""
     patient = await require_patient(uow, patient_id)
     attachment = await uow.register.attachment(patient_id)
-    if attachment is None:
-        raise Refusal(RefusalCode.NOT_ATTACHED_HERE)
+    if attachment is None:  # attached to no clinic at all: told so, and how to attach
+        raise Refusal(RefusalCode.NOT_ATTACHED_HERE, attached=ATTACHED_NOWHERE)
     clinic = await uow.register.clinic(attachment.clinic_id)
     if clinic is None:
         raise Refusal(RefusalCode.NOT_ATTACHED_HERE)

@@ -116,13 +116,11 @@ HOME_AFTER_MORNING = (dt.time(14), dt.time(18))
 HOME_BEFORE_AFTERNOON = (dt.time(8), dt.time(14))
 HOME_SATURDAY = (dt.time(10), dt.time(14))
 
-# Kazakh surnames (male, female), given names and fathers' names for patronymics (-ұлы/-қызы).
-KZ_SURNAMES: tuple[tuple[str, str], ...] = (
-    ("Ахметов", "Ахметова"), ("Жұмабаев", "Жұмабаева"), ("Сейітов", "Сейітова"),
-    ("Оспанов", "Оспанова"), ("Тұрсынов", "Тұрсынова"), ("Сәрсенбаев", "Сәрсенбаева"),
-    ("Мұқанов", "Мұқанова"), ("Қасымов", "Қасымова"), ("Әбенов", "Әбенова"),
-    ("Ермеков", "Ермекова"), ("Исабеков", "Исабекова"), ("Нұрғалиев", "Нұрғалиева"),
-    ("Бекмұхамбетов", "Бекмұхамбетова"), ("Сейтқали", "Сейтқали"), ("Омаров", "Омарова"),
+# Kazakh given names, surnames and fathers' names for patronymics (-ұлы/-қызы). Surnames are
+# listed in the masculine form; a woman's is derived by `surname_for` (Ахметов -> Ахметова).
+KZ_SURNAMES: tuple[str, ...] = (
+    "Ахметов", "Жұмабаев", "Сейітов", "Оспанов", "Тұрсынов", "Сәрсенбаев", "Мұқанов", "Қасымов",
+    "Әбенов", "Ермеков", "Исабеков", "Нұрғалиев", "Бекмұхамбетов", "Сейтқали", "Омаров",
 )  # fmt: skip
 KZ_MALE = (
     "Асқар", "Ержан", "Нұрлан", "Данияр", "Бауыржан", "Серік", "Марат", "Ерлан",
@@ -133,9 +131,8 @@ KZ_FEMALE = (
     "Назерке", "Ботагөз", "Айжан", "Ләззат", "Томирис", "Жансая",
 )  # fmt: skip
 KZ_FATHERS = ("Марат", "Ерлан", "Серік", "Асқар", "Бекзат", "Нұрлан", "Қайрат", "Болат")
-RU_SURNAMES: tuple[tuple[str, str], ...] = (
-    ("Иванов", "Иванова"), ("Петров", "Петрова"), ("Смирнов", "Смирнова"), ("Ким", "Ким"),
-    ("Попов", "Попова"), ("Волков", "Волкова"), ("Соколов", "Соколова"), ("Павленко", "Павленко"),
+RU_SURNAMES: tuple[str, ...] = (
+    "Иванов", "Петров", "Смирнов", "Ким", "Попов", "Волков", "Соколов", "Павленко",
 )  # fmt: skip
 RU_MALE = ("Сергей", "Андрей", "Дмитрий", "Алексей", "Игорь", "Виктор", "Михаил", "Олег")
 RU_FEMALE = ("Елена", "Ольга", "Наталья", "Татьяна", "Ирина", "Светлана", "Анна", "Марина")
@@ -228,14 +225,34 @@ class _City:
     patients: tuple[_PatientSpec, ...]  # adults first, then children (after their representative)
 
 
+# Surnames that agree with sex in Kazakh and Russian: the masculine ending and its feminine.
+_GENDERED_ENDINGS: tuple[tuple[str, str], ...] = (
+    ("ов", "ова"), ("ев", "ева"), ("ёв", "ёва"), ("ин", "ина"), ("ын", "ына"),
+    ("ский", "ская"), ("цкий", "цкая"),
+)  # fmt: skip
+
+
+def surname_for(surname: str, sex: Sex) -> str:
+    """The form of a family surname for a man or a woman: Ахметов/Ахметова, Иванов/Иванова;
+    surnames without a gendered ending (Ким, Сейтқали, Павленко) are the same for both."""
+    for masculine, feminine in _GENDERED_ENDINGS:
+        if surname.endswith(feminine):
+            base = surname[: -len(feminine)]
+            return base + (feminine if sex is Sex.FEMALE else masculine)
+        if surname.endswith(masculine):
+            base = surname[: -len(masculine)]
+            return base + (feminine if sex is Sex.FEMALE else masculine)
+    return surname
+
+
 def _person(rng: random.Random, sex: Sex) -> tuple[str, str, str]:
     male = sex is Sex.MALE
     if rng.random() < 0.7:
-        surname = rng.choice(KZ_SURNAMES)[0 if male else 1]
+        surname = surname_for(rng.choice(KZ_SURNAMES), sex)
         given = rng.choice(KZ_MALE if male else KZ_FEMALE)
         patronymic = rng.choice(KZ_FATHERS) + ("ұлы" if male else "қызы")
     else:
-        surname = rng.choice(RU_SURNAMES)[0 if male else 1]
+        surname = surname_for(rng.choice(RU_SURNAMES), sex)
         given = rng.choice(RU_MALE if male else RU_FEMALE)
         patronymic = rng.choice(RU_PATRONYMICS)[0 if male else 1]
     return surname, given, patronymic
@@ -363,7 +380,8 @@ def _city() -> _City:
         given = rng.choice(KZ_MALE if sex is Sex.MALE else KZ_FEMALE)
         children.append(
             _PatientSpec(
-                new_iin(birth, sex), parent.surname, given, None, None, None, parent.address,
+                new_iin(birth, sex), surname_for(parent.surname, sex), given, None, None, None,
+                parent.address,
                 parent.clinic_code, PAEDIATRIC_DISTRICT, representative_iin=parent.iin,
             )
         )  # fmt: skip

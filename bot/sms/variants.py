@@ -69,11 +69,6 @@ SMS_VARIANTS: tuple[str, ...] = (
     pgettext("sms", "History:"),
     pgettext(
         "sms",
-        "Home visits are accepted until 2 hours before the clinic closes: weekdays "
-        "until 18:00, Saturday until 12:00. Later requests go to the next working day.",
-    ),
-    pgettext(
-        "sms",
         "If this IIN is registered, we have sent a code by SMS to its phone. The code "
         "is valid for {minutes} min.",
     ),
@@ -95,12 +90,12 @@ SMS_VARIANTS: tuple[str, ...] = (
         "Please type the address: city, street, house and flat (up to {limit} characters).",
     ),
     pgettext("sms", "Reason: {reason}"),
+    pgettext("sms", "Reasoned refusal: {reason} Information: 1414, 8-800-080-7777 (free)."),
     pgettext("sms", "Send the request"),
     pgettext(
         "sms",
         "Sign in with your IIN and a one-time code sent by SMS to your registered phone.",
     ),
-    pgettext("sms", "Submitted: {created}. Deadline: {deadline}."),
     pgettext("sms", "The signed document will appear here when it is ready."),
     pgettext("sms", "The signed document will appear in My applications when it is ready."),
     pgettext("sms", "The state service is free of charge."),
@@ -134,4 +129,33 @@ SMS_VARIANTS: tuple[str, ...] = (
     pgettext("sms", "{doctor}: choose a day."),
     pgettext("sms", "{number}: {service}. {status}. Deadline: {deadline}."),
     pgettext("sms", "{specialty}: choose a doctor."),
+    pgettext(
+        "sms",
+        "A sick-leave sheet or certificate is issued free of charge by the doctor who "
+        "examines you; the electronic one is on eGov (egov.kz). Ask your clinic or call 1414.",
+    ),
+    pgettext(
+        "sms",
+        "Home visits are accepted until 2 hours before the clinic closes; with the standard "
+        "hours: {cutoffs}. Later requests go to the next working day.",
+    ),
+    pgettext(
+        "sms",
+        "Late: the deadline {deadline} has passed without a result. Please call the "
+        "contact centre: 1414, 8-800-080-7777 (free).",
+    ),
+    pgettext("sms", "This service does not see sick-leave documents, so it cannot show yours."),
+    pgettext(
+        "sms",
+        "You are not attached to any PHC clinic. To attach, apply to the clinic of your choice "
+        "with an ID document, or on eGov (egov.kz); it takes 1 working day.",
+    ),
+    pgettext(
+        "sms",
+        "Your clinic accepts home visits until 2 hours before it closes: {cutoffs}. Later "
+        "requests go to the next working day.",
+    ),
+    pgettext("sms", "Your clinic works {hours}; closed on other days and on public holidays."),
+    pgettext("sms", "{number}: {service} on {when}. {status}."),
+    pgettext("sms", "{number}: {service}. {status}. Late: due {deadline}; call 1414."),
 )

@@ -1,6 +1,7 @@
 """Journey 6: my applications, the «жеке кабинет» analogue (seed-003 R-33..R-35).
 
-Every application with its number, service, status and deadline, newest first; the details
+Every application with its number, service and status, newest first: an appointment with its
+date and time, a deadline only while a result is owed, «late» with 1414 past it (R-16); the details
 with the status history, the appointment or home-visit specifics and, for a refusal, its legal
 ground with the contact centre (R-35: never a bare "refused"; R-36: 1414 on every refusal).
 """
@@ -63,14 +64,56 @@ async def _zone(ctx: Ctx) -> ZoneInfo:
     return attached.clinic.tz if attached else KZ_TZ
 
 
-def _line(app: ApplicationSummary, tz: ZoneInfo) -> Text:
-    return T(
-        "{number}: {service}. {status}. Deadline: {deadline}.",
-        number=Verbatim(app.number),
-        service=service_label(app.service),
-        status=status_label(app.status),
-        deadline=app.deadline.astimezone(tz),
+def _line(app: ApplicationSummary, tz: ZoneInfo, now: dt.datetime) -> Text:
+    """One application in the list: an appointment with its date and time; a deadline only
+    while a result is owed, and past it «late» with 1414 (R-16)."""
+    number, service, status = (
+        Verbatim(app.number),
+        service_label(app.service),
+        status_label(app.status),
     )
+    deadline = app.pending_deadline
+    if deadline is not None and app.is_late(now):
+        return T(
+            "{number}: {service}. {status}. Late: due {deadline}; call 1414.",
+            number=number,
+            service=service,
+            status=status,
+            deadline=deadline.astimezone(tz),
+        )
+    if deadline is not None:
+        return T(
+            "{number}: {service}. {status}. Deadline: {deadline}.",
+            number=number,
+            service=service,
+            status=status,
+            deadline=deadline.astimezone(tz),
+        )
+    if app.appointment_at is not None:
+        return T(
+            "{number}: {service} on {when}. {status}.",
+            number=number,
+            service=service,
+            status=status,
+            when=app.appointment_at.astimezone(tz),
+        )
+    return T("{number}: {service}. {status}.", number=number, service=service, status=status)
+
+
+def _deadline_lines(summary: ApplicationSummary, tz: ZoneInfo, now: dt.datetime) -> list[Text]:
+    """The card's deadline, only while a result is owed; past it, late and 1414 (R-16)."""
+    deadline = summary.pending_deadline
+    if deadline is None:
+        return []
+    if summary.is_late(now):
+        return [
+            T(
+                "Late: the deadline {deadline} has passed without a result. Please call the "
+                "contact centre: 1414, 8-800-080-7777 (free).",
+                deadline=deadline.astimezone(tz),
+            )
+        ]
+    return [T("Deadline: {deadline}.", deadline=deadline.astimezone(tz))]
 
 
 @dataclass
@@ -90,7 +133,7 @@ class ApplicationList(Step):
         shown = apps[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
         tz = await _zone(ctx)
         body: list[Text] = [T("Your applications, newest first:")]
-        body.extend(_line(app, tz) for app in shown)
+        body.extend(_line(app, tz, ctx.now) for app in shown)
         options = [
             Option(f"app.{app.number}", T("Details: {number}", number=Verbatim(app.number)))
             for app in shown
@@ -207,16 +250,13 @@ class ApplicationCard(Step):
                 service=service_label(summary.service),
             ),
             T("Status: {status}.", status=status_label(summary.status)),
-            T(
-                "Submitted: {created}. Deadline: {deadline}.",
-                created=summary.created_at.astimezone(tz),
-                deadline=summary.deadline.astimezone(tz),
-            ),
+            *_deadline_lines(summary, tz, ctx.now),  # right under the status: late is news
+            T("Submitted: {created}.", created=summary.created_at.astimezone(tz)),
         ]
         if summary.status is ApplicationStatus.REFUSED and summary.refusal is not None:
             body.append(refusal_notice(Refusal(summary.refusal)))  # R-35, with 1414
-        elif summary.status is ApplicationStatus.NEXT_WORKING_DAY:
-            body.append(CALL_CENTRE)  # R-36: on every delay
+        elif summary.status is ApplicationStatus.NEXT_WORKING_DAY and not summary.is_late(ctx.now):
+            body.append(CALL_CENTRE)  # R-36: on every delay (the late line names 1414 itself)
         body.extend(_specifics(details, tz, await _doctor_name(ctx, details)))
         body.extend(_history(details, tz))
         options: tuple[Option, ...] = (REFRESH,)

@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from backend.domain.model import Clinic, Doctor, Specialty
-from backend.domain.refusals import Refusal, RefusalCode
+from backend.domain.refusals import ATTACHED_NOWHERE, Refusal, RefusalCode
 from backend.domain.statuses import ApplicationStatus
 from backend.services import applications, booking, patients
 from backend.services.booking import AppointmentView
-from dialogs.common import localized, refusal_notice, status_label
+from dialogs.common import attached_nowhere, localized, refusal_notice, status_label
 from dialogs.engine.conversation import JsonValue
 from dialogs.engine.screen import Option, OptionRole
 from dialogs.engine.step import CHOOSE_AN_OPTION, Back, Ctx, Goto, Outcome, Retry, Step, View
@@ -214,8 +214,8 @@ async def _doctors(ctx: Ctx, patient: int, specialty_id: int) -> Sequence[Doctor
 
 async def _own_clinic(ctx: Ctx) -> Clinic:
     summary = await _attachment(ctx)
-    if summary is None:  # S3 row 9 (2)
-        raise Refusal(RefusalCode.NOT_ATTACHED_HERE)
+    if summary is None:  # S3 row 9 (2): attached to no clinic
+        raise Refusal(RefusalCode.NOT_ATTACHED_HERE, attached=ATTACHED_NOWHERE)
     return summary.clinic
 
 
@@ -253,7 +253,10 @@ def _to_my_appointments(option_id: str) -> Outcome | None:
 
 
 def _not_attached(refusal: Refusal) -> View:
-    """S3 row 9 (2), R-17: why (the legal ground, with 1414) and how to attach (S2)."""
+    """S3 row 9 (2), R-17: why (the legal ground, with 1414) and how to attach (S2); the
+    refusal of a patient attached to no clinic says how to attach itself."""
+    if attached_nowhere(refusal):
+        return View(body=(refusal_notice(refusal),))
     return View(
         body=(
             refusal_notice(refusal),

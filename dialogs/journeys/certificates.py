@@ -2,8 +2,13 @@
 
 027/е and the TB / psychiatric / narcological registry statements are requested here (the
 signed document is a later issue: it appears in My applications); sick-leave documents are only
-delivered once a clinician has opened one; 075/е is information only; the ambulance never goes
-through the bot (S12: 103).
+issued by the examining doctor and not seen by this service; the driving certificate 073/е is
+information only; the ambulance never goes through the bot (S12: 103).
+
+The driving certificate is form 073/е: seed 000 (std 9, the standard itself: «№ 073/е нысаны …
+көлікті басқаруға рұқсат беру туралы медициналық анықтама», ҚР ДСМ-175/2020) against seed 003
+(S13), which repeats 075/е there; 075/е is the pre-employment examination (S14). The state and
+option ids keep "075" so that conversations and buttons already sent stay valid.
 """
 
 from __future__ import annotations
@@ -48,7 +53,7 @@ class CertificateMenu(Step):
             options=(
                 *requestable,
                 Option("cert.sick", T("Sick-leave sheet or certificate")),
-                Option("cert.075", T("Driving certificate, form 075/u")),
+                Option("cert.075", T("Driving certificate, form 073/u")),  # 073/е, see above
                 Option("cert.103", T("Ambulance")),
             ),
         )
@@ -142,30 +147,36 @@ class Requested(Step):
 
 @dataclass
 class SickLeave(Step):
-    """S6/S7, R-29: opened by a clinician after an examination; the bot only delivers them."""
+    """S6/S7, R-15, R-29: what is known, and where to get it.
+
+    This service has no source of sick-leave data (no register of issued sheets is connected),
+    so it says so rather than "none issued to you". A sheet or certificate of temporary
+    incapacity for work is issued, free, by the doctor who examines you (seed-000 std 4/5:
+    in person, or through the eGov portal; applications on working days until 18:00, duty
+    doctors on Sundays and holidays); 1414 answers about the procedure and status."""
 
     async def view(self, ctx: Ctx) -> View:
-        # No data source yet: nothing has been issued through the bot.
         return View(
             body=(
-                T("No sick-leave documents have been issued to you."),
+                T("This service does not see sick-leave documents, so it cannot show yours."),
                 T(
-                    "A sick-leave sheet or certificate is opened by a clinician after an "
-                    "examination; once issued, it appears here."
+                    "A sick-leave sheet or certificate is issued free of charge by the doctor "
+                    "who examines you; the electronic one is on eGov (egov.kz). Ask your clinic "
+                    "or call 1414."
                 ),
             ),
-            sensitive=True,
         )
 
 
 @dataclass
 class Driving(Step):
-    """S13, R-32: paid (Code art. 202), after an in-person examination; information only."""
+    """S13, R-32: paid (Code art. 202), after an in-person examination; information only.
+    Form 073/е per seed 000 std 9 (seed 003 says 075/е here: the pre-employment form)."""
 
     async def view(self, ctx: Ctx) -> View:
         return View(
             body=(
-                T("The driving certificate (form 075/u) is not issued through the bot."),
+                T("The driving certificate (form 073/u) is not issued through the bot."),
                 T(
                     "It is paid and needs an in-person medical examination first; after it, "
                     "the electronic version is on eGov."

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from backend.domain.model import Language
 from backend.services import patients
-from dialogs.common import CALL_CENTRE, CLINIC_HOURS, EMERGENCY, HOME_VISIT_CUTOFF
+from dialogs.common import CALL_CENTRE, EMERGENCY, clinic_hours, home_visit_cutoff
 from dialogs.engine.engine import HELP, LANGUAGE, MENU, OPERATOR
 from dialogs.engine.screen import Option, OptionRole
 from dialogs.engine.step import CHOOSE_AN_OPTION, Back, Ctx, Goto, Outcome, Retry, Step, View
@@ -152,11 +152,18 @@ class Help(Step):
 
 @dataclass
 class HelpHours(Step):
+    """The hours and the home-visit cut-off: a signed-in patient's own clinic's, computed from
+    its schedule (S4 row 7, R-14); signed out or attached nowhere, the standard ones, said so."""
+
     async def view(self, ctx: Ctx) -> View:
+        schedule = None
+        if ctx.patient_id is not None:
+            attached = await patients.attachment_summary(ctx.uow(), ctx.patient_id)
+            schedule = attached.clinic.schedule if attached is not None else None
         return View(
             body=(
-                CLINIC_HOURS,
-                HOME_VISIT_CUTOFF,
+                clinic_hours(schedule),
+                home_visit_cutoff(schedule),
                 T("The state services here are free of charge."),
             )
         )

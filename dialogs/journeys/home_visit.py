@@ -27,7 +27,13 @@ from backend.services.home_visit import (
     open_request_number,
     request_home_visit,
 )
-from dialogs.common import CALL_CENTRE, HOME_VISIT_CUTOFF, refusal_notice, status_label
+from dialogs.common import (
+    CALL_CENTRE,
+    attached_nowhere,
+    home_visit_cutoff,
+    refusal_notice,
+    status_label,
+)
 from dialogs.emergency import looks_like_emergency
 from dialogs.engine.screen import InputKind, Option, OptionRole
 from dialogs.engine.step import CHOOSE_AN_OPTION, Ctx, Goto, Outcome, Retry, Step, View
@@ -115,7 +121,10 @@ def _intake_line(terms: HomeVisitTerms) -> Text:
 
 
 def _not_attached(refusal: Refusal) -> View:
-    """S4 row 9 (2): not attached here (order ҚР ДСМ-194/2020), and how to attach (S2)."""
+    """S4 row 9 (2): not attached here (order ҚР ДСМ-194/2020), and how to attach (S2); the
+    refusal of a patient attached to no clinic says how to attach itself."""
+    if attached_nowhere(refusal):  # short enough for one SMS reply (issue 5)
+        return View(body=(CALL_103_FIRST, refusal_notice(refusal)))
     return View(
         body=(
             CALL_103_FIRST,
@@ -141,7 +150,8 @@ class Terms(Step):
                 raise
             return _not_attached(refusal)
         return View(
-            body=(CALL_103_FIRST, HOME_VISIT_CUTOFF, _intake_line(terms)),
+            # S4 row 7 (R-14): the cut-off of the patient's own clinic, from its schedule.
+            body=(CALL_103_FIRST, home_visit_cutoff(terms.clinic.schedule), _intake_line(terms)),
             options=(Option("start", T("Continue"), OptionRole.ACTION),),
         )
 

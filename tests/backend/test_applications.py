@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from backend.bootstrap import Backend
 from backend.domain.refusals import Refusal, RefusalCode
@@ -221,3 +221,53 @@ async def test_a_service_that_is_not_a_certificate_cannot_be_requested_as_one(
         )
 
     assert refused.value.code is RefusalCode.INVALID_INPUT
+
+
+async def test_the_list_carries_each_active_appointments_start_in_one_query(
+    backend: Backend, world: World, clock: FixedClock
+) -> None:
+    """Issue 10 part 3: the list shows when an appointment is, read in one query (not N+1)."""
+    first = await booking.book(
+        backend.uow(),
+        world.alice.id or 0,
+        world.slots_a[0].id or 0,
+        now=clock.now(),
+        policy=backend.policy,
+    )
+    second = await booking.book(
+        backend.uow(),
+        world.alice.id or 0,
+        world.slots_a[1].id or 0,
+        now=clock.now(),
+        policy=backend.policy,
+    )
+    certificate = await certificates.request_certificate(
+        backend.uow(), world.alice.id or 0, ServiceType.CERTIFICATE_027, now=clock.now()
+    )
+    await booking.cancel(
+        backend.uow(), world.alice.id or 0, second.appointment_id, now=clock.now()
+    )
+
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append(statement)
+
+    sync_engine = backend.engine.sync_engine
+    event.listen(sync_engine, "before_cursor_execute", count)
+    try:
+        listed = await applications.list_applications(backend.uow(), world.alice.id or 0)
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", count)
+
+    by_number = {a.number: a for a in listed}
+    assert by_number[first.application_number].appointment_at == world.slots_a[0].starts_at
+    assert by_number[second.application_number].appointment_at is None  # cancelled
+    assert by_number[certificate.number].appointment_at is None
+    # one query for every appointment start, not one per application (no N+1)
+    assert sum("FROM appointments" in s for s in statements) == 1, statements
+    assert by_number[first.application_number].pending_deadline is None
+    assert by_number[certificate.number].pending_deadline == certificate.deadline
+    assert not by_number[certificate.number].is_late(certificate.deadline)
+    assert by_number[certificate.number].is_late(certificate.deadline + dt.timedelta(seconds=1))

@@ -18,7 +18,7 @@ from backend.domain.model import (
     Specialty,
     default_audience,
 )
-from backend.domain.refusals import Refusal, RefusalCode
+from backend.domain.refusals import ATTACHED_NOWHERE, Refusal, RefusalCode
 from backend.domain.statuses import ApplicationStatus, ServiceType
 from backend.ports import FixedClock
 from backend.services import applications, booking
@@ -127,9 +127,12 @@ async def test_a_patient_not_attached_anywhere_is_refused_with_the_legal_ground(
 
     assert refused.value.code is RefusalCode.NOT_ATTACHED_HERE
     assert refused.value.is_legal_ground
+    # issue 10 part 5: attached to no clinic at all, told apart from "another clinic"
+    assert refused.value.params.get("attached") == ATTACHED_NOWHERE
     with pytest.raises(Refusal) as browsing:
         await booking.specialties_for(backend.uow(), world.carol.id or 0)
     assert browsing.value.code is RefusalCode.NOT_ATTACHED_HERE
+    assert browsing.value.params.get("attached") == ATTACHED_NOWHERE
 
 
 async def test_only_slots_of_the_patients_own_clinic_can_be_booked(
@@ -383,6 +386,7 @@ async def test_reschedule_to_another_clinics_slot_is_refused(
         )
 
     assert refused.value.code is RefusalCode.NOT_ATTACHED_HERE
+    assert "attached" not in refused.value.params  # attached, but to another clinic: "this"
 
 
 # --- issue 10: a specialty serves an age ----------------------------------------------------

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from backend.adapters import orm
 from backend.bootstrap import Backend
 from backend.domain.calendar import HolidayCalendar
-from backend.domain.iin import is_valid_iin
+from backend.domain.iin import Sex, is_valid_iin, parse_iin
 from backend.domain.model import Audience, Clinic, Patient
 from backend.domain.phone import is_kz_mobile
 from backend.ports import FixedClock
@@ -208,6 +208,34 @@ async def test_demo_schedules_are_kept_for_the_top_up(backend: Backend) -> None:
     noon = dt.datetime.combine(TODAY, dt.time(12), tzinfo=ZoneInfo(demo.DEMO_TZ))
     async with backend.uow() as uow:
         assert await top_up_slots(uow, now=noon, days=7 + demo.DEMO_DAYS) == 0
+
+
+_FEMININE = ("ова", "ева", "ёва", "ина", "ына", "ская", "цкая")
+_MASCULINE = ("ов", "ев", "ёв", "ин", "ын", "ский", "цкий")
+
+
+async def test_every_demo_surname_agrees_with_the_sex_in_the_iin(backend: Backend) -> None:
+    """Issue 10 part 5: a daughter is Ахметова, not «Ахметов Әсел»; a son never -ова."""
+    await load_demo_data(backend, today=TODAY)
+    people = await patients(backend)
+    women = [p for p in people if parse_iin(p.iin).sex is Sex.FEMALE]
+    men = [p for p in people if parse_iin(p.iin).sex is Sex.MALE]
+    assert women and men
+    for woman in women:
+        assert not woman.surname.endswith(_MASCULINE), (woman.surname, woman.given_name)
+    for man in men:
+        assert not man.surname.endswith(_FEMININE), (man.surname, man.given_name)
+    # the children take their parent's surname in their own form
+    assert any(p.surname.endswith("ова") and p.representative_id for p in women)
+
+
+def test_surname_for_derives_the_feminine_and_back() -> None:
+    assert demo.surname_for("Ахметов", Sex.FEMALE) == "Ахметова"
+    assert demo.surname_for("Сәрсенбаев", Sex.FEMALE) == "Сәрсенбаева"
+    assert demo.surname_for("Ахметова", Sex.MALE) == "Ахметов"
+    assert demo.surname_for("Иванова", Sex.FEMALE) == "Иванова"
+    assert demo.surname_for("Ким", Sex.FEMALE) == "Ким"
+    assert demo.surname_for("Сейтқали", Sex.FEMALE) == "Сейтқали"
 
 
 # --- issue 10: home-visit hours of the district doctors; specialties serve an age ----------

@@ -14,7 +14,7 @@ from backend.services import applications, booking
 from backend.services.certificates import request_certificate
 from backend.services.home_visit import HomeVisitRequest, request_home_visit
 from backend.services.schedules import ScheduleTemplate, save_templates
-from tests.backend.world import World
+from tests.backend.world import World, at
 from tests.dialogs.harness import Chat, RecordingSender, sign_in
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -63,10 +63,12 @@ async def test_list_newest_first_and_appointment_details_with_history(
     assert chat.last.option_ids[:2] == (f"app.{visit}", f"app.{booked}")
     listing = chat.text("en")
     assert listing.index(visit) < listing.index(booked)
+    # issue 10 part 3: the appointment's own date and time, not its processing deadline
     assert (
-        f"{booked}: Appointment with a doctor. Registered. Deadline: 23 November, Monday, 10:30."
+        f"{booked}: Appointment with a doctor on 24 November, Tuesday, 09:00. Registered."
     ) in listing
     assert f"{visit}: Doctor's home visit. Registered." in listing
+    assert "Deadline" not in listing
 
     await chat.tap(f"app.{booked}")
 
@@ -74,6 +76,9 @@ async def test_list_newest_first_and_appointment_details_with_history(
     details = chat.text("en")
     assert f"Application {booked}: Appointment with a doctor." in details
     assert "Status: Registered." in details
+    assert "Submitted: 23 November, Monday, 10:00." in details
+    assert "Deadline" not in details  # an appointment owes no result by a deadline
+    assert "Late" not in details
     assert (
         "Appointment: 24 November, Tuesday, 09:00, Ахметова А. С. (Therapist), room 101, "
         "Polyclinic No. 1."
@@ -192,6 +197,89 @@ async def test_many_applications_are_paged(
     assert "more" not in chat.last.option_ids
     await chat.tap("newer")
     assert f"app.{numbers[-1]}" in chat.last.option_ids
+
+
+async def test_a_certificate_shows_its_deadline_while_owed_and_is_late_after_it_with_1414(
+    chat: Chat, sender: RecordingSender, world: World, backend: Backend, clock: FixedClock
+) -> None:
+    """Issue 10 part 3, R-16: a deadline only while a result is owed; past it, late and 1414."""
+    requested = await request_certificate(
+        backend.uow(), world.alice.id or 0, ServiceType.CERTIFICATE_027, now=clock.now()
+    )
+    number = requested.number
+    await _open(chat, sender, world)
+
+    line = f"{number}: Certificate from the PHC clinic (form 027/u). Registered."
+    assert f"{line} Deadline: 23 November, Monday, 10:30." in chat.text("en")
+    await chat.tap(f"app.{number}")
+    assert "Deadline: 23 November, Monday, 10:30." in chat.text("en")
+    assert "Late" not in chat.text("en")
+
+    clock.advance(dt.timedelta(minutes=31))  # 10:31: the deadline has passed, no result
+    await chat.tap("refresh")
+
+    card = chat.text("en")
+    assert (
+        "Late: the deadline 23 November, Monday, 10:30 has passed without a result. Please "
+        "call the contact centre: 1414, 8-800-080-7777 (free)."
+    ) in card
+    assert "Deadline: 23 November" not in card
+    assert "Заявка просрочена" in chat.text("ru") and "1414" in chat.text("ru")
+    assert "Өтінім кешікті" in chat.text("kk")
+    await chat.tap("nav.back")
+    assert chat.state == "apps.list"
+    assert f"{line} Late: due 23 November, Monday, 10:30; call 1414." in chat.text("en")
+
+    await applications.change_status(
+        backend.uow(), number, ApplicationStatus.COMPLETED, actor=Actor.CLINIC, now=clock.now()
+    )
+    await chat.tap("refresh")
+
+    listing = chat.text("en")
+    assert f"{number}: Certificate from the PHC clinic (form 027/u). Completed." in listing
+    assert "Late" not in listing and "Deadline" not in listing
+
+
+async def test_a_home_visit_carried_to_the_next_working_day_shows_that_deadline(
+    chat: Chat, sender: RecordingSender, world: World, backend: Backend, clock: FixedClock
+) -> None:
+    """A carried-over request still owes its registration: the deadline is shown until then."""
+    clock.current = at(dt.date(2026, 11, 23), 19)  # after the cut-off
+    visit = await _home_visit(backend, world, clock)
+    await _open(chat, sender, world)
+
+    assert (
+        f"{visit}: Doctor's home visit. Will be processed on the next working day. "
+        "Deadline: 24 November, Tuesday, 08:30."
+    ) in chat.text("en")
+
+    await applications.change_status(
+        backend.uow(), visit, ApplicationStatus.REGISTERED, actor=Actor.CLINIC, now=clock.now()
+    )
+    await chat.tap("refresh")
+    assert f"{visit}: Doctor's home visit. Registered." in chat.text("en")
+    assert "Deadline" not in chat.text("en")
+
+
+async def test_a_clinic_refusal_for_not_being_attached_names_this_clinic(
+    chat: Chat, sender: RecordingSender, world: World, backend: Backend, clock: FixedClock
+) -> None:
+    """NOT_ATTACHED_HERE decided by a clinic: attached elsewhere, so «this» clinic is right."""
+    booked = await _book(backend, world, clock)
+    await applications.change_status(
+        backend.uow(),
+        booked,
+        ApplicationStatus.REFUSED,
+        actor=Actor.CLINIC,
+        now=clock.now(),
+        reason=RefusalCode.NOT_ATTACHED_HERE,
+    )
+    await _open(chat, sender, world)
+    await chat.tap(f"app.{booked}")
+
+    details = chat.text("en")
+    assert "You are not attached to this primary health care organisation." in details
+    assert "any PHC clinic" not in details
 
 
 # --- issue 10: the patient cancels an open home-visit request --------------------------------

@@ -116,7 +116,8 @@ async def test_a_patient_attached_nowhere_is_told_why_and_how_to_attach(
     assert _items(screen, "sp.") == []
     text = chat.text()
     assert "Reasoned refusal" in text
-    assert "not attached to this primary health care organisation" in text
+    assert "You are not attached to any PHC clinic." in text  # issue 10 part 5
+    assert "this primary health care organisation" not in text
     assert "1414" in text
     assert "eGov" in text
     assert "ID document" in text

@@ -121,9 +121,12 @@ async def test_not_attached_carol_is_refused_the_027_with_the_ground(
 
     assert chat.state == "certs.027"
     text = chat.text("en")
-    assert "Reasoned refusal: You are not attached to this primary health care organisation." in (
-        text
-    )
+    assert (
+        "Reasoned refusal: You are not attached to any PHC clinic. To attach, apply to the "
+        "clinic of your choice with an ID document, or on eGov (egov.kz)"
+    ) in text
+    assert "Вы не прикреплены ни к одной организации ПМСП" in chat.text("ru")
+    assert "Сіз ешбір МСАК ұйымына бекітілмегенсіз" in chat.text("kk")
     assert "1414" in text
     assert await _apps(backend, world.carol.id) == []
 
@@ -149,13 +152,23 @@ async def test_sick_leave_075_and_ambulance_are_information_screens(
 
     await chat.tap("cert.sick")
     assert chat.state == "certs.sick"
-    assert "No sick-leave documents have been issued to you." in chat.text("en")
-    assert "opened by a clinician after an examination" in chat.text("en")
+    # issue 10 part 3: no data source, so no "none issued to you"; what is known, and where
+    sick = chat.text("en")
+    assert "No sick-leave documents have been issued" not in sick
+    assert "This service does not see sick-leave documents" in sick
+    assert "issued free of charge by the doctor who examines you" in sick
+    assert "eGov" in sick and "1414" in sick
 
     await chat.tap("nav.back")
+    menu = chat.text("en") + chat.text("ru") + chat.text("kk")
+    assert "Driving certificate, form 073/u" in menu and "075" not in menu
     await chat.tap("cert.075")
     assert chat.state == "certs.075"
     assert "It is paid and needs an in-person medical examination first" in chat.text("en")
+    # issue 10 part 5: form 073/е (seed 000 std 9), not 075/е (the pre-employment form)
+    assert "The driving certificate (form 073/u) is not issued through the bot." in chat.text("en")
+    assert "073/у" in chat.text("ru") and "073/е" in chat.text("kk")
+    assert "075" not in chat.text("en") + chat.text("ru") + chat.text("kk")
 
     await chat.tap("nav.back")
     await chat.tap("cert.103")

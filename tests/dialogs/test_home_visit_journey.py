@@ -5,8 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import update
 
+from backend.adapters import orm
 from backend.bootstrap import Backend
+from backend.domain.calendar import OpeningHours, WeeklySchedule
+from backend.domain.model import Clinic
 from backend.domain.statuses import ApplicationStatus, ServiceType
 from backend.ports import FixedClock
 from backend.services import applications
@@ -271,7 +275,10 @@ async def test_not_attached_gets_the_legal_ground_and_how_to_attach(
     assert chat.state == "visit.terms"
     text = chat.text("en")
     assert text.index("Call 103 now") < text.index("Reasoned refusal")
-    assert "You are not attached to this primary health care organisation." in text
+    # issue 10 part 5: attached to no clinic at all, not «this» one, and how to attach
+    assert "You are not attached to any PHC clinic. To attach, apply to the clinic" in text
+    assert "this primary health care organisation" not in text
+    assert text.count("To attach") == 1  # said once, in the refusal
     assert "1414" in text
     assert "eGov" in text
     assert chat.last is not None and "start" not in chat.last.option_ids
@@ -322,6 +329,51 @@ async def test_back_from_the_emergency_screen_lets_the_patient_rephrase(
     await chat.tap("skip")
     await chat.tap("phone.reg")
     assert "Address: Астана, Мәңгілік Ел, 10, 5" in chat.text("en")
+
+
+# A clinic whose hours differ from the standard ones: Mon-Thu 08-19, Fri 08-17, no Saturday.
+SHORT_WEEK = WeeklySchedule(
+    {
+        **{day: OpeningHours(dt.time(8), dt.time(19)) for day in range(4)},
+        4: OpeningHours(dt.time(8), dt.time(17)),
+    }
+)
+
+
+async def set_hours(backend: Backend, clinic: Clinic, schedule: WeeklySchedule) -> None:
+    async with backend.uow() as uow:
+        await uow.session.execute(
+            update(orm.clinics)
+            .where(orm.clinics.c.id == clinic.id)
+            .values(schedule_json=schedule.to_json())
+        )
+        await uow.commit()
+
+
+async def test_the_terms_tell_the_cut_off_of_the_patients_own_clinic(
+    chat: Chat, sender: RecordingSender, world: World, backend: Backend
+) -> None:
+    """Issue 10 part 3, S4 row 7 (R-14): closing − 2 h from the clinic's own schedule."""
+    await set_hours(backend, world.clinic_a, SHORT_WEEK)
+    await _open(chat, sender, world.alice.iin)
+
+    text = chat.text("en")
+    assert (
+        "Your clinic accepts home visits until 2 hours before it closes: Mon–Thu until 17:00, "
+        "Fri until 15:00. Later requests go to the next working day."
+    ) in text
+    assert "Today requests are accepted until 17:00" in text
+    assert "18:00" not in text and "12:00" not in text
+    assert "пн–чт до 17:00, пт до 15:00" in chat.text("ru")
+    assert "соңғы уақыт: дс–бс 17:00, жм 15:00" in chat.text("kk")
+
+
+async def test_the_terms_of_a_standard_clinic_group_the_weekdays(
+    chat: Chat, sender: RecordingSender, world: World
+) -> None:
+    await _open(chat, sender, world.alice.iin)
+
+    assert "Mon–Fri until 18:00, Sat until 12:00." in chat.text("en")
 
 
 # --- issue 10: a full day, one open request per day ------------------------------------------
