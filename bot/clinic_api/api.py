@@ -40,7 +40,7 @@ MAX_JSON_BYTES: Final = 64 * 1024
 MAX_DOCUMENT_JSON_BYTES: Final = clinic.MAX_DOCUMENT_BYTES * 4 // 3 + 16 * 1024
 _MAX_AUTH_HEADER = 512
 NUMBER_PATTERN: Final = r"[A-Za-z0-9-]{1,32}"
-_CALLER: Final = "clinic_api.caller"  # the request's authenticated caller
+_CALLER: Final = web.RequestKey("clinic_api_caller", clinic.Caller)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -194,8 +194,7 @@ class ClinicApi:
         self.backend = backend
 
     def caller(self, request: web.Request) -> clinic.Caller:
-        caller: clinic.Caller = request[_CALLER]
-        return caller
+        return request[_CALLER]
 
     def now(self) -> dt.datetime:
         return self.backend.clock.now()
