@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from backend.domain.refusals import LEGAL_GROUNDS, RefusalCode
 from backend.domain.statuses import Actor, ApplicationStatus, ServiceType
@@ -77,6 +77,14 @@ class ListQuery(BaseModel):
 # --- out -----------------------------------------------------------------------------------
 
 
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.UTC)
+
+
+# Every time the API answers with is UTC (`...Z`); clinics are in Kazakhstan's time zones.
+Moment = Annotated[dt.datetime, AfterValidator(_utc)]
+
+
 class PatientOut(BaseModel):
     iin: str
     full_name: str
@@ -88,8 +96,8 @@ class ApplicationOut(BaseModel):
     number: str
     service: ServiceType
     status: ApplicationStatus
-    created_at: dt.datetime
-    deadline: dt.datetime
+    created_at: Moment
+    deadline: Moment
     overdue: bool
     refusal: RefusalCode | None
     patient: PatientOut
@@ -104,7 +112,7 @@ class ApplicationListOut(BaseModel):
 
 class HistoryEntryOut(BaseModel):
     seq: int
-    at: dt.datetime
+    at: Moment
     from_status: ApplicationStatus | None
     to_status: ApplicationStatus
     actor: Actor
@@ -115,8 +123,8 @@ class HistoryEntryOut(BaseModel):
 class AppointmentOut(BaseModel):
     doctor_code: str
     doctor_name: str
-    starts_at: dt.datetime
-    ends_at: dt.datetime
+    starts_at: Moment
+    ends_at: Moment
     room: str
     active: bool
 
@@ -129,8 +137,8 @@ class HomeVisitOut(BaseModel):
     symptoms: str
     contact_phone: str
     visit_date: dt.date
-    window_start: dt.datetime
-    window_end: dt.datetime
+    window_start: Moment
+    window_end: Moment
 
 
 class DocumentOut(BaseModel):
@@ -139,7 +147,7 @@ class DocumentOut(BaseModel):
     content_type: str
     size: int
     sha256: str
-    created_at: dt.datetime
+    created_at: Moment
     posted_by_key_id: int | None
 
 
