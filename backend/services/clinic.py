@@ -574,7 +574,9 @@ async def record_attendance(
 
 
 # S4 row 7: home visits happen in the clinic's working hours.
+MIN_VISIT_WINDOW = dt.timedelta(minutes=30)
 MAX_VISIT_WINDOW = dt.timedelta(hours=4)
+MAX_VISIT_AHEAD = dt.timedelta(days=31)
 
 
 def _local_minutes(moment: dt.datetime) -> int:
@@ -632,10 +634,16 @@ async def assign_home_visit(
         if clinic is None:  # pragma: no cover - the key's clinic
             raise Refusal(RefusalCode.APPLICATION_NOT_FOUND)
         calendar = clinic.calendar(await uow.register.holiday_calendar())
-        start, end = calendar.local(window_start), calendar.local(window_end)
-        if end <= start or end - start > MAX_VISIT_WINDOW:
+        try:
+            start, end = calendar.local(window_start), calendar.local(window_end)
+            too_far = start - now > MAX_VISIT_AHEAD
+        except OverflowError:  # year 1 or 9999 in a far time zone
+            too_far = True
+        if too_far:
+            raise Invalid("bad_window", "the window is too far ahead", field="window_start")
+        if not MIN_VISIT_WINDOW <= end - start <= MAX_VISIT_WINDOW:
             raise Invalid(
-                "bad_window", "the window ends after it starts, within 4 hours", field="window_end"
+                "bad_window", "a window is 30 minutes to 4 hours long", field="window_end"
             )
         if end <= now:
             raise Invalid("bad_window", "the window is over already", field="window_end")

@@ -14,6 +14,7 @@ import binascii
 import datetime as dt
 import re
 import time
+import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Final, TypeVar
@@ -340,7 +341,15 @@ class ClinicApi:
         except Exception as exc:
             error = _error_for(exc)
             if error is None:
-                log.exception("clinic_api_failed", method=request.method, path=request.path)
+                # Not log.exception: a console renderer that shows locals could itself fail on
+                # a detached ORM object, and this answer must still go out.
+                log.error(
+                    "clinic_api_failed",
+                    method=request.method,
+                    path=request.path,
+                    error=repr(exc),
+                    traceback="".join(traceback.format_exception(exc)),
+                )
                 error = ApiError(500, "internal_error", "an unexpected error: it was logged")
             elif error.status == 503:
                 log.warning("clinic_api_unavailable", error=repr(exc))
