@@ -22,7 +22,7 @@ from typing import Final, TypeVar
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from backend.bootstrap import Backend
@@ -110,6 +110,10 @@ def _error_for(exc: Exception) -> ApiError | None:
         return ApiError(409, exc.code, exc.message)
     if isinstance(exc, clinic.Invalid):
         return ApiError(422, exc.code, exc.message, fields={exc.field: exc.message})
+    if isinstance(exc, IntegrityError):  # two changes of one application at the same time
+        return ApiError(
+            409, "concurrent_change", "the application changed meanwhile: read it and retry"
+        )
     if isinstance(exc, (OperationalError, PoolTimeout, OSError, TimeoutError)) or (
         isinstance(exc, DBAPIError) and exc.connection_invalidated
     ):

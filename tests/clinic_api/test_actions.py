@@ -3,6 +3,7 @@ through the domain's state machine, recorded with the clinic as the actor and th
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import hashlib
@@ -267,3 +268,22 @@ async def test_no_action_reaches_another_clinics_application(
         assert error["code"] == "not_found"
         detail = await api.ok(await api.get(f"/applications/{number}"))
         assert len(detail["history"]) == 2 and detail["documents"] == []  # untouched
+
+
+async def test_two_systems_taking_one_application_at_once_get_200_and_409(
+    api: ClinicClient,
+) -> None:
+    number = await api.certificate()
+    first, second = await asyncio.gather(
+        api.post(f"/applications/{number}/take"), api.post(f"/applications/{number}/take")
+    )
+    assert sorted([first.status, second.status]) == [200, 409], (
+        await first.text(),
+        await second.text(),
+    )
+    detail = await api.ok(await api.get(f"/applications/{number}"))
+    assert [h["to_status"] for h in detail["history"]] == [
+        "submitted",
+        "registered",
+        "in_progress",
+    ]
