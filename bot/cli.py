@@ -6,6 +6,7 @@
     dariger import PATH    import a register export (a file or a folder)
     dariger top-up-slots   make slots from the stored schedules for the booking horizon
     dariger chat --phone P text the service by SMS from this terminal (signed like Twilio)
+    dariger clinic-key add CLINIC [--label L] / list CLINIC / revoke KEY_ID   Clinic API keys
 
 Exit codes: 0 done, 1 failed (a clear message on stderr, no traceback), 2 bad usage or
 configuration, 130 interrupted.
@@ -269,6 +270,99 @@ def _cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+# --- clinic-key: the Clinic API's keys ------------------------------------------------------
+
+
+def _cmd_clinic_key_add(settings: Settings, args: argparse.Namespace) -> int:
+    """A new key for a clinic system, printed once (only its hash is stored)."""
+    from backend.services import clinic  # noqa: PLC0415 - only these commands
+
+    async def run(backend: Backend) -> clinic.NewKey:
+        return await clinic.create_key(
+            backend.uow(), args.clinic, label=args.label, now=backend.clock.now()
+        )
+
+    try:
+        made = cast(clinic.NewKey, _with_backend(settings, run))
+    except clinic.UnknownClinic as exc:
+        return _fail(f"clinic-key: {exc}")
+    except ValueError as exc:
+        return _fail(f"clinic-key: {exc}")
+    except (SQLAlchemyError, OSError) as exc:
+        log.debug("clinic-key add failed", exc_info=True)
+        return _fail(f"cannot make a key (run `dariger migrate` first?): {_reason(exc)}")
+    log.info("clinic API key created", key_id=made.view.id, clinic=made.view.clinic_code)
+    _say(
+        f"Clinic API key #{made.view.id} for clinic {made.view.clinic_code}"
+        + (f" ({made.view.label})" if made.view.label else "")
+        + ":",
+        made.secret,
+        "It is shown only now: keep it in the clinic system's secret store.",
+        "Use it as `Authorization: Bearer <key>` (docs/clinic-api.md).",
+    )
+    return 0
+
+
+def _cmd_clinic_key_list(settings: Settings, args: argparse.Namespace) -> int:
+    from backend.services import clinic  # noqa: PLC0415 - only these commands
+
+    async def run(backend: Backend) -> list[clinic.KeyView]:
+        return await clinic.list_keys(backend.uow(), args.clinic)
+
+    try:
+        keys = cast(list[clinic.KeyView], _with_backend(settings, run))
+    except clinic.UnknownClinic as exc:
+        return _fail(f"clinic-key: {exc}")
+    except (SQLAlchemyError, OSError) as exc:
+        log.debug("clinic-key list failed", exc_info=True)
+        return _fail(f"cannot list keys (run `dariger migrate` first?): {_reason(exc)}")
+    if not keys:
+        _say(f"no keys for clinic {args.clinic}")
+    for key in keys:
+        state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M} UTC" if key.revoked_at else "active"
+        used = f"{key.last_used_at:%Y-%m-%d %H:%M} UTC" if key.last_used_at else "never"
+        _say(
+            f"#{key.id}  {key.prefix}  {state}  created {key.created_at:%Y-%m-%d %H:%M} UTC"
+            f"  last used {used}  {key.label}".rstrip()
+        )
+    return 0
+
+
+def _cmd_clinic_key_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    from backend.services import clinic  # noqa: PLC0415 - only these commands
+
+    async def run(backend: Backend) -> clinic.KeyView:
+        return await clinic.revoke_key(backend.uow(), args.key_id, now=backend.clock.now())
+
+    try:
+        key = cast(clinic.KeyView, _with_backend(settings, run))
+    except clinic.UnknownKey as exc:
+        return _fail(f"clinic-key: {exc}")
+    except (SQLAlchemyError, OSError) as exc:
+        log.debug("clinic-key revoke failed", exc_info=True)
+        return _fail(f"cannot revoke the key (run `dariger migrate` first?): {_reason(exc)}")
+    log.info("clinic API key revoked", key_id=key.id, clinic=key.clinic_code)
+    _say(f"Clinic API key #{key.id} of clinic {key.clinic_code} is revoked")
+    return 0
+
+
+def _add_clinic_key_commands(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
+    key_cmd = commands.add_parser("clinic-key", help="the Clinic API's keys: add, list, revoke")
+    actions = key_cmd.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = actions.add_parser("add", help="make a key for a clinic (printed once)")
+    add.add_argument("clinic", metavar="CLINIC", help="the clinic's code")
+    add.add_argument("--label", default="", help="who uses it, e.g. the clinic's MIS name")
+    add.set_defaults(func=_cmd_clinic_key_add)
+    listing = actions.add_parser("list", help="a clinic's keys (never the keys themselves)")
+    listing.add_argument("clinic", metavar="CLINIC", help="the clinic's code")
+    listing.set_defaults(func=_cmd_clinic_key_list)
+    revoke = actions.add_parser("revoke", help="revoke a key at once")
+    revoke.add_argument("key_id", metavar="KEY_ID", type=int, help="the key's number (#N)")
+    revoke.set_defaults(func=_cmd_clinic_key_revoke)
+
+
 # --- main ----------------------------------------------------------------------------------
 
 
@@ -313,6 +407,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--url", default="", help="a running service (default: an in-process app)"
     )
     chat_cmd.set_defaults(func=_cmd_chat)
+    _add_clinic_key_commands(commands)
     return parser
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -28,7 +29,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import registry, relationship
+from sqlalchemy.orm import deferred, registry, relationship
 from sqlalchemy.types import TypeDecorator
 
 from backend.domain import model
@@ -350,6 +351,36 @@ sms_inbound = Table(
     Column("reply", Text),
 )
 
+# The Clinic API (issue 11): clinic systems' keys, kept hashed (SHA-256 of a high-entropy key;
+# the key itself is shown once), found by their public prefix, revocable.
+clinic_api_keys = Table(
+    "clinic_api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("clinic_id", ForeignKey("clinics.id"), nullable=False, index=True),
+    Column("prefix", String(16), nullable=False, unique=True),
+    Column("key_hash", String(64), nullable=False),
+    Column("label", String(100), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime),
+    Column("last_used_at", UtcDateTime),
+)
+
+# Finished documents (PDF) a clinic posted for an application through the Clinic API.
+application_documents = Table(
+    "application_documents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("application_id", ForeignKey("applications.id"), nullable=False, index=True),
+    Column("filename", String(200), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("posted_by_key_id", ForeignKey("clinic_api_keys.id")),
+)
+
 mapper_registry = registry(metadata=metadata)
 _started = False
 
@@ -384,3 +415,9 @@ def start_mappers() -> None:
     m(model.Appointment, appointments)
     m(model.HomeVisit, home_visits)
     m(model.CertificateRequest, certificate_requests)
+    m(model.ClinicApiKey, clinic_api_keys)
+    m(
+        model.ApplicationDocument,
+        application_documents,
+        properties={"content": deferred(application_documents.c.content)},
+    )

@@ -12,11 +12,13 @@ from backend.adapters import orm
 from backend.domain.calendar import HolidayCalendar
 from backend.domain.model import (
     Application,
+    ApplicationDocument,
     Appointment,
     Attachment,
     Audience,
     CertificateRequest,
     Clinic,
+    ClinicApiKey,
     District,
     Doctor,
     HomeVisit,
@@ -24,7 +26,7 @@ from backend.domain.model import (
     Slot,
     Specialty,
 )
-from backend.domain.statuses import ApplicationStatus, is_open
+from backend.domain.statuses import ApplicationStatus, ServiceType, is_open
 
 _active_booking = exists().where(
     and_(orm.appointments.c.slot_id == orm.slots.c.id, orm.appointments.c.active)
@@ -253,3 +255,79 @@ class SqlApplications:
             orm.certificate_requests.c.application_id == application_id
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
+
+
+class SqlClinicApi:
+    """What the Clinic API reads and writes: its keys, a clinic's applications, documents."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, item: ClinicApiKey | ApplicationDocument) -> None:
+        self.session.add(item)
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+    async def clinic_by_code(self, code: str) -> Clinic | None:
+        stmt = select(Clinic).where(orm.clinics.c.code == code)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def key(self, key_id: int) -> ClinicApiKey | None:
+        return await self.session.get(ClinicApiKey, key_id)
+
+    async def key_by_prefix(self, prefix: str) -> ClinicApiKey | None:
+        stmt = select(ClinicApiKey).where(orm.clinic_api_keys.c.prefix == prefix)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def keys_of(self, clinic_id: int) -> Sequence[ClinicApiKey]:
+        stmt = (
+            select(ClinicApiKey)
+            .where(orm.clinic_api_keys.c.clinic_id == clinic_id)
+            .order_by(orm.clinic_api_keys.c.id)
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def applications_of_clinic(
+        self,
+        clinic_id: int,
+        *,
+        statuses: Sequence[ApplicationStatus],
+        service: ServiceType | None,
+        created_from: dt.datetime | None,
+        created_before: dt.datetime | None,
+        offset: int,
+        limit: int,
+    ) -> tuple[Sequence[tuple[Application, Patient]], int]:
+        """One page of a clinic's applications, earliest deadline first (the overdue ones come
+        first by construction), and how many there are in all."""
+        a = orm.applications.c
+        conditions = [a.clinic_id == clinic_id, a.status.in_(list(statuses))]
+        if service is not None:
+            conditions.append(a.service == service)
+        if created_from is not None:
+            conditions.append(a.created_at >= created_from)
+        if created_before is not None:
+            conditions.append(a.created_at < created_before)
+        total = await self.session.scalar(
+            select(func.count()).select_from(orm.applications).where(*conditions)
+        )
+        stmt = (
+            select(Application, Patient)
+            .join(orm.patients, orm.patients.c.id == a.patient_id)
+            .where(*conditions)
+            .order_by(a.deadline, a.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        rows = (await self.session.execute(stmt)).all()
+        return [(row[0], row[1]) for row in rows], int(total or 0)
+
+    async def documents_of(self, application_id: int) -> Sequence[ApplicationDocument]:
+        """The documents of an application, without their content (deferred)."""
+        stmt = (
+            select(ApplicationDocument)
+            .where(orm.application_documents.c.application_id == application_id)
+            .order_by(orm.application_documents.c.id)
+        )
+        return (await self.session.execute(stmt)).scalars().all()

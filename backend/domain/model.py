@@ -334,3 +334,37 @@ class CertificateRequest:
     created_at: dt.datetime
     valid_until: dt.date | None = None
     id: int | None = None
+
+
+@dataclass(eq=False, kw_only=True)
+class ClinicApiKey:
+    """A clinic system's key to the Clinic API. Only its SHA-256 is kept; the key itself is
+    shown once, when it is made. `prefix` (public, unique) finds the row without the secret."""
+
+    clinic_id: int
+    prefix: str
+    key_hash: str
+    label: str
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None = None
+    last_used_at: dt.datetime | None = None
+    id: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+@dataclass(eq=False, kw_only=True)
+class ApplicationDocument:
+    """A finished document (a PDF) that the clinic posted for an application."""
+
+    application_id: int
+    filename: str
+    content_type: str
+    content: bytes
+    size: int
+    sha256: str
+    created_at: dt.datetime
+    posted_by_key_id: int | None = None
+    id: int | None = None

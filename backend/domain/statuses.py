@@ -31,6 +31,8 @@ class ApplicationStatus(StrEnum):
     COMPLETED = "completed"
     REFUSED = "refused"  # «дәлелді бас тарту»: always with its ground
     CANCELLED = "cancelled"
+    # The patient did not come to the appointment (recorded by the clinic): terminal.
+    NO_SHOW = "no_show"
 
 
 class Actor(StrEnum):
@@ -45,11 +47,14 @@ TRANSITIONS: Mapping[ApplicationStatus, frozenset[ApplicationStatus]] = {
     S.SUBMITTED: frozenset({S.REGISTERED, S.NEXT_WORKING_DAY, S.REFUSED, S.CANCELLED}),
     S.NEXT_WORKING_DAY: frozenset({S.REGISTERED, S.IN_PROGRESS, S.REFUSED, S.CANCELLED}),
     # REGISTERED -> REGISTERED: an amendment that keeps the status (an appointment rescheduled).
-    S.REGISTERED: frozenset({S.REGISTERED, S.IN_PROGRESS, S.COMPLETED, S.REFUSED, S.CANCELLED}),
-    S.IN_PROGRESS: frozenset({S.COMPLETED, S.REFUSED, S.CANCELLED}),
+    S.REGISTERED: frozenset(
+        {S.REGISTERED, S.IN_PROGRESS, S.COMPLETED, S.REFUSED, S.CANCELLED, S.NO_SHOW}
+    ),
+    S.IN_PROGRESS: frozenset({S.COMPLETED, S.REFUSED, S.CANCELLED, S.NO_SHOW}),
     S.COMPLETED: frozenset(),
     S.REFUSED: frozenset(),
     S.CANCELLED: frozenset(),
+    S.NO_SHOW: frozenset(),  # appointments only (the services check the service type)
 }
 # The first entry of every history: an application is born submitted.
 INITIAL_STATUS = S.SUBMITTED
@@ -92,6 +97,7 @@ STATUS_LABELS: Mapping[ApplicationStatus, str] = {
     S.COMPLETED: N_("Completed"),
     S.REFUSED: N_("Reasoned refusal"),
     S.CANCELLED: N_("Cancelled"),
+    S.NO_SHOW: N_("Did not attend"),
 }
 
 SERVICE_LABELS: Mapping[ServiceType, str] = {

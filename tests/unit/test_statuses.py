@@ -28,7 +28,7 @@ from backend.domain.statuses import (
 S = ApplicationStatus
 ALLOWED = [(a, b) for a, targets in TRANSITIONS.items() for b in sorted(targets)]
 REFUSED = [(a, b) for a, b in itertools.product(S, S) if b not in TRANSITIONS[a]]
-TERMINAL = {S.COMPLETED, S.REFUSED, S.CANCELLED}
+TERMINAL = {S.COMPLETED, S.REFUSED, S.CANCELLED, S.NO_SHOW}
 
 
 def test_every_status_has_an_entry_in_the_transition_table() -> None:
