@@ -18,13 +18,12 @@ import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from redis.asyncio import Redis
-from redis.asyncio import from_url as redis_from_url
 
 from backend.bootstrap import Backend
 from backend.services.schedules import top_up_slots
 from bot.config import Settings
 from bot.logs import get_logger
-from bot.runtime import Runtime, build_runtime
+from bot.runtime import Runtime, build_redis, build_runtime
 from otp import SmsSender
 
 SETTINGS_KEY: Final = web.AppKey("settings", Settings)
@@ -151,7 +150,7 @@ def create_app(
     `redis` is built from REDIS_URL when not given (and stays None when REDIS_URL is empty).
     """
     if redis is None and settings.redis_url:
-        redis = redis_from_url(settings.redis_url, socket_connect_timeout=ready_timeout)
+        redis = build_redis(settings.redis_url, connect_timeout=ready_timeout)
 
     app = web.Application(middlewares=[request_log_middleware])
     app[SETTINGS_KEY] = settings
