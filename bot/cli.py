@@ -124,9 +124,15 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> int
 
 
 def _cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
+    # Every setting was validated when Settings loaded (main): nothing has run yet.
     if settings.migrate_on_start and (code := _migrate(settings)) != 0:
         return code
-    return asyncio.run(serve(settings))
+    try:
+        return asyncio.run(serve(settings))
+    except ValueError as exc:  # a setting only the wiring could judge: still one line
+        log.debug("start-up failed", exc_info=True)
+        print(f"dariger: configuration error: {mask_pii(str(exc))}", file=sys.stderr)  # noqa: T201
+        return 2
 
 
 # --- one-shot commands -----------------------------------------------------------------------
