@@ -29,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from backend.adapters.db import migrate
 from backend.bootstrap import Backend, BookingPolicy, bootstrap
 from backend.pii import mask_pii
-from bot.app import create_app
+from bot.app import create_app, make_runner
 from bot.config import Settings
 from bot.logs import configure_logging, get_logger
 
@@ -92,8 +92,8 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> int
     for sig in signals:  # a signal during start-up stops the service once it is up
         loop.add_signal_handler(sig, stop.set)
     app = create_app(settings, build_backend(settings))
-    # Our middleware logs requests (without query strings); aiohttp's access log would not.
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    # Our middleware logs requests (without query strings); slow clients are limited.
+    runner = make_runner(app)
     try:
         await runner.setup()
         try:
