@@ -249,15 +249,15 @@ class TwilioWebhooks:
     async def status(self, request: web.Request) -> web.Response:
         form = await _signed_form(request, self.signature)
         sid = form.get("MessageSid") or form.get("SmsSid") or ""
-        status = form.get("MessageStatus") or form.get("SmsStatus") or ""
-        if not sid or not status:
+        status = clean_text(form.get("MessageStatus") or form.get("SmsStatus") or "").strip()
+        if not _SID.fullmatch(sid) or not status:
             raise web.HTTPBadRequest(text="MessageSid and MessageStatus are required")
         message = await outbox.record_provider_status(
             self.backend.uow(),
             sid,
             status,
             now=self.backend.clock.now(),
-            error_code=form.get("ErrorCode") or None,
+            error_code=clean_text(form.get("ErrorCode") or "")[:32] or None,
         )
         if message is None:
             log.info("sms_status_unknown_message", status=status)

@@ -29,7 +29,15 @@ from tests.backend.world import World, build_world
 from tests.conftest import PG_URL, _asyncpg_dsn, _in_thread, _with_database
 from tests.infra.redis_server import RedisServer, own_redis
 from tests.sms.conftest import route_otp_through_outbox
-from tests.sms.harness import GatewaySender, SmsPhone, message_text, new_sid, sms_settings
+from tests.sms.harness import (
+    STATUS_URL,
+    GatewaySender,
+    SmsPhone,
+    message_text,
+    new_sid,
+    sign,
+    sms_settings,
+)
 
 __all__ = ["own_redis"]  # the fixture, used by name
 
@@ -249,3 +257,25 @@ async def test_a_nul_byte_in_a_signed_sms_never_reaches_postgresql(
     status, _ = await alice.post("Hello", sid="SM\x00" + "1" * 30)
     assert status == 400
     assert await inbound_sids(backend) == sids
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_nul_byte_in_a_signed_delivery_report_never_reaches_postgresql(
+    aiohttp_client: AiohttpClient, backend: Backend, gateway: GatewaySender
+) -> None:
+    app = outage_app(backend, gateway, "")
+    client = await aiohttp_client(app)
+
+    async def report(form: dict[str, str]) -> int:
+        response = await client.post(
+            "/sms/twilio/status", data=form, headers={"X-Twilio-Signature": sign(STATUS_URL, form)}
+        )
+        return response.status
+
+    assert await report({"MessageSid": "SM\x00" + "1" * 30, "MessageStatus": "delivered"}) == 400
+    unknown = {
+        "MessageSid": "SM" + "2" * 32,
+        "MessageStatus": "undeliv\x00ered",
+        "ErrorCode": "3\x00",
+    }
+    assert await report(unknown) == 204
