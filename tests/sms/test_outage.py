@@ -97,6 +97,11 @@ async def test_every_sms_is_answered_while_redis_is_down_and_all_after_its_resta
         reply = await post(alice, "1", sid)
         assert reply == apology(app, "kk")
         assert "1414" in reply
+    # A sender never seen before: the language of the message itself, else Kazakh.
+    stranger = SmsPhone(client, app, gateway, "+77015550000")
+    assert await post(stranger, "Здравствуйте, хочу записаться", new_sid()) == apology(app, "ru")
+    assert await post(stranger, "EN", new_sid()) == apology(app, "en")
+    assert await post(stranger, "2", new_sid()) == apology(app, "kk")
     # Released: no claim is left behind, so Twilio's retry is processed.
     assert not set(outage_sids) & set(await inbound_sids(backend))
 
