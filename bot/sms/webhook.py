@@ -9,11 +9,11 @@ per `MessageSid` (a retried or duplicated delivery gets the first reply again) a
 with TwiML: a `<Message>`, or an empty `<Response/>` when there is nothing to say now.
 
 Every signed inbound message gets an answer (issue 9 §2): while the database or Redis does not
-answer, the reply is a short apology naming 1414 (HTTP 200, never a 5xx), in the language last
-used with that phone in this process, else the message's own language keyword or script, else
-Kazakh; the MessageSid is released, so that a redelivery of the message is processed. Control
-characters never get past this boundary (`bot.sanitize`): a MessageSid that is not Twilio's
-shape is refused with 400, the sender and the text are cleaned.
+answer, the reply is a short apology naming 1414 (HTTP 200, never a 5xx), in the language the
+message asks for (KZ/RU/EN), else the one last used with that phone in this process, else the
+message's script, else Kazakh; the MessageSid is released, so that a redelivery of the message
+is processed. Control characters never get past this boundary (`bot.sanitize`): a MessageSid
+that is not Twilio's shape is refused with 400, the sender and the text are cleaned.
 """
 
 from __future__ import annotations
@@ -236,8 +236,11 @@ class TwilioWebhooks:
         return twiml(self.conversations.renderer.notice([FAILURE], language))
 
     def _language(self, phone: str, body: str) -> str:
-        """What is known without asking the failing dependency: the last reply's language,
-        else the message's, else Kazakh."""
+        """What is known without asking the failing dependency: the language the message asks
+        for (KZ/RU/EN), else the last reply's, else the message's script, else Kazakh."""
+        keyword = match_keyword(body)
+        if keyword in LANGUAGE_KEYWORDS:
+            return LANGUAGE_KEYWORDS[keyword]
         return self._languages.get(phone) or script_language(body) or DEFAULT_LANGUAGE
 
     def _remember(self, phone: str, language: str) -> None:

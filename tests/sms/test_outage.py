@@ -102,6 +102,8 @@ async def test_every_sms_is_answered_while_redis_is_down_and_all_after_its_resta
     assert await post(stranger, "Здравствуйте, хочу записаться", new_sid()) == apology(app, "ru")
     assert await post(stranger, "EN", new_sid()) == apology(app, "en")
     assert await post(stranger, "2", new_sid()) == apology(app, "kk")
+    # A language keyword wins over the language remembered for the phone.
+    assert await post(alice, "RU", new_sid()) == apology(app, "ru")
     # Released: no claim is left behind, so Twilio's retry is processed.
     assert not set(outage_sids) & set(await inbound_sids(backend))
 
