@@ -18,13 +18,12 @@ import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from redis.asyncio import Redis
-from redis.asyncio import from_url as redis_from_url
 
 from backend.bootstrap import Backend
 from backend.services.schedules import top_up_slots
 from bot.config import Settings
 from bot.logs import get_logger
-from bot.runtime import Runtime, build_runtime
+from bot.runtime import Runtime, build_redis, build_runtime
 from otp import SmsSender
 
 SETTINGS_KEY: Final = web.AppKey("settings", Settings)
@@ -42,6 +41,16 @@ READY_TIMEOUT_SECONDS: Final = 2.0
 SLOT_TOP_UP_INTERVAL_SECONDS: Final = 6 * 60 * 60
 SLOT_TOP_UP_STOP_SECONDS: Final = 5.0
 REQUEST_ID_HEADER: Final = "X-Request-ID"
+# Slow clients (issue 9 §4). A connection that has not sent a whole request line and headers
+# within KEEPALIVE_TIMEOUT_SECONDS of opening (or of its previous response) is closed: aiohttp
+# arms its keep-alive timer when a connection opens and closes it if no complete request has
+# arrived when it fires (aiohttp's default is an hour). A request body must arrive within
+# BODY_TIMEOUT_SECONDS of the headers, else 408. What aiohttp cannot bound (the number of
+# connections per client, total request time) is the reverse proxy's job: README, Production
+# notes.
+KEEPALIVE_TIMEOUT_SECONDS: Final = 15.0
+BODY_TIMEOUT_SECONDS: Final = 15.0
+_BODY_TIMEOUT_KEY: Final = web.AppKey("body_timeout", float)
 # Probes call these every few seconds: their request lines are logged at DEBUG only.
 _PROBE_PATHS: Final = frozenset({"/healthz", "/readyz"})
 _GOOD_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -54,6 +63,32 @@ def _request_id(request: web.Request) -> str:
     if _GOOD_REQUEST_ID.fullmatch(given):
         return given
     return secrets.token_urlsafe(9)
+
+
+@web.middleware
+async def body_timeout_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Read a request's body within the app's body timeout (408 otherwise), before a handler
+    sees it; the handlers then read it from memory (aiohttp keeps what was read)."""
+    if request.can_read_body:
+        try:
+            async with asyncio.timeout(request.app[_BODY_TIMEOUT_KEY]):
+                await request.read()
+        except TimeoutError:
+            log.warning("request body too slow", method=request.method, path=request.path)
+            raise web.HTTPRequestTimeout(
+                text="request body too slow", headers={"Connection": "close"}
+            ) from None
+    return await handler(request)
+
+
+def make_runner(
+    app: web.Application, *, keepalive_timeout: float = KEEPALIVE_TIMEOUT_SECONDS
+) -> web.AppRunner:
+    """The runner `dariger serve` uses: our request log instead of aiohttp's access log (which
+    would print query strings), signals handled by the CLI, and the slow-client limit."""
+    return web.AppRunner(
+        app, access_log=None, handle_signals=False, keepalive_timeout=keepalive_timeout
+    )
 
 
 @web.middleware
@@ -145,15 +180,17 @@ def create_app(
     *,
     ready_timeout: float = READY_TIMEOUT_SECONDS,
     sender: SmsSender | None = None,
+    body_timeout: float = BODY_TIMEOUT_SECONDS,
 ) -> web.Application:
     """The HTTP application. It owns `backend` and the Redis client: both close on cleanup.
 
     `redis` is built from REDIS_URL when not given (and stays None when REDIS_URL is empty).
     """
     if redis is None and settings.redis_url:
-        redis = redis_from_url(settings.redis_url, socket_connect_timeout=ready_timeout)
+        redis = build_redis(settings.redis_url, connect_timeout=ready_timeout)
 
-    app = web.Application(middlewares=[request_log_middleware])
+    app = web.Application(middlewares=[request_log_middleware, body_timeout_middleware])
+    app[_BODY_TIMEOUT_KEY] = body_timeout
     app[SETTINGS_KEY] = settings
     app[BACKEND_KEY] = backend
     app[REDIS_KEY] = redis

@@ -30,7 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from backend.adapters.db import migrate
 from backend.bootstrap import Backend, BookingPolicy, bootstrap
 from backend.pii import mask_pii
-from bot.app import create_app
+from bot.app import create_app, make_runner
 from bot.config import Settings
 from bot.logs import configure_logging, get_logger
 
@@ -93,8 +93,8 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> int
     for sig in signals:  # a signal during start-up stops the service once it is up
         loop.add_signal_handler(sig, stop.set)
     app = create_app(settings, build_backend(settings))
-    # Our middleware logs requests (without query strings); aiohttp's access log would not.
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    # Our middleware logs requests (without query strings); slow clients are limited.
+    runner = make_runner(app)
     try:
         await runner.setup()
         try:
@@ -125,9 +125,15 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> int
 
 
 def _cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
+    # Every setting was validated when Settings loaded (main): nothing has run yet.
     if settings.migrate_on_start and (code := _migrate(settings)) != 0:
         return code
-    return asyncio.run(serve(settings))
+    try:
+        return asyncio.run(serve(settings))
+    except ValueError as exc:  # a setting only the wiring could judge: still one line
+        log.debug("start-up failed", exc_info=True)
+        print(f"dariger: configuration error: {mask_pii(str(exc))}", file=sys.stderr)  # noqa: T201
+        return 2
 
 
 # --- one-shot commands -----------------------------------------------------------------------

@@ -24,6 +24,14 @@ _POSTGRES_ALIASES = ("postgresql://", "postgres://")
 # Basic login prompt unchanged.
 OPERATOR_TOKEN_MIN_LENGTH = 16
 _OPERATOR_TOKEN = re.compile(r"[!-~]+")
+# The pepper of stored OTP hashes: the OTP service refuses a shorter one (otp/service.py).
+OTP_PEPPER_MIN_BYTES = 16
+# Telegram's own rules: a bot token is "<bot id>:<secret>"; a webhook secret is 1-256 of these.
+_TELEGRAM_TOKEN = re.compile(r"[0-9]+:\S+")
+_TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_HTTP_URL = re.compile(r"https?://[^\s/?#]+(/\S*)?")
+_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 
 
 class Settings(BaseSettings):
@@ -111,13 +119,84 @@ class Settings(BaseSettings):
             raise ValueError(msg)
         return value
 
+    @field_validator("otp_pepper")
+    @classmethod
+    def _otp_pepper(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < OTP_PEPPER_MIN_BYTES:
+            msg = (
+                f"OTP_PEPPER must be at least {OTP_PEPPER_MIN_BYTES} bytes "
+                "(for example the output of `openssl rand -hex 32`)"
+            )
+            raise ValueError(msg)
+        return value
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _telegram_bot_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _TELEGRAM_TOKEN.fullmatch(value.get_secret_value()):
+            msg = "TELEGRAM_BOT_TOKEN must look like 123456789:AA… (the token @BotFather gave)"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _telegram_webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _TELEGRAM_SECRET.fullmatch(value.get_secret_value()):
+            msg = (
+                "TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and - "
+                "(Telegram's rule)"
+            )
+            raise ValueError(msg)
+        return value
+
+    @field_validator("public_base_url", "telegram_api_base")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        url = value.strip()
+        if url and not _HTTP_URL.fullmatch(url):
+            msg = "must be empty or an http(s) URL such as https://dariger.example.kz"
+            raise ValueError(msg)
+        return url
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        url = value.strip()
+        if url and not url.startswith(_REDIS_SCHEMES):
+            # Only the scheme is echoed back: the rest may hold a password.
+            scheme = url.split("://", 1)[0] + "://" if "://" in url else repr(url[:10])
+            msg = (
+                "REDIS_URL must be empty or start with redis://, rediss:// or unix://, "
+                f"not {scheme}"
+            )
+            raise ValueError(msg)
+        return url
+
+    @field_validator("twilio_from_number")
+    @classmethod
+    def _twilio_from_number(cls, value: str) -> str:
+        number = value.strip()
+        if number and not _E164.fullmatch(number):
+            msg = "TWILIO_FROM_NUMBER must be an international number such as +77001234567"
+            raise ValueError(msg)
+        return number
+
+    @field_validator("host", "console_sms_path")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            msg = "must not be empty"
+            raise ValueError(msg)
+        return value.strip()
+
     @field_validator("log_format", "sms_sender", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
 
     @model_validator(mode="after")
-    def _twilio_complete(self) -> Self:
+    def _sms_sender_complete(self) -> Self:
+        """Real SMS need their credentials and an OTP pepper; every missing one is named."""
         if self.sms_sender != "twilio":
             return self
         missing = [
@@ -129,6 +208,8 @@ class Settings(BaseSettings):
                     "TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER",
                     bool(self.twilio_messaging_service_sid or self.twilio_from_number),
                 ),
+                # Codes go out by SMS: their hashes need a pepper that survives a restart.
+                ("OTP_PEPPER", self.otp_pepper is not None),
             )
             if not present
         ]

@@ -3,13 +3,16 @@
 Every record, ours or aiohttp's, aiogram's, SQLAlchemy's or alembic's, goes through one stdlib
 handler whose `ProcessorFormatter` renders it as console text or JSON. The last step before
 rendering masks ИИН and phone numbers in the message, in every string value and in rendered
-exceptions: they never reach a log unmasked.
+exceptions: they never reach a log unmasked. Then control characters and bidi overrides are
+escaped (`\x00`, `\u202e`) in every value, so that what a sender typed can neither forge a
+log line nor make one read differently from what it holds; a traceback keeps its line breaks.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Mapping
 from typing import Any, Literal, TextIO
@@ -20,6 +23,14 @@ from structlog.typing import EventDict, Processor, WrappedLogger
 from backend.pii import mask_pii
 
 LogFormat = Literal["console", "json"]
+
+# C0/C1 controls, DEL, the bidi embeddings/overrides/isolates and the Unicode line separators.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_BUT_LAYOUT = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+# Rendered tracebacks: their line breaks and indentation are the layout.
+_MULTILINE_KEYS = frozenset({"exception", "stack"})
 
 # Records from these libraries are too chatty at INFO for a service log.
 _QUIET_LOGGERS = ("aiohttp.access", "asyncio")
@@ -57,6 +68,34 @@ def mask_pii_processor(_logger: WrappedLogger, _method: str, event_dict: EventDi
         else:
             masked[key] = mask_value(value)
     return masked
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escape_controls(value: Any, *, keep_layout: bool = False) -> Any:
+    """`value` with control characters and bidi overrides escaped, through containers."""
+    if isinstance(value, str):
+        return (_UNSAFE_BUT_LAYOUT if keep_layout else _UNSAFE).sub(_escape_char, value)
+    if isinstance(value, Mapping):
+        return {escape_controls(k): escape_controls(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [escape_controls(item) for item in value]
+    return value
+
+
+def escape_controls_processor(
+    _logger: WrappedLogger, _method: str, event_dict: EventDict
+) -> EventDict:
+    """Escape control characters in every value (after masking, before rendering)."""
+    return {
+        key: value
+        if key.startswith("_")
+        else escape_controls(value, keep_layout=key in _MULTILINE_KEYS)
+        for key, value in event_dict.items()
+    }
 
 
 def _renderer(log_format: LogFormat, stream: TextIO) -> Processor:
@@ -109,6 +148,7 @@ def configure_logging(
             # error may quote the row it refused, ИИН included.
             structlog.processors.format_exc_info,
             mask_pii_processor,
+            escape_controls_processor,
             _renderer(log_format, out),
         ],
     )

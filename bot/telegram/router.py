@@ -16,6 +16,7 @@ from aiogram.types import CallbackQuery, ErrorEvent, Message, User
 
 from bot.logs import get_logger
 from bot.runtime import Runtime
+from bot.sanitize import clean_text
 from bot.telegram.callbacks import Pick
 from bot.telegram.render import alert_text, show_screen
 from dialogs.engine.engine import DEFAULT_LANGUAGE, FAILURE
@@ -57,7 +58,8 @@ async def on_start(message: Message, runtime: Runtime, bot: Bot) -> None:
 
 async def on_command(message: Message, runtime: Runtime, bot: Bot) -> None:
     """/menu, /help, /language, /operator, and any other: the engine answers unknown ones."""
-    await _answer_message(message, Command(command_name(message.text or "")), runtime, bot)
+    text = clean_text(message.text or "")
+    await _answer_message(message, Command(command_name(text)), runtime, bot)
 
 
 async def on_contact(message: Message, runtime: Runtime, bot: Bot) -> None:
@@ -66,7 +68,7 @@ async def on_contact(message: Message, runtime: Runtime, bot: Bot) -> None:
     if contact is None or message.from_user is None:
         return
     event = SharedContact(
-        phone=contact.phone_number,
+        phone=clean_text(contact.phone_number),
         contact_user_id=str(contact.user_id) if contact.user_id is not None else None,
         sender_user_id=str(message.from_user.id),
     )
@@ -74,8 +76,10 @@ async def on_contact(message: Message, runtime: Runtime, bot: Bot) -> None:
 
 
 async def on_text(message: Message, runtime: Runtime, bot: Bot) -> None:
-    """Typed text, or anything else the patient sends (a photo's caption, a sticker: empty)."""
-    await _answer_message(message, Typed(message.text or message.caption or ""), runtime, bot)
+    """Typed text, or anything else the patient sends (a photo's caption, a sticker: empty).
+    Control characters and bidi overrides never get past here (issue 9 §2)."""
+    text = clean_text(message.text or message.caption or "", keep_layout=True)
+    await _answer_message(message, Typed(text), runtime, bot)
 
 
 async def _answer_tap(query: CallbackQuery, event: Chose, runtime: Runtime, bot: Bot) -> None:
@@ -103,7 +107,8 @@ async def _answer_tap(query: CallbackQuery, event: Chose, runtime: Runtime, bot:
 
 async def on_pick(query: CallbackQuery, callback_data: Pick, runtime: Runtime, bot: Bot) -> None:
     """A tap on one of our buttons."""
-    await _answer_tap(query, Chose(callback_data.opt, seq=callback_data.seq), runtime, bot)
+    opt = clean_text(callback_data.opt)
+    await _answer_tap(query, Chose(opt, seq=callback_data.seq), runtime, bot)
 
 
 async def on_unknown_tap(query: CallbackQuery, runtime: Runtime, bot: Bot) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -122,6 +124,10 @@ def test_twilio_sender_needs_its_credentials(monkeypatch: pytest.MonkeyPatch) ->
 
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", "token")
     monkeypatch.setenv("TWILIO_FROM_NUMBER", "+77001234567")
+    with pytest.raises(ValidationError, match="OTP_PEPPER"):  # codes by real SMS need it
+        Settings()
+
+    monkeypatch.setenv("OTP_PEPPER", "0123456789abcdef")
     assert Settings().sms_sender == "twilio"
 
 
@@ -161,3 +167,87 @@ def test_cli_reports_bad_settings_by_name_without_traceback(
     assert "DATABASE_URL: DATABASE_URL must start with" in err
     assert "secret" not in err
     assert "Traceback" not in err
+
+
+BAD_SETTINGS = {
+    "OTP_PEPPER": "short-pepper",
+    "TELEGRAM_BOT_TOKEN": "not a token",
+    "TELEGRAM_WEBHOOK_SECRET": "has spaces and ü",
+    "PUBLIC_BASE_URL": "dariger.example.kz",
+    "TELEGRAM_API_BASE": "ftp://api",
+    "REDIS_URL": "http://user:hunter2@cache:6379",
+    "TWILIO_FROM_NUMBER": "8 700 123",
+    "HOST": "   ",
+    "OPERATOR_TOKEN": "short",
+    "PORT": "0",
+}
+
+
+@pytest.mark.usefixtures("clean_env")
+@pytest.mark.parametrize("name", sorted(BAD_SETTINGS))
+def test_each_bad_setting_is_refused_by_name(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    monkeypatch.setenv(name, BAD_SETTINGS[name])
+
+    with pytest.raises(ValidationError) as raised:
+        Settings()
+
+    [error] = raised.value.errors()
+    assert error["loc"] == (name.lower(),)
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_good_values_of_the_checked_settings_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    good = {
+        "OTP_PEPPER": "0123456789abcdef",
+        "TELEGRAM_BOT_TOKEN": "123456:AAbb-cc_dd",
+        "TELEGRAM_WEBHOOK_SECRET": "webhook-secret_123",
+        "PUBLIC_BASE_URL": "https://dariger.example.kz/",
+        "TELEGRAM_API_BASE": "http://127.0.0.1:8081",
+        "REDIS_URL": "rediss://:pw@cache:6380/1",
+        "TWILIO_FROM_NUMBER": "+77001234567",
+        "HOST": "0.0.0.0",  # noqa: S104 - a value, not a bind
+    }
+    for name, value in good.items():
+        monkeypatch.setenv(name, value)
+
+    settings = Settings()
+
+    assert settings.public_base_url == "https://dariger.example.kz/"
+    assert settings.otp_pepper is not None
+
+
+def test_serve_with_bad_settings_exits_2_with_one_line_each_before_anything_runs(
+    clean_env: Path, subprocess_env: dict[str, str]
+) -> None:
+    env = {
+        **subprocess_env,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{clean_env / 'var' / 'dariger.db'}",
+        "OTP_PEPPER": "short-pepper",
+        "OPERATOR_TOKEN": "short",
+        "REDIS_URL": "http://user:hunter2@cache:6379",
+        "PORT": "8080",
+    }
+    dariger = Path(sys.executable).parent / "dariger"
+
+    done = subprocess.run(  # noqa: S603 - our own script
+        [str(dariger), "serve"],
+        env=env,
+        cwd=clean_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    problems = [line for line in done.stderr.splitlines() if line.startswith("  ")]
+    assert [line.split(":", 1)[0].strip() for line in problems] == [
+        "REDIS_URL",
+        "OTP_PEPPER",
+        "OPERATOR_TOKEN",
+    ]
+    assert "hunter2" not in done.stderr
+    assert "short-pepper" not in done.stderr
+    assert not (clean_env / "var").exists()  # nothing migrated, nothing created
+    assert done.stdout == ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 
 import pytest
 import structlog
@@ -117,3 +118,39 @@ def test_reconfiguring_keeps_one_handler(capsys: pytest.CaptureFixture[str]) -> 
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 1
     assert json.loads(lines[0])["event"] == "once"
+
+
+@pytest.mark.parametrize("log_format", ["console", "json"])
+def test_control_characters_from_a_sender_are_logged_escaped(
+    capsys: pytest.CaptureFixture[str], log_format: LogFormat
+) -> None:
+    configure_logging(log_format, "INFO")
+
+    get_logger("tests.logs").warning(
+        "sms_in \x1b[31mred\u202e",
+        sender="\x00\u202eevil\nforged line",
+        nested={"who": ["\x07\u2066x"]},
+    )
+    logging.getLogger("aiohttp.server").warning("from %s", "\x00\u202e")
+
+    err = capsys.readouterr().err
+    for raw in ("\x00", "\u202e", "\u2066", "\x07", "\x1b"):
+        assert raw not in err
+    # Escaped, readable (the console renderer may double the backslash of a quoted value).
+    assert re.search(r"\\+x00\\+u202eevil\\+x0aforged line", err), err
+    assert re.search(r"\\+x1b\[31mred\\+u202e", err), err
+    assert err.count("\n") == 2  # one line per record: the sender forged none
+
+
+def test_a_traceback_keeps_its_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("console", "INFO")
+
+    try:
+        raise ValueError("bad \x00 input")
+    except ValueError:
+        get_logger("tests.logs").exception("failed")
+
+    err = capsys.readouterr().err
+    assert "Traceback" in err
+    assert err.count("\n") > 3
+    assert "\x00" not in err
