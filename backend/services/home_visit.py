@@ -19,7 +19,7 @@ from backend.domain.calendar import ClinicCalendar, Intake, IntakeDay
 from backend.domain.model import Clinic, Doctor, HomeVisit
 from backend.domain.phone import InvalidPhone, normalize_kz_mobile
 from backend.domain.refusals import Refusal, RefusalCode
-from backend.domain.statuses import E_CHANNEL_DEADLINE, Actor, ApplicationStatus, ServiceType
+from backend.domain.statuses import Actor, ApplicationStatus, ServiceType
 from backend.services.common import open_application, require_attached, require_aware
 from backend.services.unit_of_work import UnitOfWork
 
@@ -147,12 +147,11 @@ async def request_home_visit(
         window_start, window_end = await _plan_window(
             uow, calendar, doctor.id if doctor else None, intake, now
         )
+        # S4 row 3/7, R-13/R-14: ≤ 30 min of the clinic's hours, from its opening at the earliest.
+        deadline = calendar.request_terms(now, cutoff=True).deadline
         if intake.carried_over:
-            opening = calendar.opening(intake.day) or now
-            deadline = opening + E_CHANNEL_DEADLINE
             status = ApplicationStatus.NEXT_WORKING_DAY  # told when submitting
         else:
-            deadline = now + E_CHANNEL_DEADLINE  # S4 row 3: ≤ 30 min, care the same day
             status = ApplicationStatus.REGISTERED
         application = await open_application(
             uow,
