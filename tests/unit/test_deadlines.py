@@ -82,7 +82,8 @@ CASES = [
     (_at(BEFORE_HOLIDAY, 19, 50),
      _expect(BEFORE_HOLIDAY, SAME, _at(BEFORE_HOLIDAY, 19, 50), _at(AFTER_HOLIDAY, 8, 20)),
      _expect(AFTER_HOLIDAY, AFTER, _at(AFTER_HOLIDAY, 8), _at(AFTER_HOLIDAY, 8, 30))),
-    (_at(HOLIDAY, 6), _expect(AFTER_HOLIDAY, OFF, _at(AFTER_HOLIDAY, 8), _at(AFTER_HOLIDAY, 8, 30)),
+    (_at(HOLIDAY, 6),
+     _expect(AFTER_HOLIDAY, OFF, _at(AFTER_HOLIDAY, 8), _at(AFTER_HOLIDAY, 8, 30)),
      _expect(AFTER_HOLIDAY, OFF, _at(AFTER_HOLIDAY, 8), _at(AFTER_HOLIDAY, 8, 30))),
 ]  # fmt: skip
 
