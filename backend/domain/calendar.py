@@ -1,7 +1,9 @@
 """Clinic working calendar: hours, holidays of Kazakhstan, intake cut-offs, next working day.
 
 Pure rules, no I/O. Every datetime that enters is timezone-aware; the clinic's zone is an
-attribute of the clinic (Kazakhstan is one zone, UTC+5, since 2024-03-01).
+attribute of the clinic (Kazakhstan is one zone, UTC+5, since 2024-03-01). Public holidays come
+from the `holidays` package (a pure library: data in code, no I/O); `ClinicCalendar.request_terms`
+is the one rule for when a request is dealt with and by when.
 """
 
 from __future__ import annotations
