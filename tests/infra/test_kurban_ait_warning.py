@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -24,7 +26,7 @@ ALMATY = ZoneInfo("Asia/Almaty")
 JUNE_2027 = dt.datetime(2027, 6, 1, 10, 0, tzinfo=ALMATY)  # 2028 has no known date yet
 
 
-def _warnings(logs: list[dict[str, object]]) -> list[dict[str, object]]:
+def _warnings(logs: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     return [e for e in logs if e["log_level"] == "warning" and "Kurban ait" in str(e["event"])]
 
 
