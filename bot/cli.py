@@ -33,6 +33,7 @@ from backend.pii import mask_pii
 from bot.app import create_app, make_runner
 from bot.config import Settings
 from bot.logs import configure_logging, get_logger
+from bot.runtime import warn_unknown_kurban_ait
 
 log = get_logger("bot.cli")
 
@@ -92,7 +93,8 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> int
     signals = (signal.SIGTERM, signal.SIGINT)
     for sig in signals:  # a signal during start-up stops the service once it is up
         loop.add_signal_handler(sig, stop.set)
-    app = create_app(settings, build_backend(settings))
+    backend = build_backend(settings)
+    app = create_app(settings, backend)
     # Our middleware logs requests (without query strings); slow clients are limited.
     runner = make_runner(app)
     try:
@@ -110,6 +112,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> int
             sms_sender=settings.sms_sender,
         )
         _say(f"Dariger is serving on {url} (health: {url}/healthz, readiness: {url}/readyz)")
+        await _check_kurban_ait(backend)
         if not settings.telegram_enabled:
             _say(TELEGRAM_OFF)
         if settings.sms_sender == "console":
@@ -122,6 +125,14 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> int
             loop.remove_signal_handler(sig)
     _say("Dariger stopped")
     return 0
+
+
+async def _check_kurban_ait(backend: Backend) -> None:
+    """Warn (never fail) when this or next year's Құрбан айт is unknown (issue 10 part 5)."""
+    try:
+        await warn_unknown_kurban_ait(backend)
+    except SQLAlchemyError:
+        log.warning("cannot check the holiday calendar", exc_info=True)
 
 
 def _cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:

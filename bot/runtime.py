@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
@@ -12,6 +13,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from backend.bootstrap import Backend
+from backend.services.holidays import years_without_kurban_ait
 from bot.config import Settings
 from bot.i18n import Translator
 from bot.logs import get_logger
@@ -21,6 +23,22 @@ from dialogs.services import Services
 from otp import ConsoleSmsSender, SmsSender
 
 log = get_logger("bot.runtime")
+KAZAKHSTAN = ZoneInfo("Asia/Almaty")  # one zone, UTC+5, since 2024-03-01
+
+
+async def warn_unknown_kurban_ait(backend: Backend) -> list[int]:
+    """At start-up: a warning when this year or the next has no date of Құрбан айт, a day off
+    the `holidays` package only estimates (issue 10 part 5). Returns those years."""
+    today = backend.clock.now().astimezone(KAZAKHSTAN).date()
+    years = await years_without_kurban_ait(backend.uow(), today=today)
+    if years:
+        log.warning(
+            "Kurban ait date unknown: clinics would stay open on it; add it as a calendar day"
+            " (kind day_off, note 'Құрбан айт') with `dariger import`, see docs/import.md",
+            years=years,
+        )
+    return years
+
 
 # The Redis client rides out a Redis restart (issue 9 §2): an idle pooled connection is
 # checked with a PING before use, and a command that meets a closed connection or a timeout is

@@ -9,7 +9,7 @@ from sqlalchemy import and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.adapters import orm
-from backend.domain.calendar import HolidayCalendar
+from backend.domain.calendar import HolidayCalendar, is_kurban_ait_note
 from backend.domain.model import (
     Application,
     ApplicationDocument,
@@ -126,6 +126,7 @@ class SqlRegister:
     async def holiday_calendar(self) -> HolidayCalendar:
         rows = (await self.session.execute(select(orm.calendar_days))).all()
         return HolidayCalendar().with_days(
+            movable=[r.day for r in rows if r.kind == "day_off" and is_kurban_ait_note(r.note)],
             days_off=[r.day for r in rows if r.kind == "day_off"],
             working_days=[r.day for r in rows if r.kind == "working"],
         )

@@ -1,7 +1,9 @@
 """Clinic working calendar: hours, holidays of Kazakhstan, intake cut-offs, next working day.
 
 Pure rules, no I/O. Every datetime that enters is timezone-aware; the clinic's zone is an
-attribute of the clinic (Kazakhstan is one zone, UTC+5, since 2024-03-01).
+attribute of the clinic (Kazakhstan is one zone, UTC+5, since 2024-03-01). Public holidays come
+from the `holidays` package (a pure library: data in code, no I/O); `ClinicCalendar.request_terms`
+is the one rule for when a request is dealt with and by when.
 """
 
 from __future__ import annotations
@@ -11,7 +13,12 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from zoneinfo import ZoneInfo
+
+import holidays
+
+from backend.domain.statuses import E_CHANNEL_DEADLINE
 
 # S2/S3/S4 row 7: PHC hours Mon-Fri 08:00-20:00 without a break, Sat 09:00-14:00, Sunday and
 # public holidays closed (seed-003 §2.3, R-12).
@@ -63,37 +70,70 @@ class WeeklySchedule:
         )
 
 
-# Public holidays of Kazakhstan (Law "On holidays", Labour Code art. 84-85), fixed dates.
-FIXED_HOLIDAYS: tuple[tuple[int, int], ...] = (
-    (1, 1), (1, 2),            # New Year
-    (3, 8),                    # International Women's Day
-    (3, 21), (3, 22), (3, 23), # Nauryz meyrami
-    (5, 1),                    # Unity Day of the people of Kazakhstan
-    (5, 7),                    # Defender of the Fatherland Day
-    (5, 9),                    # Victory Day
-    (7, 6),                    # Capital Day
-    (8, 30),                   # Constitution Day
-    (10, 25),                  # Republic Day
-    (12, 16),                  # Independence Day
-)  # fmt: skip
-# Religious holidays are days off but are never moved when they fall on a weekend.
-RELIGIOUS_FIXED: tuple[tuple[int, int], ...] = ((1, 7),)  # Orthodox Christmas
-# Movable religious holiday: the first day of Құрбан айт, set each year by the government.
+# Public holidays of Kazakhstan and their carry-overs come from the maintained `holidays` package
+# (python-holidays, country KZ: Law "On holidays" with its history, Labour Code art. 85). Since
+# the 2026 constitution it has no 30 August holiday from 2026 and Constitution Day on 15 March
+# from 2027. What a library cannot know stays on top: the government's yearly transfers of days
+# off and working days and the register's `calendar_days` (HolidayCalendar below).
+KZ_HOLIDAYS_LANGUAGE = "en_US"  # only to tell an estimated Құрбан айт by its label
+_ESTIMATED = "(estimated)"
+_KURBAN_AIT_NAME = "Eid al-Adha"
+
+# Movable religious holiday: the first day of Құрбан айт, set each year (Spiritual Administration
+# of Muslims of Kazakhstan, then the government's calendar). The library only estimates it from
+# 2026 on; an estimate never closes a clinic: these known dates, the library's confirmed ones and
+# the register's calendar days do (`dariger serve` warns when one is missing, docs/import.md).
 KURBAN_AIT: tuple[dt.date, ...] = (
     dt.date(2024, 6, 16),
     dt.date(2025, 6, 6),
     dt.date(2026, 5, 27),
     dt.date(2027, 5, 16),
 )
+# A register calendar row (kind day_off) whose note names Құрбан айт counts as its date.
+KURBAN_AIT_NOTES: tuple[str, ...] = ("құрбан айт", "курбан айт", "kurban ait", "eid al-adha")
+
+
+def is_kurban_ait_note(note: str | None) -> bool:
+    text = " ".join((note or "").casefold().split())
+    return any(name in text for name in KURBAN_AIT_NOTES)
+
+
+@dataclass(frozen=True, slots=True)
+class LawHolidays:
+    """One year of the `holidays` package for KZ: public holidays with their carried days off,
+    and the dates of Құрбан айт the library knows for sure (not its estimates)."""
+
+    days_off: frozenset[dt.date]
+    kurban_ait: frozenset[dt.date]
+
+
+@lru_cache(maxsize=64)
+def law_holidays(year: int) -> LawHolidays:
+    # observed=True: art. 85, a holiday on a Saturday or Sunday carries its day off to the next
+    # working day (Nauryz 2026: Sat 21, Sun 22, Mon 23 March -> also Tue 24 and Wed 25).
+    # Religious holidays (Orthodox Christmas, Құрбан айт) are never carried, in the library too.
+    calendar = holidays.country_holidays(
+        "KZ", years=year, observed=True, language=KZ_HOLIDAYS_LANGUAGE
+    )
+    days_off: set[dt.date] = set()
+    kurban_ait: set[dt.date] = set()
+    for day, names in calendar.items():
+        kept = [n for n in names.split("; ") if _ESTIMATED not in n]
+        if kept:
+            days_off.add(day)
+        if any(n.startswith(_KURBAN_AIT_NAME) for n in kept):
+            kurban_ait.add(day)
+    return LawHolidays(frozenset(days_off), frozenset(kurban_ait))
 
 
 @dataclass(frozen=True)
 class HolidayCalendar:
     """Days off of Kazakhstan beyond the weekly schedule.
 
-    Labour Code art. 85: when a (non-religious) holiday falls on a weekend, the next working day
-    is a day off. The government also moves days off by resolution: `extra_days_off` and
-    `extra_working_days` hold those transfers; `movable` the dates of Құрбан айт and the like.
+    The law's public holidays and their carry-overs (Labour Code art. 85) come from `holidays`
+    (law_holidays). The government also moves days off by resolution: `extra_days_off` and
+    `extra_working_days` hold those transfers (the register's `calendar_days`); `movable` the
+    dates of Құрбан айт known to the project or stored in the register.
     """
 
     movable: frozenset[dt.date] = frozenset(KURBAN_AIT)
@@ -119,20 +159,8 @@ class HolidayCalendar:
         cached = self._cache.get(year)
         if cached is not None:
             return cached
-        fixed = sorted(dt.date(year, month, day) for month, day in FIXED_HOLIDAYS)
-        days: set[dt.date] = set(fixed)
-        days.update(dt.date(year, m, d) for m, d in RELIGIOUS_FIXED)
+        days: set[dt.date] = set(law_holidays(year).days_off)
         days.update(d for d in self.movable if d.year == year)
-        # Art. 85: a (non-religious) holiday on a weekend carries its day off to the next working
-        # day, i.e. the next weekday that is not itself a holiday or an already carried day
-        # (Nauryz 2026: Sat 21, Sun 22, Mon 23 March -> days off also Tue 24 and Wed 25).
-        # All holidays are collected first, so a carried day never lands on a later holiday.
-        for holiday in fixed:
-            if holiday.weekday() >= 5:
-                carried = holiday + dt.timedelta(days=1)
-                while carried.weekday() >= 5 or carried in days:
-                    carried += dt.timedelta(days=1)
-                days.add(carried)
         days.update(d for d in self.extra_days_off if d.year == year)
         result = frozenset(days - self.extra_working_days)
         self._cache[year] = result
@@ -140,6 +168,14 @@ class HolidayCalendar:
 
     def is_holiday(self, day: dt.date) -> bool:
         return day in self.holidays_in(day.year)
+
+    def kurban_ait_in(self, year: int) -> frozenset[dt.date]:
+        """The known first day of Құрбан айт in `year` (empty when nobody has set it yet)."""
+        known = {d for d in self.movable if d.year == year}
+        return frozenset(known | law_holidays(year).kurban_ait)
+
+    def years_without_kurban_ait(self, years: Iterable[int]) -> list[int]:
+        return [year for year in years if not self.kurban_ait_in(year)]
 
 
 class IntakeDay(StrEnum):
@@ -158,6 +194,20 @@ class Intake:
     @property
     def carried_over(self) -> bool:
         return self.kind is not IntakeDay.SAME_DAY
+
+
+@dataclass(frozen=True, slots=True)
+class RequestTerms:
+    """How a request made at some moment is dealt with: the day it is taken in, when the clinic
+    starts on it and by when it must answer (ClinicCalendar.request_terms)."""
+
+    intake: Intake
+    starts: dt.datetime
+    deadline: dt.datetime
+
+    @property
+    def carried_over(self) -> bool:
+        return self.intake.carried_over
 
 
 @dataclass(frozen=True)
@@ -216,14 +266,7 @@ class ClinicCalendar:
         Before the cut-off on a working day: the same day. After it, on Sundays and holidays:
         the next working day, and the patient must be told so (R-13, R-14).
         """
-        now = self.local(moment)
-        today = now.date()
-        cutoff = self.intake_cutoff(today)
-        if cutoff is None:
-            return Intake(self.next_working_day(today), IntakeDay.DAY_OFF)
-        if now >= cutoff:
-            return Intake(self.next_working_day(today), IntakeDay.AFTER_CUTOFF)
-        return Intake(today, IntakeDay.SAME_DAY)
+        return self.request_terms(moment, cutoff=True).intake
 
     def is_open(self, moment: dt.datetime) -> bool:
         now = self.local(moment)
@@ -233,11 +276,58 @@ class ClinicCalendar:
     def processing_day(self, moment: dt.datetime) -> Intake:
         """E-channel requests are taken 24/7; those made after hours, on days off or holidays
         are processed on the next working day (S2-S5 row 7, R-13)."""
+        return self.request_terms(moment).intake
+
+    def request_terms(
+        self,
+        moment: dt.datetime,
+        *,
+        cutoff: bool = False,
+        within: dt.timedelta = E_CHANNEL_DEADLINE,
+    ) -> RequestTerms:
+        """When the clinic starts on a request made at `moment`, and its deadline.
+
+        S3-S5 row 7, R-13/R-14: requests are taken 24/7 but dealt with in the clinic's hours.
+        - Before opening on a working day: from today's opening (06:00 -> 08:00, deadline 08:30).
+        - Within hours (before the cut-off, for cut-off-bound requests `cutoff=True`: S4 home
+          visit, 2 h before closing): from now.
+        - After the close (or the cut-off), on a Sunday, a holiday or another closed day: from the
+          next working day's opening.
+        `within` (S3/S4/S5 row 3: ≤ 30 min) runs only while the clinic is open: what is left of
+        it at today's close carries into the next working day's opening (Saturday 13:50 with a
+        14:00 close -> Monday 08:20), so no deadline ever falls while the clinic is closed.
+        """
         now = self.local(moment)
         today = now.date()
-        closing = self.closing(today)
-        if closing is None:
-            return Intake(self.next_working_day(today), IntakeDay.DAY_OFF)
-        if now >= closing:
-            return Intake(self.next_working_day(today), IntakeDay.AFTER_CUTOFF)
-        return Intake(today, IntakeDay.SAME_DAY)
+        opening, closing = self.opening(today), self.closing(today)
+        last = self.intake_cutoff(today) if cutoff else closing
+        if opening is None or closing is None or last is None:
+            day, kind = self.next_working_day(today), IntakeDay.DAY_OFF
+        elif now >= last:
+            day, kind = self.next_working_day(today), IntakeDay.AFTER_CUTOFF
+        else:
+            day, kind = today, IntakeDay.SAME_DAY
+        starts = now if day == today and opening is not None and now >= opening else None
+        if starts is None:
+            starts = self.opening(day)
+            if starts is None:  # pragma: no cover - next_working_day only returns open days
+                raise ValueError("the clinic is closed on its intake day")
+        return RequestTerms(
+            intake=Intake(day, kind), starts=starts, deadline=self.add_working_time(starts, within)
+        )
+
+    def add_working_time(self, start: dt.datetime, duration: dt.timedelta) -> dt.datetime:
+        """`start` (a moment within the clinic's hours) plus `duration` of its open time: the part
+        past a day's close continues at the next working day's opening (S3-S5 row 7)."""
+        moment, left = self.local(start), duration
+        for _ in range(366):
+            opening, closing = self.opening(moment.date()), self.closing(moment.date())
+            if opening is not None and moment < opening:
+                moment = opening
+            if closing is not None and moment + left <= closing:
+                return moment + left
+            if closing is not None and moment < closing:
+                left -= closing - moment
+            day = self.next_working_day(moment.date())
+            moment = self.opening(day) or moment
+        raise ValueError("the clinic has no working time within a year")  # pragma: no cover

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from backend.domain.calendar import ClinicCalendar, HolidayCalendar, WeeklySchedule
 from backend.domain.iin import Sex, parse_iin
 from backend.domain.phone import normalize_kz_mobile
-from backend.domain.refusals import LEGAL_GROUNDS, RefusalCode
+from backend.domain.refusals import RefusalCode, check_refusal_ground
 from backend.domain.statuses import (
     INITIAL_STATUS,
     Actor,
@@ -271,14 +271,17 @@ class Application:
         reason: RefusalCode | None = None,
         note: str | None = None,
     ) -> StatusChange:
-        """Move along the state machine, appending to the history (InvalidTransition if not)."""
-        check_transition(self.status, target)
+        """Move along the state machine, appending to the history.
+
+        InvalidTransition when the machine has no such move; TransitionNotAllowed when it is not
+        this actor's to make in this service (domain/README "Who acts on an application");
+        RefusalGroundNotAllowed for a refusal without a ground of this service (R-35, R-41).
+        All three are InvalidTransition, and nothing changes when one is raised.
+        """
         if at.tzinfo is None:
             raise ValueError("naive datetime: history times are aware")
-        if target is ApplicationStatus.REFUSED and reason not in LEGAL_GROUNDS:
-            raise ValueError("a refusal must name its legal ground (R-35, R-41)")
-        if target is not ApplicationStatus.REFUSED and reason is not None:
-            raise ValueError("only a refusal carries a refusal ground")
+        check_transition(self.status, target, actor=actor, service=self.service)
+        check_refusal_ground(self.status, target, service=self.service, reason=reason)
         change = StatusChange(
             seq=len(self.history) + 1,
             at=at,

@@ -12,6 +12,7 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from backend.domain.i18n import N_
+from backend.domain.statuses import ApplicationStatus, InvalidTransition, ServiceType
 
 ParamValue = str | int
 
@@ -40,6 +41,65 @@ class RefusalCode(StrEnum):
 LEGAL_GROUNDS = frozenset(
     {RefusalCode.UNRELIABLE_DATA, RefusalCode.NOT_ATTACHED_HERE, RefusalCode.NO_SUBJECT_CONSENT}
 )
+
+_CLINIC_GROUNDS = frozenset({RefusalCode.UNRELIABLE_DATA, RefusalCode.NOT_ATTACHED_HERE})
+_CONSENT_GROUND = frozenset({RefusalCode.NO_SUBJECT_CONSENT})
+# The grounds each service may be refused on, exactly as its standard lists them (R-41).
+REFUSAL_GROUNDS: Mapping[ServiceType, frozenset[RefusalCode]] = MappingProxyType(
+    {
+        # S3/S4/S5 row 9: 1) «…құжаттардың және (немесе) олардағы деректердің (мәліметтердің)
+        # анық еместігін анықтау»; 2) «…осы медициналық ұйымға бекітілмеуі» (ҚР ДСМ-194/2020).
+        ServiceType.APPOINTMENT: _CLINIC_GROUNDS,  # S3 row 9
+        ServiceType.HOME_VISIT: _CLINIC_GROUNDS,  # S4 row 9
+        ServiceType.CERTIFICATE_027: _CLINIC_GROUNDS,  # S5 row 9
+        # S17-S19 (refusal row, the only ground): «Сұрау салу жасалған адамның келісімінің
+        # болмауы», no consent of the person the request is about.
+        ServiceType.STATEMENT_TB: _CONSENT_GROUND,  # S17
+        ServiceType.STATEMENT_PSYCHIATRY: _CONSENT_GROUND,  # S18
+        ServiceType.STATEMENT_NARCOLOGY: _CONSENT_GROUND,  # S19
+    }
+)
+
+
+def refusal_grounds(service: ServiceType) -> frozenset[RefusalCode]:
+    return REFUSAL_GROUNDS[service]
+
+
+class RefusalGroundNotAllowed(InvalidTransition):
+    """A refusal without a ground of its service (R-35, R-41), or a ground on anything else."""
+
+    def __init__(
+        self,
+        current: ApplicationStatus,
+        target: ApplicationStatus,
+        *,
+        service: ServiceType,
+        reason: RefusalCode | None,
+    ) -> None:
+        super().__init__(current, target)
+        if target is ApplicationStatus.REFUSED:
+            allowed = ", ".join(sorted(REFUSAL_GROUNDS[service]))
+            message = f"a refusal of {service.value} must name its legal ground ({allowed})"
+        else:
+            message = "only a refusal carries a refusal ground"
+        self.args = (f"{message}, not {reason.value if reason else 'none'}",)
+        self.service = service
+        self.reason = reason
+
+
+def check_refusal_ground(
+    current: ApplicationStatus,
+    target: ApplicationStatus,
+    *,
+    service: ServiceType,
+    reason: RefusalCode | None,
+) -> None:
+    """A refusal names one of its service's grounds; nothing else carries a ground."""
+    if target is ApplicationStatus.REFUSED:
+        if reason not in REFUSAL_GROUNDS[service]:
+            raise RefusalGroundNotAllowed(current, target, service=service, reason=reason)
+    elif reason is not None:
+        raise RefusalGroundNotAllowed(current, target, service=service, reason=reason)
 
 
 class Refusal(Exception):

@@ -31,8 +31,7 @@ class ApplicationStatus(StrEnum):
     COMPLETED = "completed"
     REFUSED = "refused"  # «дәлелді бас тарту»: always with its ground (R-35)
     CANCELLED = "cancelled"
-    # The patient did not come to the appointment (recorded by the clinic): terminal.
-    NO_SHOW = "no_show"
+    NO_SHOW = "no_show"  # a missed appointment, recorded by the clinic
 
 
 class Actor(StrEnum):
@@ -43,37 +42,136 @@ class Actor(StrEnum):
 
 
 S = ApplicationStatus
-TRANSITIONS: Mapping[ApplicationStatus, frozenset[ApplicationStatus]] = {
-    S.SUBMITTED: frozenset({S.REGISTERED, S.NEXT_WORKING_DAY, S.REFUSED, S.CANCELLED}),
-    S.NEXT_WORKING_DAY: frozenset({S.REGISTERED, S.IN_PROGRESS, S.REFUSED, S.CANCELLED}),
-    # REGISTERED -> REGISTERED: an amendment that keeps the status (an appointment rescheduled).
-    S.REGISTERED: frozenset(
-        {S.REGISTERED, S.IN_PROGRESS, S.COMPLETED, S.REFUSED, S.CANCELLED, S.NO_SHOW}
-    ),
-    S.IN_PROGRESS: frozenset({S.COMPLETED, S.REFUSED, S.CANCELLED, S.NO_SHOW}),
-    S.COMPLETED: frozenset(),
-    S.REFUSED: frozenset(),
-    S.CANCELLED: frozenset(),
-    S.NO_SHOW: frozenset(),  # appointments only (the services check the service type)
-}
+A = Actor
+ALL_SERVICES = frozenset(ServiceType)
+# S3, S4, S5: the clinic's own services (it registers, takes into work, completes, refuses).
+CLINIC_SERVICES = frozenset(
+    {ServiceType.APPOINTMENT, ServiceType.HOME_VISIT, ServiceType.CERTIFICATE_027}
+)
+# S17-S19: «Электрондық (толық автоматтандырылған)», fully automated: no clinic acts on them.
+AUTOMATED_SERVICES = frozenset(
+    {ServiceType.STATEMENT_TB, ServiceType.STATEMENT_PSYCHIATRY, ServiceType.STATEMENT_NARCOLOGY}
+)
+APPOINTMENTS = frozenset({ServiceType.APPOINTMENT})
+VISITS = frozenset({ServiceType.APPOINTMENT, ServiceType.HOME_VISIT})
+
+# Who may move an application from one status to another, and in which services (domain/README
+# "Who acts on an application"). Anything not listed is refused. Submitting is not a transition:
+# every application is born SUBMITTED by whoever made it (the patient, or 1414 for them).
+Move = tuple[Actor, ApplicationStatus, ApplicationStatus]
+ACTOR_TRANSITIONS: Mapping[Move, frozenset[ServiceType]] = {
+    # The patient (or their representative) cancels their own request before the service is
+    # done (an in-progress home visit too: the doctor need not come) and moves an appointment
+    # (REGISTERED -> REGISTERED, an amendment). They never complete or refuse anything.
+    (A.PATIENT, S.SUBMITTED, S.CANCELLED): ALL_SERVICES,
+    (A.PATIENT, S.NEXT_WORKING_DAY, S.CANCELLED): ALL_SERVICES,
+    (A.PATIENT, S.REGISTERED, S.CANCELLED): ALL_SERVICES,
+    (A.PATIENT, S.IN_PROGRESS, S.CANCELLED): ALL_SERVICES,
+    (A.PATIENT, S.REGISTERED, S.REGISTERED): APPOINTMENTS,
+    # The 1414 operator acts only on the patient's request, recorded as the operator's: the same
+    # cancels and appointment moves as the patient; never completes or refuses (R-34, R-37).
+    (A.OPERATOR, S.SUBMITTED, S.CANCELLED): ALL_SERVICES,
+    (A.OPERATOR, S.NEXT_WORKING_DAY, S.CANCELLED): ALL_SERVICES,
+    (A.OPERATOR, S.REGISTERED, S.CANCELLED): ALL_SERVICES,
+    (A.OPERATOR, S.IN_PROGRESS, S.CANCELLED): ALL_SERVICES,
+    (A.OPERATOR, S.REGISTERED, S.REGISTERED): APPOINTMENTS,
+    # The clinic, for its own services (S3-S5): registers (also a request carried to this
+    # working day), takes into work, completes, refuses with a ground of the service (row 9),
+    # cancels (a doctor unavailable), moves an appointment or assigns a home visit's doctor and
+    # window (REGISTERED -> REGISTERED), and records a missed appointment (NO_SHOW).
+    (A.CLINIC, S.SUBMITTED, S.REGISTERED): CLINIC_SERVICES,
+    (A.CLINIC, S.SUBMITTED, S.REFUSED): CLINIC_SERVICES,
+    (A.CLINIC, S.SUBMITTED, S.CANCELLED): CLINIC_SERVICES,
+    (A.CLINIC, S.NEXT_WORKING_DAY, S.REGISTERED): CLINIC_SERVICES,
+    (A.CLINIC, S.NEXT_WORKING_DAY, S.IN_PROGRESS): CLINIC_SERVICES,
+    (A.CLINIC, S.NEXT_WORKING_DAY, S.REFUSED): CLINIC_SERVICES,
+    (A.CLINIC, S.NEXT_WORKING_DAY, S.CANCELLED): CLINIC_SERVICES,
+    (A.CLINIC, S.REGISTERED, S.REGISTERED): VISITS,
+    (A.CLINIC, S.REGISTERED, S.IN_PROGRESS): CLINIC_SERVICES,
+    (A.CLINIC, S.REGISTERED, S.COMPLETED): CLINIC_SERVICES,
+    (A.CLINIC, S.REGISTERED, S.REFUSED): CLINIC_SERVICES,
+    (A.CLINIC, S.REGISTERED, S.CANCELLED): CLINIC_SERVICES,
+    (A.CLINIC, S.REGISTERED, S.NO_SHOW): APPOINTMENTS,
+    (A.CLINIC, S.IN_PROGRESS, S.COMPLETED): CLINIC_SERVICES,
+    (A.CLINIC, S.IN_PROGRESS, S.REFUSED): CLINIC_SERVICES,
+    (A.CLINIC, S.IN_PROGRESS, S.CANCELLED): CLINIC_SERVICES,
+    (A.CLINIC, S.IN_PROGRESS, S.NO_SHOW): APPOINTMENTS,
+    # The system registers every request at once, carries a clinic's request made after hours
+    # to the next working day and registers it then (S3-S5 row 7, R-13); it alone completes or
+    # refuses the fully automated registry statements (S17-S19).
+    (A.SYSTEM, S.SUBMITTED, S.REGISTERED): ALL_SERVICES,
+    (A.SYSTEM, S.SUBMITTED, S.NEXT_WORKING_DAY): CLINIC_SERVICES,
+    (A.SYSTEM, S.NEXT_WORKING_DAY, S.REGISTERED): CLINIC_SERVICES,
+    (A.SYSTEM, S.SUBMITTED, S.REFUSED): AUTOMATED_SERVICES,
+    (A.SYSTEM, S.REGISTERED, S.COMPLETED): AUTOMATED_SERVICES,
+    (A.SYSTEM, S.REGISTERED, S.REFUSED): AUTOMATED_SERVICES,
+}  # fmt: skip
+
+
+def _transitions() -> Mapping[ApplicationStatus, frozenset[ApplicationStatus]]:
+    table: dict[ApplicationStatus, set[ApplicationStatus]] = {status: set() for status in S}
+    for _actor, current, target in ACTOR_TRANSITIONS:
+        table[current].add(target)
+    return {status: frozenset(targets) for status, targets in table.items()}
+
+
+# The state machine itself, whoever acts: the union of ACTOR_TRANSITIONS.
+TRANSITIONS: Mapping[ApplicationStatus, frozenset[ApplicationStatus]] = _transitions()
 # The first entry of every history: an application is born submitted.
 INITIAL_STATUS = S.SUBMITTED
 
 
 class InvalidTransition(Exception):
+    """The application cannot move so (from a terminal status, backwards, ...)."""
+
     def __init__(self, current: ApplicationStatus, target: ApplicationStatus) -> None:
         super().__init__(f"{current.value} -> {target.value} is not a transition")
         self.current = current
         self.target = target
 
 
+class TransitionNotAllowed(InvalidTransition):
+    """A transition that exists, but not for this actor or not in this service."""
+
+    def __init__(
+        self,
+        current: ApplicationStatus,
+        target: ApplicationStatus,
+        *,
+        actor: Actor,
+        service: ServiceType,
+    ) -> None:
+        super().__init__(current, target)
+        self.args = (
+            f"{current.value} -> {target.value} is not for the {actor.value} in {service.value}",
+        )
+        self.actor = actor
+        self.service = service
+
+
 def can_transition(current: ApplicationStatus, target: ApplicationStatus) -> bool:
+    """Whether the state machine has this edge at all (for some actor and service)."""
     return target in TRANSITIONS[current]
 
 
-def check_transition(current: ApplicationStatus, target: ApplicationStatus) -> None:
+def may_transition(
+    actor: Actor, service: ServiceType, current: ApplicationStatus, target: ApplicationStatus
+) -> bool:
+    """Whether `actor` may move an application of `service` from `current` to `target`."""
+    return service in ACTOR_TRANSITIONS.get((actor, current, target), frozenset())
+
+
+def check_transition(
+    current: ApplicationStatus,
+    target: ApplicationStatus,
+    *,
+    actor: Actor,
+    service: ServiceType,
+) -> None:
     if not can_transition(current, target):
         raise InvalidTransition(current, target)
+    if not may_transition(actor, service, current, target):
+        raise TransitionNotAllowed(current, target, actor=actor, service=service)
 
 
 def is_terminal(status: ApplicationStatus) -> bool:

@@ -8,11 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from backend.domain.model import Application, CertificateRequest, HomeVisit, StatusChange
-from backend.domain.refusals import LEGAL_GROUNDS, Refusal, RefusalCode
+from backend.domain.refusals import Refusal, RefusalCode
 from backend.domain.statuses import (
     Actor,
     ApplicationStatus,
-    InvalidTransition,
     ServiceType,
     is_open,
 )
@@ -114,17 +113,20 @@ async def change_status(
     reason: RefusalCode | None = None,
     note: str | None = None,
 ) -> ApplicationSummary:
-    """Move an application along the state machine (InvalidTransition when it may not).
+    """Move an application along the state machine; nothing changes when it may not:
 
-    A refusal must name its legal ground (R-35: never a bare "refused").
+    - Refusal(APPLICATION_NOT_FOUND): no application with this number;
+    - InvalidTransition: the machine has no such move (e.g. out of a final status);
+    - TransitionNotAllowed (an InvalidTransition): not this actor's move in this service
+      (a patient completing, a clinic acting on an automated statement, a no-show of a visit);
+    - RefusalGroundNotAllowed (an InvalidTransition): a refusal without a ground of this
+      service (R-35: never a bare "refused"; S3-S5 row 9, S17-S19), or a ground on anything else.
     """
     now = require_aware(now)
     async with uow:
         app = await uow.applications.by_number(normalize_application_number(number))
         if app is None:
             raise Refusal(RefusalCode.APPLICATION_NOT_FOUND)
-        if target is ApplicationStatus.REFUSED and reason not in LEGAL_GROUNDS:
-            raise InvalidTransition(app.status, target)
         app.transition(target, actor=actor, at=now, reason=reason, note=note)
         if target in (ApplicationStatus.CANCELLED, ApplicationStatus.REFUSED):
             booked = await uow.applications.active_appointment_for_application(app.id or 0)

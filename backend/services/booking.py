@@ -28,7 +28,6 @@ from backend.domain.model import (
 )
 from backend.domain.refusals import Refusal, RefusalCode
 from backend.domain.statuses import (
-    E_CHANNEL_DEADLINE,
     Actor,
     ApplicationStatus,
     ServiceType,
@@ -216,7 +215,10 @@ async def book(
             service=ServiceType.APPOINTMENT,
             status=ApplicationStatus.REGISTERED,
             at=now,
-            deadline=now + E_CHANNEL_DEADLINE,  # S3 row 3: ≤ 30 min via the e-channel
+            # S3 row 3/7: ≤ 30 min via the e-channel, of the clinic's hours (from its opening).
+            deadline=clinic.calendar(await uow.register.holiday_calendar())
+            .request_terms(now)
+            .deadline,
             clinic_id=clinic.id,
             actor=actor,
         )

@@ -45,10 +45,12 @@ async def request_certificate(
             attached = await require_attached(uow, patient_id)  # S5 row 9 (2)
             clinic_id = attached.clinic.id
             calendar = attached.clinic.calendar(await uow.register.holiday_calendar())
-            processing = calendar.processing_day(now)
-            if processing.carried_over:  # S5 row 7: after hours → the next working day
+            # S5 row 3/7, R-13: ≤ 30 min of the clinic's hours, counted from its opening;
+            # after hours → the next working day.
+            terms = calendar.request_terms(now)
+            deadline = terms.deadline
+            if terms.carried_over:
                 status = ApplicationStatus.NEXT_WORKING_DAY
-                deadline = (calendar.opening(processing.day) or now) + E_CHANNEL_DEADLINE
         else:
             await require_patient(uow, patient_id)  # S17-S19: automated, 24/7
         application = await open_application(

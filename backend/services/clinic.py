@@ -36,7 +36,7 @@ from backend.domain.model import (
     Patient,
     StatusChange,
 )
-from backend.domain.refusals import Refusal, RefusalCode
+from backend.domain.refusals import REFUSAL_GROUNDS, Refusal, RefusalCode
 from backend.domain.statuses import (
     Actor,
     ApplicationStatus,
@@ -470,14 +470,6 @@ def _document_info(document: ApplicationDocument) -> DocumentInfo:
 
 # --- moving an application -----------------------------------------------------------------
 
-# S3, S4, S5 row 9: the grounds for a reasoned refusal of the clinic's services are (1)
-# unreliable documents or data and (2) not being attached to this clinic. (S17-S19's lack of
-# the subject's consent is a registry statement's ground, and those are not the clinic's.)
-CLINIC_REFUSAL_GROUNDS: dict[ServiceType, frozenset[RefusalCode]] = {
-    service: frozenset({RefusalCode.UNRELIABLE_DATA, RefusalCode.NOT_ATTACHED_HERE})
-    for service in (ServiceType.APPOINTMENT, ServiceType.HOME_VISIT, ServiceType.CERTIFICATE_027)
-}
-
 
 async def _move(
     uow: UnitOfWork,
@@ -540,7 +532,8 @@ async def refuse(
     allows (R-35, S3-S5 row 9)."""
     now = require_aware(now)
     app = await _checked(uow, caller, number)
-    allowed = CLINIC_REFUSAL_GROUNDS.get(app.service, frozenset())
+    # S3-S5 row 9, S17-S19: the grounds the service's standard allows (the domain's table).
+    allowed = REFUSAL_GROUNDS[app.service]
     if ground not in allowed:
         names = ", ".join(sorted(g.value for g in allowed)) or "none"
         raise Invalid(

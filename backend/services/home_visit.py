@@ -22,7 +22,6 @@ from backend.domain.model import Clinic, Doctor, HomeVisit
 from backend.domain.phone import InvalidPhone, normalize_kz_mobile
 from backend.domain.refusals import Refusal, RefusalCode
 from backend.domain.statuses import (
-    E_CHANNEL_DEADLINE,
     Actor,
     ApplicationStatus,
     ServiceType,
@@ -225,12 +224,11 @@ async def request_home_visit(
                     next_day=offer.isoformat() if offer else "",
                 )
             window_start, window_end = window.start, window.end
+        # S4 row 3/7, R-13/R-14: ≤ 30 min of the clinic's hours, from its opening at the earliest.
+        deadline = calendar.request_terms(now, cutoff=True).deadline
         if intake.carried_over:
-            opening = calendar.opening(intake.day) or now
-            deadline = opening + E_CHANNEL_DEADLINE
             status = ApplicationStatus.NEXT_WORKING_DAY  # told when submitting
         else:
-            deadline = now + E_CHANNEL_DEADLINE  # S4 row 3: ≤ 30 min, care the same day
             status = ApplicationStatus.REGISTERED
         application = await open_application(
             uow,

@@ -26,7 +26,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from backend.bootstrap import Backend
-from backend.domain.refusals import Refusal, RefusalCode
+from backend.domain.refusals import Refusal, RefusalCode, RefusalGroundNotAllowed
 from backend.domain.statuses import InvalidTransition
 from backend.services import clinic
 from bot.clinic_api import models
@@ -100,6 +100,8 @@ def _error_for(exc: Exception) -> ApiError | None:
         if exc.code is RefusalCode.APPLICATION_NOT_FOUND:
             return ApiError(404, "not_found", "no such application at this clinic")
         return ApiError(422, exc.code.value, f"refused: {exc.code.value}")
+    if isinstance(exc, RefusalGroundNotAllowed):
+        return ApiError(422, "ground_not_allowed", str(exc), fields={"ground": str(exc)})
     if isinstance(exc, InvalidTransition):
         return ApiError(
             409,

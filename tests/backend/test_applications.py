@@ -8,8 +8,14 @@ import pytest
 from sqlalchemy import event, text
 
 from backend.bootstrap import Backend
-from backend.domain.refusals import Refusal, RefusalCode
-from backend.domain.statuses import Actor, ApplicationStatus, InvalidTransition, ServiceType
+from backend.domain.refusals import Refusal, RefusalCode, RefusalGroundNotAllowed
+from backend.domain.statuses import (
+    Actor,
+    ApplicationStatus,
+    InvalidTransition,
+    ServiceType,
+    TransitionNotAllowed,
+)
 from backend.ports import FixedClock
 from backend.services import applications, booking, certificates
 from backend.services.home_visit import HomeVisitRequest, request_home_visit
@@ -271,3 +277,157 @@ async def test_the_list_carries_each_active_appointments_start_in_one_query(
     assert by_number[certificate.number].pending_deadline == certificate.deadline
     assert not by_number[certificate.number].is_late(certificate.deadline)
     assert by_number[certificate.number].is_late(certificate.deadline + dt.timedelta(seconds=1))
+
+
+# --- who may do what (issue 10 part 4) ---------------------------------------------------------
+
+
+async def _history(backend: Backend, world: World, number: str) -> list[tuple[object, ...]]:
+    details = await applications.application_details(backend.uow(), world.alice.id or 0, number)
+    return [(h.seq, h.from_status, h.to_status, h.actor, h.reason) for h in details.history]
+
+
+@pytest.mark.parametrize(
+    "target",
+    [ApplicationStatus.COMPLETED, ApplicationStatus.IN_PROGRESS, ApplicationStatus.NO_SHOW],
+)
+async def test_a_patient_cannot_complete_take_into_work_or_mark_a_no_show(
+    backend: Backend, world: World, clock: FixedClock, target: ApplicationStatus
+) -> None:
+    number = await _booked_number(backend, world, clock)
+    before = await _history(backend, world, number)
+
+    with pytest.raises(TransitionNotAllowed) as caught:
+        await applications.change_status(
+            backend.uow(), number, target, actor=Actor.PATIENT, now=clock.now()
+        )
+
+    assert (caught.value.actor, caught.value.service) == (Actor.PATIENT, ServiceType.APPOINTMENT)
+    assert await _history(backend, world, number) == before
+
+
+async def test_the_1414_operator_cannot_refuse_but_may_cancel_on_the_patients_request(
+    backend: Backend, world: World, clock: FixedClock
+) -> None:
+    number = await _booked_number(backend, world, clock)
+    with pytest.raises(TransitionNotAllowed):
+        await applications.change_status(
+            backend.uow(),
+            number,
+            ApplicationStatus.REFUSED,
+            actor=Actor.OPERATOR,
+            now=clock.now(),
+            reason=RefusalCode.UNRELIABLE_DATA,
+        )
+
+    cancelled = await applications.change_status(
+        backend.uow(), number, ApplicationStatus.CANCELLED, actor=Actor.OPERATOR, now=clock.now()
+    )
+
+    assert cancelled.status is ApplicationStatus.CANCELLED
+    assert (await _history(backend, world, number))[-1][2:4] == (
+        ApplicationStatus.CANCELLED,
+        Actor.OPERATOR,
+    )
+
+
+async def test_the_clinic_records_a_missed_appointment_as_no_show(
+    backend: Backend, world: World, clock: FixedClock
+) -> None:
+    number = await _booked_number(backend, world, clock)
+
+    summary = await applications.change_status(
+        backend.uow(), number, ApplicationStatus.NO_SHOW, actor=Actor.CLINIC, now=clock.now()
+    )
+
+    assert summary.status is ApplicationStatus.NO_SHOW
+    details = await applications.application_details(backend.uow(), world.alice.id or 0, number)
+    assert details.summary.status is ApplicationStatus.NO_SHOW
+    assert details.history[-1].to_status is ApplicationStatus.NO_SHOW
+    assert details.history[-1].actor is Actor.CLINIC
+    with pytest.raises(InvalidTransition):  # final
+        await applications.change_status(
+            backend.uow(), number, ApplicationStatus.COMPLETED, actor=Actor.CLINIC, now=clock.now()
+        )
+
+
+async def _home_visit_number(backend: Backend, world: World, clock: FixedClock) -> str:
+    view = await request_home_visit(
+        backend.uow(),
+        world.alice.id or 0,
+        HomeVisitRequest(reason="Қызба", symptoms="", contact_phone="+77011234501"),
+        now=clock.now(),
+    )
+    return view.application_number
+
+
+async def test_a_home_visit_has_no_no_show_and_no_consent_ground(
+    backend: Backend, world: World, clock: FixedClock
+) -> None:
+    number = await _home_visit_number(backend, world, clock)
+    before = await _history(backend, world, number)
+
+    with pytest.raises(TransitionNotAllowed):
+        await applications.change_status(
+            backend.uow(), number, ApplicationStatus.NO_SHOW, actor=Actor.CLINIC, now=clock.now()
+        )
+    with pytest.raises(RefusalGroundNotAllowed) as caught:
+        await applications.change_status(
+            backend.uow(),
+            number,
+            ApplicationStatus.REFUSED,
+            actor=Actor.CLINIC,
+            now=clock.now(),
+            reason=RefusalCode.NO_SUBJECT_CONSENT,
+        )
+
+    assert caught.value.service is ServiceType.HOME_VISIT
+    assert await _history(backend, world, number) == before
+    refused = await applications.change_status(
+        backend.uow(),
+        number,
+        ApplicationStatus.REFUSED,
+        actor=Actor.CLINIC,
+        now=clock.now(),
+        reason=RefusalCode.NOT_ATTACHED_HERE,
+    )
+    assert refused.refusal is RefusalCode.NOT_ATTACHED_HERE
+
+
+async def test_a_registry_statement_is_answered_by_the_system_not_the_clinic(
+    backend: Backend, world: World, clock: FixedClock
+) -> None:
+    statement = await certificates.request_certificate(
+        backend.uow(), world.alice.id or 0, ServiceType.STATEMENT_TB, now=clock.now()
+    )
+    with pytest.raises(TransitionNotAllowed):
+        await applications.change_status(
+            backend.uow(),
+            statement.number,
+            ApplicationStatus.COMPLETED,
+            actor=Actor.CLINIC,
+            now=clock.now(),
+        )
+    with pytest.raises(RefusalGroundNotAllowed):
+        await applications.change_status(
+            backend.uow(),
+            statement.number,
+            ApplicationStatus.REFUSED,
+            actor=Actor.SYSTEM,
+            now=clock.now(),
+            reason=RefusalCode.NOT_ATTACHED_HERE,
+        )
+
+    refused = await applications.change_status(
+        backend.uow(),
+        statement.number,
+        ApplicationStatus.REFUSED,
+        actor=Actor.SYSTEM,
+        now=clock.now(),
+        reason=RefusalCode.NO_SUBJECT_CONSENT,
+    )
+
+    assert (refused.status, refused.refusal) == (
+        ApplicationStatus.REFUSED,
+        RefusalCode.NO_SUBJECT_CONSENT,
+    )

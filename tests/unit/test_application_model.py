@@ -10,13 +10,15 @@ import pytest
 from backend.domain.iin import IinError, InvalidIin, Sex
 from backend.domain.model import Application, Patient, StatusChange
 from backend.domain.phone import InvalidPhone, PhoneError
-from backend.domain.refusals import RefusalCode
+from backend.domain.refusals import RefusalCode, RefusalGroundNotAllowed
 from backend.domain.statuses import (
     Actor,
     ApplicationStatus,
     InvalidTransition,
     ServiceType,
+    TransitionNotAllowed,
 )
+from tests.unit.test_statuses import EXPECTED, PAIRS, grid
 
 S = ApplicationStatus
 ALMATY = ZoneInfo("Asia/Almaty")
@@ -27,11 +29,13 @@ def _minutes(n: int) -> dt.datetime:
     return T0 + dt.timedelta(minutes=n)
 
 
-def _submitted(actor: Actor = Actor.PATIENT) -> Application:
+def _submitted(
+    actor: Actor = Actor.PATIENT, service: ServiceType = ServiceType.HOME_VISIT
+) -> Application:
     return Application.submit(
         number="HV-2026-000001",
         patient_id=7,
-        service=ServiceType.HOME_VISIT,
+        service=service,
         at=T0,
         deadline=_minutes(30),
         clinic_id=3,
@@ -120,7 +124,7 @@ def test_transition_returns_the_entry_it_appended() -> None:
 
 
 def test_registered_to_registered_amendment_is_recorded_as_its_own_entry() -> None:
-    app = _submitted()
+    app = _submitted(service=ServiceType.APPOINTMENT)  # a patient moves an appointment
     app.transition(S.REGISTERED, actor=Actor.SYSTEM, at=_minutes(1))
 
     change = app.transition(S.REGISTERED, actor=Actor.PATIENT, at=_minutes(2), note="moved")
@@ -173,7 +177,7 @@ def test_refusal_without_a_ground_raises_and_changes_nothing() -> None:
     app.transition(S.REGISTERED, actor=Actor.SYSTEM, at=_minutes(1))
     history_before = _snapshot(app)
 
-    with pytest.raises(ValueError, match="ground"):
+    with pytest.raises(RefusalGroundNotAllowed, match="must name its legal ground"):
         app.transition(S.REFUSED, actor=Actor.CLINIC, at=_minutes(2))
 
     assert app.status is S.REGISTERED
@@ -186,8 +190,10 @@ def test_refusal_with_an_operational_code_is_not_a_legal_refusal(code: RefusalCo
     app = _submitted()
     history_before = _snapshot(app)
 
-    with pytest.raises(ValueError, match="legal ground"):
+    with pytest.raises(RefusalGroundNotAllowed, match="legal ground") as caught:
         app.transition(S.REFUSED, actor=Actor.CLINIC, at=_minutes(2), reason=code)
+
+    assert (caught.value.service, caught.value.reason) == (ServiceType.HOME_VISIT, code)
 
     assert app.status is S.SUBMITTED
     assert _snapshot(app) == history_before
@@ -196,12 +202,121 @@ def test_refusal_with_an_operational_code_is_not_a_legal_refusal(code: RefusalCo
 def test_only_a_refusal_carries_a_ground() -> None:
     app = _submitted()
 
-    with pytest.raises(ValueError, match="only a refusal"):
+    with pytest.raises(RefusalGroundNotAllowed, match="only a refusal"):
         app.transition(
             S.CANCELLED, actor=Actor.PATIENT, at=_minutes(2), reason=RefusalCode.UNRELIABLE_DATA
         )
 
     assert app.status is S.SUBMITTED
+
+
+# Every (service, ground) pair: the grounds each standard lists, nothing else.
+GROUNDS_ALLOWED = {
+    # S3/S4/S5 row 9: unreliable data; not attached to this clinic.
+    (ServiceType.APPOINTMENT, RefusalCode.UNRELIABLE_DATA): True,
+    (ServiceType.APPOINTMENT, RefusalCode.NOT_ATTACHED_HERE): True,
+    (ServiceType.APPOINTMENT, RefusalCode.NO_SUBJECT_CONSENT): False,
+    (ServiceType.HOME_VISIT, RefusalCode.UNRELIABLE_DATA): True,
+    (ServiceType.HOME_VISIT, RefusalCode.NOT_ATTACHED_HERE): True,
+    (ServiceType.HOME_VISIT, RefusalCode.NO_SUBJECT_CONSENT): False,
+    (ServiceType.CERTIFICATE_027, RefusalCode.UNRELIABLE_DATA): True,
+    (ServiceType.CERTIFICATE_027, RefusalCode.NOT_ATTACHED_HERE): True,
+    (ServiceType.CERTIFICATE_027, RefusalCode.NO_SUBJECT_CONSENT): False,
+    # S17-S19: only the missing consent of the person the request is about.
+    (ServiceType.STATEMENT_TB, RefusalCode.UNRELIABLE_DATA): False,
+    (ServiceType.STATEMENT_TB, RefusalCode.NOT_ATTACHED_HERE): False,
+    (ServiceType.STATEMENT_TB, RefusalCode.NO_SUBJECT_CONSENT): True,
+    (ServiceType.STATEMENT_PSYCHIATRY, RefusalCode.UNRELIABLE_DATA): False,
+    (ServiceType.STATEMENT_PSYCHIATRY, RefusalCode.NOT_ATTACHED_HERE): False,
+    (ServiceType.STATEMENT_PSYCHIATRY, RefusalCode.NO_SUBJECT_CONSENT): True,
+    (ServiceType.STATEMENT_NARCOLOGY, RefusalCode.UNRELIABLE_DATA): False,
+    (ServiceType.STATEMENT_NARCOLOGY, RefusalCode.NOT_ATTACHED_HERE): False,
+    (ServiceType.STATEMENT_NARCOLOGY, RefusalCode.NO_SUBJECT_CONSENT): True,
+}
+# Who refuses each service: the clinic its own (S3-S5), the system the automated S17-S19.
+REFUSER = {
+    ServiceType.APPOINTMENT: Actor.CLINIC,
+    ServiceType.HOME_VISIT: Actor.CLINIC,
+    ServiceType.CERTIFICATE_027: Actor.CLINIC,
+    ServiceType.STATEMENT_TB: Actor.SYSTEM,
+    ServiceType.STATEMENT_PSYCHIATRY: Actor.SYSTEM,
+    ServiceType.STATEMENT_NARCOLOGY: Actor.SYSTEM,
+}
+
+
+def _registered(service: ServiceType) -> Application:
+    app = _submitted(service=service)
+    app.transition(S.REGISTERED, actor=Actor.SYSTEM, at=_minutes(1))
+    return app
+
+
+@pytest.mark.parametrize(("service", "ground"), list(GROUNDS_ALLOWED))
+def test_a_service_is_refused_only_on_its_own_grounds(
+    service: ServiceType, ground: RefusalCode
+) -> None:
+    app = _registered(service)
+    history_before = _snapshot(app)
+
+    if GROUNDS_ALLOWED[service, ground]:
+        app.transition(S.REFUSED, actor=REFUSER[service], at=_minutes(2), reason=ground)
+        assert (app.status, app.refusal, app.history[-1].reason) == (S.REFUSED, ground, ground)
+    else:
+        with pytest.raises(RefusalGroundNotAllowed) as caught:
+            app.transition(S.REFUSED, actor=REFUSER[service], at=_minutes(2), reason=ground)
+        assert (caught.value.service, caught.value.reason) == (service, ground)
+        assert (app.status, app.refusal) == (S.REGISTERED, None)
+        assert _snapshot(app) == history_before
+
+
+def test_the_grounds_table_covers_every_service_and_legal_ground() -> None:
+    assert {s for s, _ in GROUNDS_ALLOWED} == set(ServiceType)
+    assert len(GROUNDS_ALLOWED) == len(ServiceType) * 3
+
+
+def test_a_home_visit_is_never_refused_for_no_consent_of_the_subject() -> None:
+    app = _registered(ServiceType.HOME_VISIT)
+
+    with pytest.raises(RefusalGroundNotAllowed, match="home_visit"):
+        app.transition(
+            S.REFUSED, actor=Actor.CLINIC, at=_minutes(2), reason=RefusalCode.NO_SUBJECT_CONSENT
+        )
+    assert app.status is S.REGISTERED
+
+
+@pytest.mark.parametrize(("actor", "service"), list(EXPECTED))
+def test_application_transition_follows_the_actor_table(
+    actor: Actor, service: ServiceType
+) -> None:
+    expected = grid(EXPECTED[actor, service])
+    ground = next(g for (s, g), ok in GROUNDS_ALLOWED.items() if s is service and ok)
+    wrong = []
+    for current, target in PAIRS:
+        app = _submitted(service=service)
+        app.status = current  # as it would be stored
+        history_before = _snapshot(app)
+        reason = ground if target is S.REFUSED else None
+        try:
+            app.transition(target, actor=actor, at=_minutes(5), reason=reason)
+            allowed = True
+        except InvalidTransition:
+            allowed = False
+            assert (app.status, _snapshot(app)) == (current, history_before)
+        if allowed is not expected[current, target]:
+            wrong.append((current.value, target.value))
+
+    assert wrong == []
+
+
+def test_a_patient_who_completes_gets_a_typed_error_and_nothing_changes() -> None:
+    app = _registered(ServiceType.HOME_VISIT)
+    history_before = _snapshot(app)
+
+    with pytest.raises(TransitionNotAllowed) as caught:
+        app.transition(S.COMPLETED, actor=Actor.PATIENT, at=_minutes(2))
+
+    assert (caught.value.actor, caught.value.service) == (Actor.PATIENT, ServiceType.HOME_VISIT)
+    assert app.status is S.REGISTERED
+    assert _snapshot(app) == history_before
 
 
 def test_history_times_must_be_aware() -> None:

@@ -140,7 +140,9 @@ def test_weekly_schedule_json_is_weekday_to_opening_and_closing_times() -> None:
         D(2026, 5, 7),
         D(2026, 5, 9),
         D(2026, 7, 6),
-        D(2026, 8, 30),
+        # No 30 August from 2026: the 2026 constitution moved Constitution Day to 15 March
+        # from 2027 (Law "On holidays" as amended; python-holidays KZ).
+        D(2027, 3, 15),  # Constitution Day
         D(2026, 10, 25),
         D(2026, 12, 16),  # Independence Day
         D(2027, 12, 16),
@@ -176,12 +178,63 @@ def test_2026_days_off_are_the_holidays_plus_the_transferred_weekend_holidays() 
         D(2026, 5, 11),  # ... carried to Monday
         D(2026, 5, 27),
         D(2026, 7, 6),
-        D(2026, 8, 30),  # Sunday ...
-        D(2026, 8, 31),  # ... carried to Monday
+        # No Constitution Day on Sunday 30 August (and no carried Monday 31) from 2026: the
+        # 2026 constitution moved it to 15 March, from 2027 (Law "On holidays" as amended).
         D(2026, 10, 25),  # Sunday ...
         D(2026, 10, 26),  # ... carried to Monday
         D(2026, 12, 16),
     }
+
+
+def test_30_and_31_august_2026_are_working_days_after_the_2026_constitution() -> None:
+    cal = _calendar()
+
+    assert D(2026, 8, 30).weekday() == 6  # a Sunday: closed as any Sunday, nothing carried
+    assert cal.is_working_day(D(2026, 8, 31))
+    assert cal.hours(D(2026, 8, 31)) == OpeningHours(dt.time(8), dt.time(20))
+    assert cal.is_working_day(D(2027, 8, 30))  # a Monday, no longer a holiday
+
+
+def test_2027_days_off_have_constitution_day_on_15_march() -> None:
+    assert HolidayCalendar().holidays_in(2027) == {
+        D(2027, 1, 1),
+        D(2027, 1, 2),  # Saturday ...
+        D(2027, 1, 4),  # ... carried to Monday
+        D(2027, 1, 7),
+        D(2027, 3, 8),
+        D(2027, 3, 15),  # Constitution Day (from 2027)
+        D(2027, 3, 21),  # Sunday ...
+        D(2027, 3, 22),
+        D(2027, 3, 23),
+        D(2027, 3, 24),  # ... carried past Nauryz to Wednesday
+        D(2027, 5, 1),  # Saturday ...
+        D(2027, 5, 3),  # ... carried to Monday
+        D(2027, 5, 7),
+        D(2027, 5, 9),  # Sunday ...
+        D(2027, 5, 10),  # ... carried to Monday
+        D(2027, 5, 16),  # Құрбан айт (Sunday, religious: not carried)
+        D(2027, 7, 6),
+        D(2027, 10, 25),
+        D(2027, 12, 16),
+    }
+
+
+def test_nauryz_2028_on_weekdays_closes_tuesday_to_thursday_and_carries_nothing() -> None:
+    # 21 (Tue), 22 (Wed), 23 (Thu) March 2028: no weekend day, so no carried day off.
+    cal = _calendar()
+
+    assert [cal.is_working_day(D(2028, 3, d)) for d in range(20, 28)] == [
+        True,  # Mon 20
+        False,  # Tue 21 Nauryz
+        False,  # Wed 22 Nauryz
+        False,  # Thu 23 Nauryz
+        True,  # Fri 24
+        True,  # Sat 25
+        False,  # Sun 26
+        True,  # Mon 27
+    ]
+    assert cal.next_working_day(D(2028, 3, 20)) == D(2028, 3, 24)
+    assert cal.hours(D(2028, 3, 24)) == OpeningHours(dt.time(8), dt.time(20))
 
 
 def test_nauryz_2026_on_saturday_to_monday_closes_the_clinic_until_wednesday() -> None:
@@ -277,6 +330,27 @@ def test_extra_day_off_closes_the_clinic_and_extra_working_saturday_runs_monday_
     assert cal.hours(NEXT_MON) is None
     assert cal.hours(worked_saturday) == OpeningHours(dt.time(8), dt.time(20))
     assert cal.intake_cutoff(worked_saturday) == _at(worked_saturday, 18)
+    assert cal.hours(D(2026, 12, 5)) == OpeningHours(dt.time(9), dt.time(14))  # a usual Saturday
+
+
+def test_worked_weekend_day_runs_mondays_hours_not_another_weekdays() -> None:
+    # A clinic whose Monday (07:00-19:00) differs from every other weekday (08:00-20:00).
+    monday = OpeningHours(dt.time(7), dt.time(19))
+    other = OpeningHours(dt.time(8), dt.time(20))
+    schedule = WeeklySchedule(
+        {0: monday, 1: other, 2: other, 3: other, 4: other,
+         5: OpeningHours(dt.time(9), dt.time(14))}
+    )  # fmt: skip
+    worked_saturday, worked_sunday = D(2026, 11, 28), D(2026, 11, 29)
+    cal = ClinicCalendar(
+        schedule=schedule,
+        tz=ALMATY,
+        holidays=HolidayCalendar().with_days(working_days=[worked_saturday, worked_sunday]),
+    )
+
+    assert cal.hours(worked_saturday) == monday
+    assert cal.hours(worked_sunday) == monday
+    assert cal.intake_cutoff(worked_sunday) == _at(worked_sunday, 17)
     assert cal.hours(D(2026, 12, 5)) == OpeningHours(dt.time(9), dt.time(14))  # a usual Saturday
 
 

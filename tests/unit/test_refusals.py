@@ -8,11 +8,14 @@ import pytest
 
 from backend.domain.refusals import (
     LEGAL_GROUNDS,
+    REFUSAL_GROUNDS,
     REFUSAL_TEXTS,
     ParamValue,
     Refusal,
     RefusalCode,
+    refusal_grounds,
 )
+from backend.domain.statuses import ServiceType
 
 
 def test_refusal_carries_its_code_and_params() -> None:
@@ -27,10 +30,22 @@ def test_refusal_without_params_has_empty_params() -> None:
     assert dict(Refusal(RefusalCode.SLOT_TAKEN).params) == {}
 
 
-def test_refusal_is_an_exception_that_can_be_raised_and_caught() -> None:
-    with pytest.raises(Refusal) as caught:
-        raise Refusal(RefusalCode.NOT_ATTACHED_HERE)
-    assert caught.value.code is RefusalCode.NOT_ATTACHED_HERE
+def test_each_service_has_exactly_the_refusal_grounds_of_its_standard() -> None:
+    # Written out: S3/S4/S5 row 9 (unreliable data; not attached to this clinic),
+    # S17/S18/S19 (no consent of the person the request is about).
+    clinic = {RefusalCode.UNRELIABLE_DATA, RefusalCode.NOT_ATTACHED_HERE}
+    consent = {RefusalCode.NO_SUBJECT_CONSENT}
+
+    assert dict(REFUSAL_GROUNDS) == {
+        ServiceType.APPOINTMENT: clinic,
+        ServiceType.HOME_VISIT: clinic,
+        ServiceType.CERTIFICATE_027: clinic,
+        ServiceType.STATEMENT_TB: consent,
+        ServiceType.STATEMENT_PSYCHIATRY: consent,
+        ServiceType.STATEMENT_NARCOLOGY: consent,
+    }
+    for service in ServiceType:
+        assert refusal_grounds(service) == REFUSAL_GROUNDS[service]
 
 
 def test_refusal_params_cannot_be_changed() -> None:
@@ -68,14 +83,33 @@ def test_legal_grounds_are_exactly_those_of_the_standards() -> None:
     } == LEGAL_GROUNDS
 
 
-@pytest.mark.parametrize("code", list(RefusalCode))
-def test_is_legal_ground_is_true_exactly_for_the_legal_grounds(code: RefusalCode) -> None:
-    assert Refusal(code).is_legal_ground is (code in LEGAL_GROUNDS)
+# Every code, written out: legal ground («дәлелді бас тарту», R-41) or operational refusal.
+IS_LEGAL_GROUND = {
+    RefusalCode.UNRELIABLE_DATA: True,
+    RefusalCode.NOT_ATTACHED_HERE: True,
+    RefusalCode.NO_SUBJECT_CONSENT: True,
+    RefusalCode.SLOT_TAKEN: False,
+    RefusalCode.SLOT_UNAVAILABLE: False,
+    RefusalCode.TOO_MANY_APPOINTMENTS: False,
+    RefusalCode.APPOINTMENT_NOT_FOUND: False,
+    RefusalCode.APPOINTMENT_NOT_ACTIVE: False,
+    RefusalCode.APPLICATION_NOT_FOUND: False,
+    RefusalCode.PATIENT_NOT_FOUND: False,
+    RefusalCode.NO_DOCTOR_ASSIGNED: False,
+    RefusalCode.INVALID_INPUT: False,
+}
 
 
-def test_operational_refusals_are_not_legal_grounds() -> None:
-    for code in (RefusalCode.SLOT_TAKEN, RefusalCode.INVALID_INPUT, RefusalCode.PATIENT_NOT_FOUND):
-        assert not Refusal(code).is_legal_ground
+def test_the_legal_ground_table_names_every_code() -> None:
+    assert set(IS_LEGAL_GROUND) == set(RefusalCode)
+
+
+@pytest.mark.parametrize(("code", "legal"), list(IS_LEGAL_GROUND.items()))
+def test_is_legal_ground_is_true_exactly_for_the_legal_grounds(
+    code: RefusalCode, legal: bool
+) -> None:
+    assert Refusal(code).is_legal_ground is legal
+    assert (code in LEGAL_GROUNDS) is legal
 
 
 def test_every_refusal_code_has_a_text() -> None:
