@@ -1,0 +1,545 @@
+"""The emergency recogniser (S12, R-38): normalise, find concepts, combine them.
+
+How a message is read, like a triage nurse reads an SMS:
+
+1. Normalise every word twice. The *Cyrillic key* (for the Kazakh and Russian lists): case
+   folded, «ё»→«е», Kazakh letters folded to their Russian-keyboard substitutes (ә→а, ө→о,
+   ү/ұ→у, қ→к, ғ→г, ң→н, һ→х, і/ы/й→и), soft and hard signs dropped, «тс»/«дц»→«ц», repeated
+   letters collapsed; a word typed in Latin letters is first transliterated (Russian
+   "serdtse bolit", "ne dyshit", Kazakh "zhurek auyrady", "jürek", "qan ketıp", the 2021
+   alphabet ä ö ü ğ q ñ ū ı and the 2017 apostrophes a' o' u' g' n' s' c'). The *Latin key* (for
+   the English list): case folded, apostrophes dropped, repeated letters collapsed.
+2. Find concepts: a term of a list is one or more stems; each stem begins one word (stems of
+   6+ letters also with one typo), the stems in order with at most one word between. A concept
+   right after «не/нет/без/не было/no/not/denies…» or right before «жоқ/емес» is negated and
+   dropped (the negative emergencies «не дышит», «оянбайды» are terms of their own).
+3. Combine: some concepts are emergencies on their own (`emergency.*` sections: «не дышит»,
+   «инсульт», "unconscious"); others only together, near each other in the message
+   (chest + pain, vomiting + blood, belly + pain + severe, pregnancy + bleeding, an infant
+   under 3 months + fever 38+, throat + swelling …). Decisions, for the clinic to review:
+   - bleeding is an emergency on its own, unless the message says it is minor («немного»,
+     «чуть», "a little") or from the gums/nose, and nothing says it is heavy or will not stop;
+   - burns and cuts likewise; a fall counts with a head injury or a fall from a height;
+   - abdominal pain counts with a severity word, with blood, or in pregnancy;
+   - fever counts in an infant (a newborn, or up to 3 months / 12 weeks / 90 days old) at 38
+     or more (or with no figure), and at any age from 41;
+   - in doubt it errs on the side of 103: a false alarm costs the patient a rephrase, a missed
+     one may cost a life.
+
+Everything is compiled once at import; a message is read without touching the disk.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+LANGUAGES = ("kk", "ru", "en")
+
+# The emergency kinds (S12): each `emergency.<kind>` section of a list is one on its own.
+CATEGORIES = (
+    "chest",
+    "breathing",
+    "unconscious",
+    "stroke",
+    "seizure",
+    "bleeding",
+    "vomit_blood",
+    "abdomen",
+    "poisoning",
+    "suicide",
+    "labour",
+    "infant_fever",
+    "anaphylaxis",
+    "burn",
+    "injury",
+    "general",
+)
+
+# Concepts that count only in combination (see `_combine`).
+PARTS = (
+    "negation",  # «не», "not": the concept word right after it is negated
+    "negation_after",  # «жоқ», «емес»: the concept word right before it is negated
+    "chest_site",  # грудь, сердце, кеуде, chest, heart
+    "pain",  # болит, давит, ауырады, pain, hurts
+    "breath",  # дышать, тыныс, breathe
+    "breath_trouble",  # трудно, не может, қиын, difficulty
+    "nose",  # нос, мұрын, nose (a blocked nose is no breathing emergency)
+    "blood",  # кровь, қан, blood
+    "blood_flow",  # идет, течет, хлещет, ағып, pouring (blood that flows = bleeding)
+    "vomit",  # рвота, құсу, vomiting
+    "cough",  # кашель, жөтел, cough
+    "belly",  # живот, іш, stomach
+    "severe",  # сильный, қатты, severe (also «не останавливается»)
+    "minor",  # немного, аздап, a little
+    "benign_site",  # десны, нос, gums (bleeding there is seldom an emergency)
+    "pregnant",  # беременна, жүкті, pregnant
+    "fever",  # температура, қызу, fever
+    "degree",  # градус, degrees
+    "not_falling",  # не сбивается, түспей (fever)
+    "newborn",  # новорожденный, нәресте, newborn
+    "child",  # ребенку, балам, baby
+    "month",  # месяц, ай, month
+    "week",  # неделя, апта, week
+    "day",  # день, күн, day
+    "age_suffix",  # old, күндік/айлық (N-day-old)
+    "swelling",  # отек, ісік, swelling
+    "throat",  # горло, тамақ, throat (swelling there = anaphylaxis)
+    "allergy",  # аллергия, allergic
+    "fall",  # упал, құлады, fell
+    "head",  # голова, бас, head
+    "height",  # с высоты, балкон, биіктен, from a height
+    "cramp_site",  # ноги, икры, аяқ, legs (leg cramps are no seizure)
+)
+CONCEPTS = frozenset((*(f"emergency.{c}" for c in CATEGORIES), *PARTS))
+
+_NEAR = 4  # words between two concepts that go together (chest … pain)
+_FUZZY_MIN = 6  # stems this long also match with one typo
+
+
+class LexiconError(ValueError):
+    """A malformed entry in a word list: file, line and what is wrong."""
+
+
+# ---------------------------------------------------------------- normalisation
+
+_APOSTROPHES = "'’`ʼʻ‘"
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)?|[^\W\d_]+(?:[" + _APOSTROPHES + r"][^\W\d_]+)*")
+_CYR_FOLD = str.maketrans(
+    {
+        "ә": "а",
+        "ө": "о",
+        "ү": "у",
+        "ұ": "у",
+        "қ": "к",
+        "ғ": "г",
+        "ң": "н",
+        "һ": "х",
+        "і": "и",
+        "ы": "и",
+        "й": "и",
+        "ё": "е",
+        "э": "е",
+        "щ": "ш",
+        "ъ": None,
+        "ь": None,
+    }
+)
+# Latin → Cyrillic, longest first: Russian transliteration and the Kazakh Latin alphabets.
+_LATIN = (
+    ("shch", "ш"),
+    ("sch", "ш"),
+    ("zh", "ж"),
+    ("kh", "х"),
+    ("ch", "ч"),
+    ("sh", "ш"),
+    ("ts", "ц"),
+    ("ya", "я"),
+    ("yu", "ю"),
+    ("yo", "е"),
+    ("ye", "е"),
+    ("ck", "к"),
+    ("a'", "а"),
+    ("o'", "о"),
+    ("u'", "у"),
+    ("g'", "г"),
+    ("n'", "н"),
+    ("s'", "ш"),
+    ("c'", "ч"),
+    ("i'", "и"),
+)
+_LATIN_ONE = {
+    "a": "а",
+    "b": "б",
+    "c": "ц",
+    "d": "д",
+    "e": "е",
+    "f": "ф",
+    "g": "г",
+    "h": "х",
+    "i": "и",
+    "j": "ж",
+    "k": "к",
+    "l": "л",
+    "m": "м",
+    "n": "н",
+    "o": "о",
+    "p": "п",
+    "q": "к",
+    "r": "р",
+    "s": "с",
+    "t": "т",
+    "u": "у",
+    "v": "в",
+    "w": "у",
+    "x": "х",
+    "y": "ы",
+    "z": "з",
+    "ä": "а",
+    "ö": "о",
+    "ü": "у",
+    "ū": "у",
+    "ğ": "г",
+    "ñ": "н",
+    "ş": "ш",
+    "ç": "ч",
+    "ı": "ы",
+    "ī": "и",
+}
+_LATIN_RE = re.compile("|".join(re.escape(k) for k, _ in _LATIN) + "|.", re.DOTALL)
+_LATIN_MAP = dict(_LATIN)
+_REPEATS = re.compile(r"(.)\1+")
+
+
+def _translit(word: str) -> str:
+    out = []
+    for m in _LATIN_RE.finditer(word):
+        piece = m.group()
+        if piece in _LATIN_MAP:
+            out.append(_LATIN_MAP[piece])
+        elif piece in _APOSTROPHES:
+            continue
+        else:
+            out.append(_LATIN_ONE.get(piece, piece))
+    return "".join(out)
+
+
+def _is_latin(word: str) -> bool:
+    return any("a" <= ch <= "z" or ch in _LATIN_ONE for ch in word)
+
+
+def _cyr_key(word: str) -> str:
+    if _is_latin(word):
+        word = _translit(word)
+    word = word.translate(_CYR_FOLD).replace("тс", "ц").replace("дц", "ц")
+    return _REPEATS.sub(r"\1", word.translate(str.maketrans("", "", _APOSTROPHES)))
+
+
+def _lat_key(word: str) -> str:
+    word = word.translate(str.maketrans("", "", _APOSTROPHES))
+    return _REPEATS.sub(r"\1", word)
+
+
+@dataclass(frozen=True)
+class Word:
+    """One word of a message: its Cyrillic key, its Latin key (Latin words only) or a number."""
+
+    cyr: str
+    lat: str | None
+    number: float | None = None
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return text.replace("°", " градус ").replace("ё", "е")
+
+
+def normalize(text: str) -> tuple[str, ...]:
+    """The words of the text as the Kazakh/Russian lists see them (Latin transliterated)."""
+    return tuple(w.cyr for w in _words(text))
+
+
+def _words(text: str) -> tuple[Word, ...]:
+    words = []
+    for raw in _TOKEN.findall(_fold(text)):
+        if raw[0].isdigit():
+            number = float(raw.replace(",", "."))
+            words.append(Word(raw.replace(",", "."), raw.replace(",", "."), number))
+        else:
+            words.append(Word(_cyr_key(raw), _lat_key(raw) if _is_latin(raw) else None))
+    return tuple(words)
+
+
+# ---------------------------------------------------------------- the word lists
+
+
+@dataclass(frozen=True)
+class Stem:
+    text: str
+    exact: bool  # «=word»: the whole word, not its beginning
+    latin: bool  # an English stem, matched against the Latin key
+
+
+@dataclass(frozen=True)
+class Term:
+    stems: tuple[Stem, ...]
+    source: str  # file:line, for the reviewers
+
+
+@dataclass
+class Lexicon:
+    """Every concept's terms and exceptions, from all the language files."""
+
+    terms: dict[str, list[Term]] = field(default_factory=dict)
+    exceptions: dict[str, list[Term]] = field(default_factory=dict)
+
+    def add(self, other: Lexicon) -> None:
+        for name, terms in other.terms.items():
+            self.terms.setdefault(name, []).extend(terms)
+        for name, terms in other.exceptions.items():
+            self.exceptions.setdefault(name, []).extend(terms)
+
+
+def _stem(raw: str, where: str) -> Stem:
+    exact = raw.startswith("=")
+    body = raw.removeprefix("=")
+    if not body or not all(ch.isalpha() or ch in _APOSTROPHES for ch in body):
+        raise LexiconError(f"{where}: {raw!r} is not a word stem")
+    folded = _fold(body).strip()
+    latin = _is_latin(folded) and not any("а" <= ch <= "я" for ch in folded)
+    key = _lat_key(folded) if latin else _cyr_key(folded)
+    if not key:
+        raise LexiconError(f"{where}: {raw!r} is empty once normalised")
+    return Stem(key, exact, latin)
+
+
+def parse_lexicon(text: str, name: str) -> Lexicon:
+    """Read one word list. Format (see the header of each file):
+
+    `[concept]` opens a section; each line below is a term of stems separated by spaces
+    (`=word` for a whole word); a line `-stems` is an exception (a match of the concept that
+    begins where the exception matches does not count); `#` starts a comment.
+    """
+    lexicon = Lexicon()
+    section: str | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        where = f"{name}:{number}"
+        entry = line.split("#", 1)[0].strip()
+        if not entry:
+            continue
+        if entry.startswith("["):
+            if not entry.endswith("]"):
+                raise LexiconError(f"{where}: a section is written [name]")
+            section = entry[1:-1].strip()
+            if section not in CONCEPTS:
+                raise LexiconError(f"{where}: unknown concept {section!r}")
+            continue
+        if section is None:
+            raise LexiconError(f"{where}: an entry before the first [section]")
+        exception = entry.startswith("-")
+        parts = entry.removeprefix("-").split()
+        if not parts or len(parts) > 5:
+            raise LexiconError(f"{where}: a term has 1 to 5 stems")
+        term = Term(tuple(_stem(part, where) for part in parts), where)
+        (lexicon.exceptions if exception else lexicon.terms).setdefault(section, []).append(term)
+    return lexicon
+
+
+def load_lexicon(languages: Iterable[str] = LANGUAGES) -> Lexicon:
+    lexicon = Lexicon()
+    folder = resources.files(__package__ or "dialogs.emergency")
+    for language in languages:
+        text = folder.joinpath(f"{language}.txt").read_text(encoding="utf-8")
+        lexicon.add(parse_lexicon(text, f"{language}.txt"))
+    return lexicon
+
+
+# ---------------------------------------------------------------- matching
+
+
+def _within_one_edit(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 1:
+        return False
+    if la == lb:
+        diff = [i for i in range(la) if a[i] != b[i]]
+        return len(diff) == 1 or (
+            len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
+        )  # one substitution or two letters swapped
+    if la > lb:
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i:] == b[i + 1 :]
+
+
+@lru_cache(maxsize=65536)
+def _stem_hits(word: str, stem: str, exact: bool, fuzzy: bool = True) -> bool:
+    if word == stem or (not exact and word.startswith(stem)):
+        return True
+    if not fuzzy or len(stem) < _FUZZY_MIN or not word or word[0] != stem[0]:
+        return False
+    if exact:
+        return _within_one_edit(word, stem)
+    n = len(stem)
+    return any(_within_one_edit(word[: n + d], stem) for d in (-1, 0, 1) if n + d <= len(word))
+
+
+def _word_hits(word: Word, stem: Stem, fuzzy: bool = True) -> bool:
+    if word.number is not None:
+        return False
+    key = word.lat if stem.latin else word.cyr
+    return key is not None and _stem_hits(key, stem.text, stem.exact, fuzzy)
+
+
+Span = tuple[int, int]  # [start, end) in words
+
+
+def _term_spans(words: Sequence[Word], term: Term, fuzzy: bool = True) -> Iterator[Span]:
+    first, rest = term.stems[0], term.stems[1:]
+    for start, word in enumerate(words):
+        if not _word_hits(word, first, fuzzy):
+            continue
+        at, ok = start + 1, True
+        for stem in rest:  # each next stem within the next two words (one word between)
+            nxt = next(
+                (j for j in (at, at + 1) if j < len(words) and _word_hits(words[j], stem, fuzzy)),
+                None,
+            )
+            if nxt is None:
+                ok = False
+                break
+            at = nxt + 1
+        if ok:
+            yield (start, at)
+
+
+class Recogniser:
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+
+    def spans(self, words: Sequence[Word]) -> dict[str, list[Span]]:
+        found: dict[str, list[Span]] = {}
+        for concept, terms in self.lexicon.terms.items():
+            excluded = {
+                i
+                for term in self.lexicon.exceptions.get(concept, ())
+                for s, e in _term_spans(words, term, fuzzy=False)  # exceptions are exact
+                for i in range(s, e)
+            }
+            for term in terms:
+                for span in _term_spans(words, term):
+                    if span[0] not in excluded:
+                        found.setdefault(concept, []).append(span)
+        # «не болит», "no pain": negated right before; «қан кеткен жоқ»: right after.
+        before = {e for _, e in found.get("negation", ())}
+        after = {s for s, _ in found.get("negation_after", ())}
+        kept: dict[str, list[Span]] = {}
+        for concept, spans in found.items():
+            if concept.startswith("negation"):
+                kept[concept] = spans
+                continue
+            live = [(s, e) for s, e in spans if s not in before and e not in after]
+            if live:
+                kept[concept] = live
+        return kept
+
+
+@dataclass(frozen=True)
+class Assessment:
+    categories: tuple[str, ...]
+
+    @property
+    def emergency(self) -> bool:
+        return bool(self.categories)
+
+
+def _near(a: Sequence[Span], b: Sequence[Span], gap: int = _NEAR) -> bool:
+    return any(max(0, s2 - e1, s1 - e2) <= gap for s1, e1 in a for s2, e2 in b)
+
+
+def _temperatures(words: Sequence[Word], hits: Mapping[str, list[Span]]) -> list[float]:
+    """Body temperatures: 35–43.9 next to a fever or degree word, or with a decimal point."""
+    context = [*hits.get("fever", ()), *hits.get("degree", ())]
+    temps = []
+    for i, word in enumerate(words):
+        value = word.number
+        if value is None or not 35 <= value < 44:
+            continue
+        if "." in word.cyr or _near([(i, i + 1)], context, 2):
+            temps.append(value)
+    return temps
+
+
+def _infant(words: Sequence[Word], hits: Mapping[str, list[Span]]) -> bool:
+    """A newborn, or a child of up to 3 months / 12 weeks / 90 days (S12: fever is 103)."""
+    if hits.get("newborn"):
+        return True
+    limits = {"month": 3, "week": 12, "day": 90}
+    age_context = [*hits.get("child", ()), *hits.get("age_suffix", ())]
+    for unit, limit in limits.items():
+        for s, _ in hits.get(unit, ()):
+            for i in (s - 1, s - 2):
+                if i >= 0 and words[i].number is not None:
+                    value = words[i].number
+                    if value is not None and value <= limit and _near([(i, s + 1)], age_context, 3):
+                        return True
+    return False
+
+
+def _combine(words: Sequence[Word], hits: Mapping[str, list[Span]]) -> list[str]:
+    found = [c for c in CATEGORIES if hits.get(f"emergency.{c}")]
+    h = hits.get
+
+    def has(name: str) -> bool:
+        return bool(h(name))
+
+    def get(name: str) -> list[Span]:
+        return list(h(name, ()))
+
+    severe = has("severe")
+    minor = has("minor") and not severe
+    if "bleeding" in found and (minor or (has("benign_site") and not severe)):
+        found.remove("bleeding")  # «кровь из носа немного», "gums bleed a little"
+    for kind in ("burn", "injury"):
+        if kind in found and minor:
+            found.remove(kind)  # «небольшой ожог», "a small cut"
+
+    pain = get("pain")
+    if _near(get("chest_site"), pain):
+        found.append("chest")
+    if _near(get("breath"), get("breath_trouble"), 2) and not _near(get("breath"), get("nose"), 3):
+        found.append("breathing")
+    if _near([*get("vomit"), *get("cough")], get("blood"), 3):
+        found.append("vomit_blood")
+    belly_pain = _near(get("belly"), pain)
+    if belly_pain and (_near([*get("belly"), *pain], get("severe")) or has("blood")):
+        found.append("abdomen")
+    if _near(get("blood"), get("blood_flow"), 2) and not minor and not has("benign_site"):
+        found.append("bleeding")
+    if "breathing" in found and _near(get("emergency.breathing"), get("nose"), 2) and not severe:
+        found.remove("breathing")  # «нос не дышит»: a blocked nose
+    if has("pregnant") and (has("blood") or belly_pain or _near(pain, get("severe"))):
+        found.append("labour")
+    temps = _temperatures(words, hits)
+    fever = has("fever") or bool(temps)
+    if fever and _infant(words, hits) and (not temps or max(temps) >= 38):
+        found.append("infant_fever")
+    if temps and max(temps) >= 41:
+        found.append("infant_fever" if _infant(words, hits) else "general")
+    if temps and max(temps) >= 40 and has("not_falling"):
+        found.append("general")
+    if _near(get("swelling"), get("throat"), 1) or (
+        has("allergy") and (has("swelling") or _near(get("breath"), get("breath_trouble"), 2))
+    ):
+        found.append("anaphylaxis")
+    if _near(get("fall"), [*get("head"), *get("height")]):
+        found.append("injury")
+    if "seizure" in found and _near(get("emergency.seizure"), get("cramp_site"), 3) and not has(
+        "fever"
+    ):
+        found.remove("seizure")  # «судороги в ногах по ночам»: cramps
+    return sorted(set(found), key=CATEGORIES.index)
+
+
+_RECOGNISER = Recogniser(load_lexicon())
+
+
+def assess(text: str) -> Assessment:
+    """Which emergency kinds the message names (none: an ordinary message)."""
+    words = _words(text[:2000])
+    if not words:
+        return Assessment(())
+    return Assessment(tuple(_combine(words, _RECOGNISER.spans(words))))
+
+
+def looks_like_emergency(text: str) -> bool:
+    """True when the message names an emergency sign: show 103, queue nothing (S12, R-38)."""
+    return assess(text).emergency
