@@ -68,6 +68,7 @@ PARTS = (
     "pain",  # болит, давит, ауырады, pain, hurts
     "breath",  # дышать, тыныс, breathe
     "breath_trouble",  # трудно, не может, қиын, difficulty
+    "dyspnoea",  # одышка, ентігу (with a severity word or chest pain: breathing)
     "nose",  # нос, мұрын, nose (a blocked nose is no breathing emergency)
     "blood",  # кровь, қан, blood
     "blood_flow",  # идет, течет, хлещет, ағып, pouring (blood that flows = bleeding)
@@ -341,7 +342,19 @@ def load_lexicon(languages: Iterable[str] = LANGUAGES) -> Lexicon:
 # ---------------------------------------------------------------- matching
 
 
+# The letters people confuse when they type fast or spell by ear: vowels for vowels (the
+# unstressed «о/а», «е/и»: «сазнание», «кравотечение») and voiced for voiceless consonants.
+# Any other substitution is no typo (перенос is not перекос, инсулин is not инсульт).
+_CONFUSABLE = [set("аеиоуяю"), set("aeiouy"), *map(set, ("бп", "вф", "гк", "дт", "жш", "зс"))]
+_CONFUSABLE += [*map(set, ("bp", "vf", "gk", "dt", "zs"))]
+
+
+def _confusable(x: str, y: str) -> bool:
+    return any(x in group and y in group for group in _CONFUSABLE)
+
+
 def _within_one_edit(a: str, b: str) -> bool:
+    """One typo apart: a letter missing, one too many, two swapped or one confused."""
     if a == b:
         return True
     la, lb = len(a), len(b)
@@ -349,9 +362,14 @@ def _within_one_edit(a: str, b: str) -> bool:
         return False
     if la == lb:
         diff = [i for i in range(la) if a[i] != b[i]]
-        return len(diff) == 1 or (
-            len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
-        )  # one substitution or two letters swapped
+        if len(diff) == 1:
+            return _confusable(a[diff[0]], b[diff[0]])
+        return (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
     if la > lb:
         a, b = b, a
     i = 0
@@ -502,7 +520,11 @@ def _combine(words: Sequence[Word], hits: Mapping[str, list[Span]]) -> list[str]
     belly_pain = _near(get("belly"), pain)
     if belly_pain and (_near([*get("belly"), *pain], get("severe")) or has("blood")):
         found.append("abdomen")
-    if _near(get("blood"), get("blood_flow"), 2) and not minor and not has("benign_site"):
+    if _near(get("dyspnoea"), get("severe"), 3) or (has("dyspnoea") and has("chest_site")):
+        found.append("breathing")  # «сильная одышка»; «одышка при ходьбе» alone is a visit
+    if _near(get("blood"), get("blood_flow"), 2) and not minor and (
+        not has("benign_site") or severe
+    ):
         found.append("bleeding")
     if "breathing" in found and _near(get("emergency.breathing"), get("nose"), 2) and not severe:
         found.remove("breathing")  # «нос не дышит»: a blocked nose
