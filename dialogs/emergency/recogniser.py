@@ -394,7 +394,11 @@ def _word_hits(word: Word, stem: Stem, fuzzy: bool = True) -> bool:
     if word.number is not None:
         return False
     key = word.lat if stem.latin else word.cyr
-    return key is not None and _stem_hits(key, stem.text, stem.exact, fuzzy)
+    if key is None:
+        return False
+    if stem.latin and key[:2] != stem.text[:2]:
+        fuzzy = False  # English words are short and alike: a typo only after two letters
+    return _stem_hits(key, stem.text, stem.exact, fuzzy)
 
 
 Span = tuple[int, int]  # [start, end) in words
