@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -491,68 +491,133 @@ def _infant(words: Sequence[Word], hits: Mapping[str, list[Span]]) -> bool:
             for i in (s - 1, s - 2):
                 if i >= 0 and words[i].number is not None:
                     value = words[i].number
-                    if value is not None and value <= limit and _near([(i, s + 1)], age_context, 3):
+                    if (
+                        value is not None
+                        and value <= limit
+                        and _near([(i, s + 1)], age_context, 3)
+                    ):
                         return True
     return False
 
 
+@dataclass(frozen=True)
+class _Read:
+    """One message as read: its words and where each concept was found."""
+
+    words: Sequence[Word]
+    hits: Mapping[str, list[Span]]
+
+    def get(self, *names: str) -> list[Span]:
+        return [span for name in names for span in self.hits.get(name, ())]
+
+    def has(self, *names: str) -> bool:
+        return any(self.hits.get(name) for name in names)
+
+    def near(self, a: Sequence[str], b: Sequence[str], gap: int = _NEAR) -> bool:
+        return _near(self.get(*a), self.get(*b), gap)
+
+    @property
+    def severe(self) -> bool:
+        return self.has("severe")
+
+    @property
+    def minor(self) -> bool:
+        return self.has("minor") and not self.severe
+
+    @property
+    def temperatures(self) -> list[float]:
+        return _temperatures(self.words, self.hits)
+
+    @property
+    def infant(self) -> bool:
+        return _infant(self.words, self.hits)
+
+
+def _chest(m: _Read) -> bool:  # «сердце болит», «давит в груди», "chest pain"
+    return m.near(["chest_site"], ["pain"])
+
+
+def _breathing(m: _Read) -> bool:  # «тяжело дышать», «тыныс алуы қиын», «сильная одышка»
+    trouble = m.near(["breath"], ["breath_trouble"], 2) and not m.near(["breath"], ["nose"], 3)
+    dyspnoea = m.near(["dyspnoea"], ["severe"], 3) or (m.has("dyspnoea") and m.has("chest_site"))
+    return trouble or dyspnoea  # «одышка при ходьбе» alone is a visit
+
+
+def _vomit_blood(m: _Read) -> bool:  # «рвота кровью», «қан аралас жөтел», "coughing blood"
+    return m.near(["vomit", "cough"], ["blood"], 3)
+
+
+def _abdomen(m: _Read) -> bool:  # severe abdominal pain, or with blood
+    belly_pain = m.near(["belly"], ["pain"])
+    return belly_pain and (m.near(["belly", "pain"], ["severe"]) or m.has("blood"))
+
+
+def _bleeding(m: _Read) -> bool:  # «кровь хлещет», «қан ағып жатыр», "blood pouring"
+    flowing = m.near(["blood"], ["blood_flow"], 2)
+    return flowing and not m.minor and (not m.has("benign_site") or m.severe)
+
+
+def _labour(m: _Read) -> bool:  # pregnancy with bleeding, abdominal or severe pain
+    return m.has("pregnant") and (
+        m.has("blood") or m.near(["belly"], ["pain"]) or m.near(["pain"], ["severe"])
+    )
+
+
+def _infant_fever(m: _Read) -> bool:  # an infant up to 3 months with 38+ (or no figure)
+    temps = m.temperatures
+    fever = m.has("fever") or bool(temps)
+    return fever and m.infant and (not temps or max(temps) >= 38)
+
+
+def _very_high_fever(m: _Read) -> bool:  # 41+, or 40+ that does not come down
+    top = max(m.temperatures, default=0.0)
+    return top >= 41 or (top >= 40 and m.has("not_falling"))
+
+
+def _anaphylaxis(m: _Read) -> bool:  # «отек горла», "tongue swollen", allergy + swelling
+    breathless = m.near(["breath"], ["breath_trouble"], 2)
+    allergic = m.has("allergy") and (m.has("swelling") or breathless)
+    return m.near(["swelling"], ["throat"], 1) or allergic
+
+
+def _fall(m: _Read) -> bool:  # a fall with a head injury or from a height
+    return m.near(["fall"], ["head", "height"])
+
+
+_RULES: tuple[tuple[str, Callable[[_Read], bool]], ...] = (
+    ("chest", _chest),
+    ("breathing", _breathing),
+    ("vomit_blood", _vomit_blood),
+    ("abdomen", _abdomen),
+    ("bleeding", _bleeding),
+    ("labour", _labour),
+    ("infant_fever", _infant_fever),
+    ("general", _very_high_fever),
+    ("anaphylaxis", _anaphylaxis),
+    ("injury", _fall),
+)
+
+
+def _not_really(kind: str, m: _Read) -> bool:
+    """An emergency word that the rest of the message shows to be minor."""
+    if kind == "bleeding":  # «кровь из носа немного», "gums bleed a little"
+        return m.minor or (m.has("benign_site") and not m.severe)
+    if kind in ("burn", "injury"):  # «небольшой ожог», "a small cut"
+        return m.minor
+    if kind == "breathing":  # «нос не дышит»: a blocked nose
+        return m.near(["emergency.breathing"], ["nose"], 2) and not m.severe
+    if kind == "seizure":  # «судороги в ногах по ночам»: cramps
+        return m.near(["emergency.seizure"], ["cramp_site"], 3) and not m.has("fever")
+    return False
+
+
 def _combine(words: Sequence[Word], hits: Mapping[str, list[Span]]) -> list[str]:
-    found = [c for c in CATEGORIES if hits.get(f"emergency.{c}")]
-    h = hits.get
-
-    def has(name: str) -> bool:
-        return bool(h(name))
-
-    def get(name: str) -> list[Span]:
-        return list(h(name, ()))
-
-    severe = has("severe")
-    minor = has("minor") and not severe
-    if "bleeding" in found and (minor or (has("benign_site") and not severe)):
-        found.remove("bleeding")  # «кровь из носа немного», "gums bleed a little"
-    for kind in ("burn", "injury"):
-        if kind in found and minor:
-            found.remove(kind)  # «небольшой ожог», "a small cut"
-
-    pain = get("pain")
-    if _near(get("chest_site"), pain):
-        found.append("chest")
-    if _near(get("breath"), get("breath_trouble"), 2) and not _near(get("breath"), get("nose"), 3):
-        found.append("breathing")
-    if _near([*get("vomit"), *get("cough")], get("blood"), 3):
-        found.append("vomit_blood")
-    belly_pain = _near(get("belly"), pain)
-    if belly_pain and (_near([*get("belly"), *pain], get("severe")) or has("blood")):
-        found.append("abdomen")
-    if _near(get("dyspnoea"), get("severe"), 3) or (has("dyspnoea") and has("chest_site")):
-        found.append("breathing")  # «сильная одышка»; «одышка при ходьбе» alone is a visit
-    if _near(get("blood"), get("blood_flow"), 2) and not minor and (
-        not has("benign_site") or severe
-    ):
-        found.append("bleeding")
-    if "breathing" in found and _near(get("emergency.breathing"), get("nose"), 2) and not severe:
-        found.remove("breathing")  # «нос не дышит»: a blocked nose
-    if has("pregnant") and (has("blood") or belly_pain or _near(pain, get("severe"))):
-        found.append("labour")
-    temps = _temperatures(words, hits)
-    fever = has("fever") or bool(temps)
-    if fever and _infant(words, hits) and (not temps or max(temps) >= 38):
-        found.append("infant_fever")
-    if temps and max(temps) >= 41:
-        found.append("infant_fever" if _infant(words, hits) else "general")
-    if temps and max(temps) >= 40 and has("not_falling"):
-        found.append("general")
-    if _near(get("swelling"), get("throat"), 1) or (
-        has("allergy") and (has("swelling") or _near(get("breath"), get("breath_trouble"), 2))
-    ):
-        found.append("anaphylaxis")
-    if _near(get("fall"), [*get("head"), *get("height")]):
-        found.append("injury")
-    if "seizure" in found and _near(get("emergency.seizure"), get("cramp_site"), 3) and not has(
-        "fever"
-    ):
-        found.remove("seizure")  # «судороги в ногах по ночам»: cramps
-    return sorted(set(found), key=CATEGORIES.index)
+    m = _Read(words, hits)
+    found = {c for c in CATEGORIES if m.has(f"emergency.{c}") and not _not_really(c, m)}
+    found |= {kind for kind, rule in _RULES if rule(m)}
+    if "general" in found and m.infant:
+        found.add("infant_fever")
+    return sorted(found, key=CATEGORIES.index)
 
 
 _RECOGNISER = Recogniser(load_lexicon())

@@ -179,10 +179,8 @@ class Engine:
         """Text the screen could not use (a menu expects a choice, a phone a number …) that
         names an emergency gets the 103 screen, on every channel (S12, R-38). Screens that take
         free text (the home visit's reason, symptoms, address) check it themselves."""
-        if isinstance(outcome, Retry) and EMERGENCY in self.steps:
-            if looks_like_emergency(event.text):
-                return Goto(EMERGENCY)
-        return outcome
+        unused = isinstance(outcome, Retry) and EMERGENCY in self.steps
+        return Goto(EMERGENCY) if unused and looks_like_emergency(event.text) else outcome
 
     async def _chose(self, ctx: Ctx, step: Step, option_id: str) -> Outcome:
         if option_id == NAV_BACK:

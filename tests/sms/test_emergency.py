@@ -97,9 +97,9 @@ async def test_ordinary_text_at_the_main_menu_is_no_emergency(
 ) -> None:
     await _signed_in(alice, world, language)
 
-    await alice.send({"kk": "тісім ауырады", "ru": "давление 140 на 90", "en": "sore throat"}[
-        language
-    ])
+    await alice.send(
+        {"kk": "тісім ауырады", "ru": "давление 140 на 90", "en": "sore throat"}[language]
+    )
 
     assert await alice.screen() == "menu"
 

@@ -70,9 +70,9 @@ async def test_emergency_symptoms_get_103(
     await alice.send_text(ORDINARY[language])
     assert await alice.state() == "visit.symptoms"
 
-    await alice.send_text({"kk": "қан құсып жатыр", "ru": "рвота кровью", "en": "vomiting blood"}[
-        language
-    ])
+    await alice.send_text(
+        {"kk": "қан құсып жатыр", "ru": "рвота кровью", "en": "vomiting blood"}[language]
+    )
 
     assert await alice.state() == "visit.emergency"
     assert "103" in alice.last_text
@@ -86,9 +86,9 @@ async def test_an_emergency_typed_in_the_address_gets_103(
     await alice.tap("start")
     assert await alice.state() == "visit.address"
 
-    await alice.send_text({"kk": "тыныс ала алмай жатыр", "ru": "ne dyshit", "en": "car accident"}[
-        language
-    ])
+    await alice.send_text(
+        {"kk": "тыныс ала алмай жатыр", "ru": "ne dyshit", "en": "car accident"}[language]
+    )
 
     assert await alice.state() == "visit.emergency"
     assert "103" in alice.last_text

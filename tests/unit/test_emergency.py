@@ -124,7 +124,10 @@ def test_every_word_list_loads_and_names_every_kind() -> None:
         lexicon = load_lexicon([language])  # raises LexiconError on a malformed entry
         kinds = {name.removeprefix("emergency.") for name in lexicon.terms}
         combined_only = {"infant_fever"}  # an age and a temperature, see recogniser.py
-        assert set(CATEGORIES) - combined_only <= kinds, (language, set(CATEGORIES) - kinds - combined_only)
+        assert set(CATEGORIES) - combined_only <= kinds, (
+            language,
+            set(CATEGORIES) - kinds - combined_only,
+        )
 
 
 @pytest.mark.parametrize(
