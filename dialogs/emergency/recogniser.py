@@ -33,9 +33,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from importlib import resources
 
 LANGUAGES = ("kk", "ru", "en")
@@ -378,7 +377,6 @@ def _within_one_edit(a: str, b: str) -> bool:
     return a[i:] == b[i + 1 :]
 
 
-@lru_cache(maxsize=65536)
 def _stem_hits(word: str, stem: str, exact: bool, fuzzy: bool = True) -> bool:
     if word == stem or (not exact and word.startswith(stem)):
         return True
@@ -390,65 +388,125 @@ def _stem_hits(word: str, stem: str, exact: bool, fuzzy: bool = True) -> bool:
     return any(_within_one_edit(word[: n + d], stem) for d in (-1, 0, 1) if n + d <= len(word))
 
 
-def _word_hits(word: Word, stem: Stem, fuzzy: bool = True) -> bool:
-    if word.number is not None:
-        return False
-    key = word.lat if stem.latin else word.cyr
-    if key is None:
-        return False
-    if stem.latin and key[:2] != stem.text[:2]:
-        fuzzy = False  # English words are short and alike: a typo only after two letters
-    return _stem_hits(key, stem.text, stem.exact, fuzzy)
-
-
 Span = tuple[int, int]  # [start, end) in words
 
 
-def _term_spans(words: Sequence[Word], term: Term, fuzzy: bool = True) -> Iterator[Span]:
-    first, rest = term.stems[0], term.stems[1:]
-    for start, word in enumerate(words):
-        if not _word_hits(word, first, fuzzy):
-            continue
-        at, ok = start + 1, True
-        for stem in rest:  # each next stem within the next two words (one word between)
-            nxt = next(
-                (j for j in (at, at + 1) if j < len(words) and _word_hits(words[j], stem, fuzzy)),
-                None,
-            )
-            if nxt is None:
-                ok = False
-                break
-            at = nxt + 1
-        if ok:
-            yield (start, at)
+class _Matches:
+    """Which stems one word of a message begins with: with a typo allowed, and exactly."""
+
+    __slots__ = ("loose", "strict")
+
+    def __init__(self, loose: frozenset[int], strict: frozenset[int]) -> None:
+        self.loose = loose
+        self.strict = strict
+
+
+_NO_MATCH = _Matches(frozenset(), frozenset())
+_CACHE_SIZE = 50_000
 
 
 class Recogniser:
+    """The word lists compiled: stems numbered and indexed by their first letter, terms by
+    their first stem, so a word is compared with a few dozen stems, not with every list."""
+
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
+        ids: dict[Stem, int] = {}
+        by_letter: dict[tuple[bool, str], list[tuple[int, Stem]]] = {}
+        # first stem id -> (concept, stem ids, exception?)
+        self.starts: dict[int, list[tuple[str, tuple[int, ...], bool]]] = {}
+        for exception, table in ((False, lexicon.terms), (True, lexicon.exceptions)):
+            for concept, terms in table.items():
+                for term in terms:
+                    term_ids = []
+                    for stem in term.stems:
+                        if stem not in ids:
+                            ids[stem] = len(ids)
+                            by_letter.setdefault((stem.latin, stem.text[0]), []).append(
+                                (ids[stem], stem)
+                            )
+                        term_ids.append(ids[stem])
+                    self.starts.setdefault(term_ids[0], []).append(
+                        (concept, tuple(term_ids), exception)
+                    )
+        self.by_letter = {key: tuple(stems) for key, stems in by_letter.items()}
+        self._cache: dict[tuple[str, bool], tuple[frozenset[int], frozenset[int]]] = {}
+
+    def _key_matches(self, key: str, latin: bool) -> tuple[frozenset[int], frozenset[int]]:
+        cached = self._cache.get((key, latin))
+        if cached is not None:
+            return cached
+        loose, strict = set(), set()
+        for stem_id, stem in self.by_letter.get((latin, key[0]), ()):
+            if _stem_hits(key, stem.text, stem.exact, fuzzy=False):
+                strict.add(stem_id)
+                loose.add(stem_id)
+            elif not latin or key[:2] == stem.text[:2]:  # English: a typo after two letters
+                if _stem_hits(key, stem.text, stem.exact):
+                    loose.add(stem_id)
+        result = (frozenset(loose), frozenset(strict))
+        if len(self._cache) >= _CACHE_SIZE:
+            self._cache.clear()
+        self._cache[key, latin] = result
+        return result
+
+    def _matches(self, word: Word) -> _Matches:
+        if word.number is not None or not word.cyr:
+            return _NO_MATCH
+        loose, strict = self._key_matches(word.cyr, False)
+        if word.lat:
+            lat_loose, lat_strict = self._key_matches(word.lat, True)
+            loose, strict = loose | lat_loose, strict | lat_strict
+        return _Matches(loose, strict)
+
+    @staticmethod
+    def _span(matches: Sequence[_Matches], start: int, ids: tuple[int, ...], exact: bool) -> int:
+        """The end of the term that begins at `start`, or -1: each next stem within the next
+        two words (one word between)."""
+        at = start + 1
+        for stem_id in ids[1:]:
+            nxt = next(
+                (
+                    j
+                    for j in (at, at + 1)
+                    if j < len(matches)
+                    and stem_id in (matches[j].strict if exact else matches[j].loose)
+                ),
+                None,
+            )
+            if nxt is None:
+                return -1
+            at = nxt + 1
+        return at
 
     def spans(self, words: Sequence[Word]) -> dict[str, list[Span]]:
+        matches = [self._matches(word) for word in words]
         found: dict[str, list[Span]] = {}
-        for concept, terms in self.lexicon.terms.items():
-            excluded = {
-                i
-                for term in self.lexicon.exceptions.get(concept, ())
-                for s, e in _term_spans(words, term, fuzzy=False)  # exceptions are exact
-                for i in range(s, e)
-            }
-            for term in terms:
-                for span in _term_spans(words, term):
-                    if span[0] not in excluded:
-                        found.setdefault(concept, []).append(span)
+        excluded: dict[str, set[int]] = {}
+        for start, match in enumerate(matches):
+            for stem_id in match.loose:
+                for concept, ids, exception in self.starts.get(stem_id, ()):
+                    if exception and stem_id not in match.strict:
+                        continue  # exceptions are exact
+                    end = self._span(matches, start, ids, exception)
+                    if end < 0:
+                        continue
+                    if exception:
+                        excluded.setdefault(concept, set()).update(range(start, end))
+                    else:
+                        found.setdefault(concept, []).append((start, end))
         # «не болит», "no pain": negated right before; «қан кеткен жоқ»: right after.
         before = {e for _, e in found.get("negation", ())}
         after = {s for s, _ in found.get("negation_after", ())}
         kept: dict[str, list[Span]] = {}
         for concept, spans in found.items():
+            skip = excluded.get(concept, set())
             if concept.startswith("negation"):
                 kept[concept] = spans
                 continue
-            live = [(s, e) for s, e in spans if s not in before and e not in after]
+            live = sorted(
+                {(s, e) for s, e in spans if s not in skip and s not in before and e not in after}
+            )
             if live:
                 kept[concept] = live
         return kept
