@@ -441,9 +441,10 @@ class Recogniser:
             if _stem_hits(key, stem.text, stem.exact, fuzzy=False):
                 strict.add(stem_id)
                 loose.add(stem_id)
-            elif not latin or key[:2] == stem.text[:2]:  # English: a typo after two letters
-                if _stem_hits(key, stem.text, stem.exact):
-                    loose.add(stem_id)
+            elif (not latin or key[:2] == stem.text[:2]) and _stem_hits(
+                key, stem.text, stem.exact
+            ):  # English words are short and alike: a typo only after two letters
+                loose.add(stem_id)
         result = (frozenset(loose), frozenset(strict))
         if len(self._cache) >= _CACHE_SIZE:
             self._cache.clear()
