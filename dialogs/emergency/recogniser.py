@@ -94,6 +94,9 @@ PARTS = (
     "head",  # голова, бас, head
     "height",  # с высоты, балкон, биіктен, from a height
     "cramp_site",  # ноги, икры, аяқ, legs (leg cramps are no seizure)
+    "sugar",  # сахар, қант, sugar: a blood sugar of 3 or less, or 25 or more
+    "pressure",  # давление, қысым, pressure: 200 or more over 120 or more
+    "past",  # год назад, былтыр, last year: a past event is no emergency now
 )
 CONCEPTS = frozenset((*(f"emergency.{c}" for c in CATEGORIES), *PARTS))
 
@@ -639,6 +642,32 @@ def _anaphylaxis(m: _Read) -> bool:  # «отек горла», "tongue swollen"
     return m.near(["swelling"], ["throat"], 1) or allergic
 
 
+_COUNTS = ("раз", "рет", "time", "ложк", "spoon", "таблет", "tablet")  # «2 раза в день»
+
+
+def _numbers_after(m: _Read, concept: str, reach: int = 4) -> list[float]:
+    """The figures typed right after a concept («сахар 2.5», «давление 200 на 120»), not
+    counts («сахар меряю 2 раза»)."""
+    values = []
+    for _, end in m.get(concept):
+        window = m.words[end : end + reach + 1]
+        for word, after in zip(window, (*window[1:], None), strict=False):
+            counted = after is not None and (after.lat or after.cyr).startswith(_COUNTS)
+            if word.number is not None and not counted:
+                values.append(word.number)
+    return values
+
+
+def _sugar(m: _Read) -> bool:  # hypo- or hyperglycaemia by the figure typed
+    return any(v <= 3 or 25 <= v <= 60 for v in _numbers_after(m, "sugar", 2))
+
+
+def _crisis(m: _Read) -> bool:  # a hypertensive crisis: 200 or more / 120 or more
+    values = _numbers_after(m, "pressure")
+    systolic = [v for v in values if v >= 60]
+    return bool(systolic) and (systolic[0] >= 200 or (len(systolic) > 1 and systolic[1] >= 120))
+
+
 def _fall(m: _Read) -> bool:  # a fall with a head injury or from a height
     return m.near(["fall"], ["head", "height"])
 
@@ -654,11 +683,15 @@ _RULES: tuple[tuple[str, Callable[[_Read], bool]], ...] = (
     ("general", _very_high_fever),
     ("anaphylaxis", _anaphylaxis),
     ("injury", _fall),
+    ("general", _sugar),
+    ("general", _crisis),
 )
 
 
 def _not_really(kind: str, m: _Read) -> bool:
-    """An emergency word that the rest of the message shows to be minor."""
+    """An emergency word that the rest of the message shows to be minor or long past."""
+    if m.near([f"emergency.{kind}"], ["past"], 3):  # «инсульт был год назад», "last year"
+        return True
     if kind == "bleeding":  # «кровь из носа немного», "gums bleed a little"
         return m.minor or (m.has("benign_site") and not m.severe)
     if kind in ("burn", "injury"):  # «небольшой ожог», "a small cut"
