@@ -94,6 +94,9 @@ PARTS = (
     "head",  # голова, бас, head
     "height",  # с высоты, балкон, биіктен, from a height
     "cramp_site",  # ноги, икры, аяқ, legs (leg cramps are no seizure)
+    "ingest",  # выпил, съел, ішіп қойды, swallowed (with pills: see `_pills`)
+    "pills",  # таблетки, дәрі, pills
+    "amount",  # много, всю пачку, көп, a whole bottle
     "sugar",  # сахар, қант, sugar: a blood sugar of 3 or less, or 25 or more
     "pressure",  # давление, қысым, pressure: 200 or more over 120 or more
     "past",  # год назад, былтыр, last year: a past event is no emergency now
@@ -394,6 +397,16 @@ def _stem_hits(word: str, stem: str, exact: bool, fuzzy: bool = True) -> bool:
 Span = tuple[int, int]  # [start, end) in words
 
 
+# Words that only an English message has (not Russian or Kazakh in Latin letters: no «i», «a»,
+# «u», «on», «to», «men»): with one of them, Latin words are not read as transliteration, so
+# "quickly" is not «күйік» (a burn).
+_ENGLISH_MARKERS = frozenset(
+    "the my is and of with when he she his her hers have has had was were this that your our "
+    "for from been are since after about what why how please its im ive dont doesnt didnt cant "
+    "wont isnt wasnt they them their we me you him who some very just also".split()
+)
+
+
 class _Matches:
     """Which stems one word of a message begins with: with a typo allowed, and exactly."""
 
@@ -454,9 +467,11 @@ class Recogniser:
         self._cache[key, latin] = result
         return result
 
-    def _matches(self, word: Word) -> _Matches:
+    def _matches(self, word: Word, english: bool) -> _Matches:
         if word.number is not None or not word.cyr:
             return _NO_MATCH
+        if english and word.lat:  # an English message: its words are not transliteration
+            return _Matches(*self._key_matches(word.lat, True))
         loose, strict = self._key_matches(word.cyr, False)
         if word.lat:
             lat_loose, lat_strict = self._key_matches(word.lat, True)
@@ -484,7 +499,8 @@ class Recogniser:
         return at
 
     def spans(self, words: Sequence[Word]) -> dict[str, list[Span]]:
-        matches = [self._matches(word) for word in words]
+        english = any(word.lat in _ENGLISH_MARKERS for word in words)
+        matches = [self._matches(word, english) for word in words]
         found: dict[str, list[Span]] = {}
         excluded: dict[str, set[int]] = {}
         for start, match in enumerate(matches):
@@ -658,6 +674,15 @@ def _numbers_after(m: _Read, concept: str, reach: int = 4) -> list[float]:
     return values
 
 
+def _pills(m: _Read) -> bool:  # a child or an amount of pills swallowed (not «выпил таблетку»)
+    swallowed = m.near(["ingest"], ["pills"], 4)
+    return swallowed and (m.has("child", "newborn") or m.has("amount"))
+
+
+def _bleeding_head(m: _Read) -> bool:  # «голова в крови», «басы қан», "head bleeding"
+    return m.near(["head"], ["blood", "emergency.bleeding"], 2)
+
+
 def _sugar(m: _Read) -> bool:  # hypo- or hyperglycaemia by the figure typed
     return any(v <= 3 or 25 <= v <= 60 for v in _numbers_after(m, "sugar", 2))
 
@@ -683,6 +708,8 @@ _RULES: tuple[tuple[str, Callable[[_Read], bool]], ...] = (
     ("general", _very_high_fever),
     ("anaphylaxis", _anaphylaxis),
     ("injury", _fall),
+    ("poisoning", _pills),
+    ("injury", _bleeding_head),
     ("general", _sugar),
     ("general", _crisis),
 )
