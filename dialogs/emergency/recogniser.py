@@ -86,6 +86,7 @@ PARTS = (
     "month",  # месяц, ай, month
     "week",  # неделя, апта, week
     "day",  # день, күн, day
+    "number_word",  # один, бір, one (a month: «малышу месяц», «бір айлық»)
     "age_suffix",  # old, күндік/айлық (N-day-old)
     "swelling",  # отек, ісік, swelling
     "throat",  # горло, тамақ, throat (swelling there = anaphylaxis)
@@ -611,23 +612,31 @@ def _temperatures(words: Sequence[Word], hits: Mapping[str, list[Span]]) -> list
     return temps
 
 
+def _figure_before(words: Sequence[Word], at: int) -> float | None:
+    """The figure right before a unit: «3 месяца», «3-х месяцев», «2 айлық»."""
+    if at >= 1 and words[at - 1].number is not None:
+        return words[at - 1].number
+    if at >= 2 and len(words[at - 1].cyr) <= 2 and words[at - 2].number is not None:
+        return words[at - 2].number
+    return None
+
+
 def _infant(words: Sequence[Word], hits: Mapping[str, list[Span]]) -> bool:
     """A newborn, or a child of up to 3 months / 12 weeks / 90 days (S12: fever is 103)."""
     if hits.get("newborn"):
         return True
     limits = {"month": 3, "week": 12, "day": 90}
     age_context = [*hits.get("child", ()), *hits.get("age_suffix", ())]
+    spelled = {s for s, _ in hits.get("number_word", ())}  # «два месяца»: at most 3
     for unit, limit in limits.items():
         for s, _ in hits.get(unit, ()):
-            for i in (s - 1, s - 2):
-                if i >= 0 and words[i].number is not None:
-                    value = words[i].number
-                    if (
-                        value is not None
-                        and value <= limit
-                        and _near([(i, s + 1)], age_context, 3)
-                    ):
-                        return True
+            if not _near([(s, s + 1)], age_context, 3):
+                continue
+            figure = _figure_before(words, s)
+            if figure is not None and figure <= limit:
+                return True
+            if figure is None and (s - 1 in spelled or _near([(s, s + 1)], age_context, 0)):
+                return True  # «малышу месяц», «бір айлық», "a month old"
     return False
 
 
