@@ -95,8 +95,10 @@ PARTS = (
     "head",  # голова, бас, head
     "height",  # с высоты, балкон, биіктен, from a height
     "cramp_site",  # ноги, икры, аяқ, legs (leg cramps are no seizure)
-    "ingest",  # выпил, съел, ішіп қойды, swallowed (with pills: see `_pills`)
+    "ingest",  # выпил, ішіп қойды, drank (with pills in an amount, with chemicals)
+    "accident",  # съел, наглотал, жұтып қойды, swallowed (pills: a child or an amount)
     "pills",  # таблетки, дәрі, pills
+    "chemical",  # уксус, бытовая химия, сірке суы, bleach (swallowed: poisoning)
     "amount",  # много, всю пачку, көп, a whole bottle
     "sugar",  # сахар, қант, sugar: a blood sugar of 3 or less, or 25 or more
     "pressure",  # давление, қысым, pressure: 200 or more over 120 or more
@@ -736,9 +738,15 @@ def _numbers_after(m: _Read, concept: str, reach: int = 4) -> list[float]:
     return values
 
 
-def _pills(m: _Read) -> bool:  # a child or an amount of pills swallowed (not «выпил таблетку»)
-    swallowed = m.near(["ingest"], ["pills"], 4)
-    return swallowed and (m.has("child", "newborn") or m.has("amount"))
+def _pills(m: _Read) -> bool:
+    """Pills swallowed by a child or in an amount; not «выпил таблетку от давления»."""
+    accident = m.near(["accident"], ["pills"], 4)
+    taken = m.near(["ingest", "accident"], ["pills"], 4)
+    return (accident and m.has("child", "newborn")) or (taken and m.has("amount"))
+
+
+def _chemical(m: _Read) -> bool:  # «выпил уксус», «сірке суын ішіп қойды», "drank bleach"
+    return m.near(["ingest", "accident"], ["chemical"], 3)
 
 
 def _bleeding_head(m: _Read) -> bool:  # «голова в крови», «басы қан», "head bleeding"
@@ -771,6 +779,7 @@ _RULES: tuple[tuple[str, Callable[[_Read], bool]], ...] = (
     ("anaphylaxis", _anaphylaxis),
     ("injury", _fall),
     ("poisoning", _pills),
+    ("poisoning", _chemical),
     ("injury", _bleeding_head),
     ("general", _sugar),
     ("general", _crisis),
