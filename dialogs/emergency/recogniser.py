@@ -91,6 +91,10 @@ PARTS = (
     "swelling",  # отек, ісік, swelling
     "throat",  # горло, тамақ, throat (swelling there = anaphylaxis)
     "allergy",  # аллергия, allergic
+    "trigger",  # укус, орехи, укол, ара, sting, peanut (an allergy trigger)
+    "face",  # лицо, губы, бет, face (swelling there counts after a trigger)
+    "tonsils",  # гланды, бадамша, tonsils (swollen: no anaphylaxis)
+    "swallow_trouble",  # трудно глотать, жұтына алмай, can't swallow
     "fall",  # упал, құлады, fell
     "head",  # голова, бас, head
     "height",  # с высоты, балкон, биіктен, from a height
@@ -463,6 +467,10 @@ _ENGLISH_MARKERS = frozenset(
 )
 
 
+# Concepts that a word before them does not negate: «после укуса» is the trigger itself.
+_NOT_NEGATED = frozenset({"trigger", "past", "number_word"})
+
+
 class _Matches:
     """Which stems one word of a message begins with: with a typo allowed, and exactly."""
 
@@ -577,7 +585,7 @@ class Recogniser:
         kept: dict[str, list[Span]] = {}
         for concept, spans in found.items():
             skip = excluded.get(concept, set())
-            if concept.startswith("negation"):
+            if concept.startswith("negation") or concept in _NOT_NEGATED:
                 kept[concept] = spans
                 continue
             live = sorted(
@@ -716,10 +724,17 @@ def _very_high_fever(m: _Read) -> bool:  # 41+, or 40+ that does not come down
     return top >= 41 or (top >= 40 and m.has("not_falling"))
 
 
-def _anaphylaxis(m: _Read) -> bool:  # «отек горла», "tongue swollen", allergy + swelling
-    breathless = m.near(["breath"], ["breath_trouble"], 2)
-    allergic = m.has("allergy") and (m.has("swelling") or breathless)
-    return m.near(["swelling"], ["throat"], 1) or allergic
+def _anaphylaxis(m: _Read) -> bool:
+    """«отек горла», "tongue swollen"; after an allergy or a trigger (a sting, nuts, an
+    injection) also a swollen face, breathing or swallowing trouble."""
+    throat = m.near(["swelling"], ["throat"], 3) and not m.has("tonsils")
+    allergic = m.has("allergy", "trigger") and (
+        m.has("swelling")
+        and (m.has("face", "throat") or m.has("allergy"))
+        or m.near(["breath"], ["breath_trouble"], 2)
+        or m.has("swallow_trouble", "emergency.breathing")
+    )
+    return throat or allergic
 
 
 _COUNTS = ("раз", "рет", "time", "ложк", "spoon", "таблет", "tablet")  # «2 раза в день»
