@@ -729,8 +729,7 @@ def _anaphylaxis(m: _Read) -> bool:
     injection) also a swollen face, breathing or swallowing trouble."""
     throat = m.near(["swelling"], ["throat"], 3) and not m.has("tonsils")
     allergic = m.has("allergy", "trigger") and (
-        m.has("swelling")
-        and (m.has("face", "throat") or m.has("allergy"))
+        (m.has("swelling") and (m.has("face", "throat") or m.has("allergy")))
         or m.near(["breath"], ["breath_trouble"], 2)
         or m.has("swallow_trouble", "emergency.breathing")
     )
