@@ -225,9 +225,14 @@ def _is_latin(word: str) -> bool:
     return any("a" <= ch <= "z" or ch in _LATIN_ONE for ch in word)
 
 
+# Latin letters that look Cyrillic, typed inside a Cyrillic word (a mixed keyboard: «бoлит»).
+_HOMOGLYPHS = str.maketrans("aeopcxykmthbi", "аеорсхукмтнві")
+
+
 def _cyr_key(word: str) -> str:
     if _is_latin(word):
-        word = _translit(word)
+        cyrillic = sum("а" <= ch <= "я" or ch in "әөүұқғңһіё" for ch in word)
+        word = word.translate(_HOMOGLYPHS) if cyrillic * 2 > len(word) else _translit(word)
     word = word.translate(_CYR_FOLD).replace("тс", "ц").replace("дц", "ц")
     return _REPEATS.sub(r"\1", word.translate(str.maketrans("", "", _APOSTROPHES)))
 

@@ -93,6 +93,7 @@ def test_normalisation_folds_case_yo_spaces_punctuation_and_kazakh_letters() -> 
         ("jürek auyrady", "жүрек ауырады"),
         ("qan ketıp jatyr", "қан кетіп жатыр"),
         ("a'jem", "әжем"),
+        ("сeрдцe бoлит", "сердце болит"),  # Latin look-alikes inside Cyrillic words
     ],
 )
 def test_latin_is_read_as_the_cyrillic_it_stands_for(latin: str, cyrillic: str) -> None:
