@@ -16,6 +16,7 @@ from backend.domain.refusals import Refusal
 from backend.ports import Clock
 from backend.services import patients
 from dialogs.common import refusal_notice
+from dialogs.emergency import looks_like_emergency
 from dialogs.engine.conversation import Conversation
 from dialogs.engine.events import Chose, Command, Event, Start, Typed
 from dialogs.engine.screen import Option, OptionRole, Screen
@@ -36,6 +37,7 @@ LANGUAGE = "language"
 OPERATOR = "operator"
 HELP = "help"
 SIGN_IN = "signin.iin"
+EMERGENCY = "emergency"  # S12 / R-38: the 103 screen for emergency words typed anywhere
 
 NAV_BACK = "nav.back"
 NAV_MENU = "nav.menu"
@@ -155,7 +157,7 @@ class Engine:
                 # A first message (SMS patients often start with their ИИН): the main menu
                 # reads it; anything it cannot use just gets the welcome, without a strike.
                 conv.state = MENU
-                outcome = await self.steps[MENU].on_text(ctx, event.text)
+                outcome = self._emergency(event, await self.steps[MENU].on_text(ctx, event.text))
                 return Goto(MENU, reset=True) if isinstance(outcome, Retry) else outcome
             return Goto(MENU, notice=RESTARTED, reset=True)  # an old button: say we restarted
         step = self.steps.get(conv.state)
@@ -168,10 +170,17 @@ class Engine:
                 return Stay(STALE)
             return await self._chose(ctx, step, event.option_id)
         if isinstance(event, Typed):
-            return await step.on_text(ctx, event.text)
+            return self._emergency(event, await step.on_text(ctx, event.text))
         # SharedContact: Telegram's own phone, trusted only when the contact is the sender's.
         same = event.contact_user_id is not None and event.contact_user_id == event.sender_user_id
         return await step.on_contact(ctx, event.phone, same)
+
+    def _emergency(self, event: Typed, outcome: Outcome) -> Outcome:
+        """Text the screen could not use (a menu expects a choice, a phone a number …) that
+        names an emergency gets the 103 screen, on every channel (S12, R-38). Screens that take
+        free text (the home visit's reason, symptoms, address) check it themselves."""
+        unused = isinstance(outcome, Retry) and EMERGENCY in self.steps
+        return Goto(EMERGENCY) if unused and looks_like_emergency(event.text) else outcome
 
     async def _chose(self, ctx: Ctx, step: Step, option_id: str) -> Outcome:
         if option_id == NAV_BACK:

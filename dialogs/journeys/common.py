@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from backend.domain.model import Language
 from backend.services import patients
 from dialogs.common import CALL_CENTRE, EMERGENCY, clinic_hours, home_visit_cutoff
+from dialogs.engine.engine import EMERGENCY as EMERGENCY_SCREEN
 from dialogs.engine.engine import HELP, LANGUAGE, MENU, OPERATOR
 from dialogs.engine.screen import Option, OptionRole
 from dialogs.engine.step import CHOOSE_AN_OPTION, Back, Ctx, Goto, Outcome, Retry, Step, View
@@ -85,6 +86,19 @@ class MainMenu(Step):
             typed = numbered.group(1) if numbered and not whole else text
             return await sign_in.AskIin(SIGN_IN, requires_patient=False).on_text(ctx, typed)
         return Retry(CHOOSE_AN_OPTION)
+
+
+@dataclass
+class Emergency(Step):
+    """S12 / R-38: emergency words typed where a choice was expected: 103, nothing queued."""
+
+    async def view(self, ctx: Ctx) -> View:
+        return View(
+            body=(
+                T("This sounds like an emergency. Call 103 now."),
+                T("The ambulance 103 answers day and night, free of charge."),
+            )
+        )
 
 
 _LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
@@ -195,6 +209,7 @@ class Account(Step):
 
 STEPS: tuple[Step, ...] = (
     MainMenu(MENU, requires_patient=False),
+    Emergency(EMERGENCY_SCREEN, requires_patient=False),
     ChooseLanguage(LANGUAGE, requires_patient=False),
     Operator(OPERATOR, requires_patient=False),
     Help(HELP, requires_patient=False),

@@ -203,6 +203,8 @@ class AskAddress(Step):
 
     async def on_text(self, ctx: Ctx, text: str) -> Outcome:
         address = _squeeze(text)
+        if looks_like_emergency(address):  # S12 / R-38: whatever field it is typed in
+            return Goto(EMERGENCY_STOP)
         if not MIN_ADDRESS <= len(address) <= MAX_ADDRESS or not any(c.isalpha() for c in address):
             return Retry(BAD_ADDRESS)
         ctx.data[K_ADDRESS] = address

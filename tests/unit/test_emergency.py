@@ -6,7 +6,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dialogs.emergency import looks_like_emergency, normalize
+from dialogs.emergency import (
+    CATEGORIES,
+    LexiconError,
+    assess,
+    load_lexicon,
+    looks_like_emergency,
+    normalize,
+)
+from dialogs.emergency.recogniser import LANGUAGES, parse_lexicon
 
 
 @pytest.mark.parametrize(
@@ -68,9 +76,28 @@ def test_ordinary_complaints_are_not_emergencies(text: str) -> None:
     assert not looks_like_emergency(text)
 
 
-def test_normalisation_folds_case_yo_spaces_and_punctuation() -> None:
+def test_normalisation_folds_case_yo_spaces_punctuation_and_kazakh_letters() -> None:
     assert normalize("  Отёк,   ГОРЛА!  ") == ("отек", "горла")
-    assert normalize("can’t  breathe") == ("cant", "breathe")
+    assert normalize("Жүрегім қатты ауырады") == normalize("Журегим катты ауырады")
+    assert normalize("боооолит!!!") == normalize("болит")
+
+
+@pytest.mark.parametrize(
+    ("latin", "cyrillic"),
+    [
+        ("serdce bolit", "сердце болит"),
+        ("serdtse bolit", "сердце болит"),
+        ("sertse bolit", "сердце болит"),
+        ("ne dyshit", "не дышит"),
+        ("zhurek auyrady", "жүрек ауырады"),
+        ("jürek auyrady", "жүрек ауырады"),
+        ("qan ketıp jatyr", "қан кетіп жатыр"),
+        ("a'jem", "әжем"),
+        ("сeрдцe бoлит", "сердце болит"),  # Latin look-alikes inside Cyrillic words
+    ],
+)
+def test_latin_is_read_as_the_cyrillic_it_stands_for(latin: str, cyrillic: str) -> None:
+    assert normalize(latin) == normalize(cyrillic)
 
 
 def test_stems_must_start_a_word() -> None:
@@ -91,3 +118,67 @@ def test_any_text_is_answered_without_error(text: str) -> None:
 def test_spacing_and_case_do_not_matter(phrase: str, space: str, upper: bool) -> None:
     text = space.join(phrase.split()) + space
     assert looks_like_emergency(text.upper() if upper else text)
+
+
+def test_every_word_list_loads_and_names_every_kind() -> None:
+    for language in LANGUAGES:
+        lexicon = load_lexicon([language])  # raises LexiconError on a malformed entry
+        kinds = {name.removeprefix("emergency.") for name in lexicon.terms}
+        combined_only = {"infant_fever"}  # an age and a temperature, see recogniser.py
+        assert set(CATEGORIES) - combined_only <= kinds, (
+            language,
+            set(CATEGORIES) - kinds - combined_only,
+        )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "болит\n",  # before any section
+        "[no.such.concept]\nболит",
+        "[pain\nболит",
+        "[pain]\nбол1т",
+        "[pain]\n=",
+        "[pain]\nа б в г д е",
+    ],
+)
+def test_a_malformed_entry_is_refused_with_its_line(text: str) -> None:
+    with pytest.raises(LexiconError, match=r"ru\.txt:\d"):
+        parse_lexicon(text, "ru.txt")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("сердце болит, давит", "chest"),
+        ("кравотечение", "bleeding"),  # one typo
+        ("ребенку 2 месяца, температура 38.5", "infant_fever"),
+        ("температура 40, ребенку 3 месяца", "infant_fever"),
+        ("3 айлық балада қызу 39", "infant_fever"),
+        ("сильная боль в животе, рвота кровью", "vomit_blood"),
+        ("беременна, кровит", "labour"),
+        ("qan ketip zhatyr", "bleeding"),
+        ("ne dyshit", "breathing"),
+    ],
+)
+def test_the_kind_of_emergency_is_named(text: str, kind: str) -> None:
+    assert kind in assess(text).categories
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "температура 38 уже 3 дня",  # days of fever, not an infant's age
+        "ребенку 5 лет, температура 38",
+        "кровь из носа немного",
+        "боли в груди нет, кашель",
+        "не теряла сознание",
+        "нос не дышит",
+        "қан кеткен жоқ",
+        "кеудем ауырмайды",
+        "not an emergency",
+        "no chest pain",
+    ],
+)
+def test_negations_and_minor_signs_do_not_trigger(text: str) -> None:
+    assert not looks_like_emergency(text), assess(text)

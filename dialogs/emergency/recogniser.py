@@ -1,0 +1,845 @@
+"""The emergency recogniser (S12, R-38): normalise, find concepts, combine them.
+
+How a message is read, like a triage nurse reads an SMS:
+
+1. Normalise every word twice. The *Cyrillic key* (for the Kazakh and Russian lists): case
+   folded, «ё»→«е», Kazakh letters folded to their Russian-keyboard substitutes (ә→а, ө→о,
+   ү/ұ→у, қ→к, ғ→г, ң→н, һ→х, і/ы/й→и), soft and hard signs dropped, «тс»/«дц»→«ц», repeated
+   letters collapsed; a word typed in Latin letters is first transliterated (Russian
+   "serdtse bolit", "ne dyshit", Kazakh "zhurek auyrady", "jürek", "qan ketıp", the 2021
+   alphabet ä ö ü ğ q ñ ū ı and the 2017 apostrophes a' o' u' g' n' s' c'). The *Latin key* (for
+   the English list): case folded, apostrophes dropped, repeated letters collapsed.
+2. Find concepts: a term of a list is one or more stems; each stem begins one word (stems of
+   6+ letters also with one typo), the stems in order with at most one word between. A concept
+   right after «не/нет/без/не было/no/not/denies…» or right before «жоқ/емес» is negated and
+   dropped (the negative emergencies «не дышит», «оянбайды» are terms of their own).
+3. Combine: some concepts are emergencies on their own (`emergency.*` sections: «не дышит»,
+   «инсульт», "unconscious"); others only together, near each other in the message
+   (chest + pain, vomiting + blood, belly + pain + severe, pregnancy + bleeding, an infant
+   under 3 months + fever 38+, throat + swelling …). Decisions, for the clinic to review:
+   - bleeding is an emergency on its own, unless the message says it is minor («немного»,
+     «чуть», "a little") or from the gums/nose, and nothing says it is heavy or will not stop;
+   - burns and cuts likewise; a fall counts with a head injury or a fall from a height;
+   - abdominal pain counts with a severity word, with blood, or in pregnancy;
+   - fever counts in an infant (a newborn, or up to 3 months / 12 weeks / 90 days old) at 38
+     or more (or with no figure), and at any age from 41;
+   - in doubt it errs on the side of 103: a false alarm costs the patient a rephrase, a missed
+     one may cost a life.
+
+Everything is compiled once at import; a message is read without touching the disk.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+
+LANGUAGES = ("kk", "ru", "en")
+
+# The emergency kinds (S12): each `emergency.<kind>` section of a list is one on its own.
+CATEGORIES = (
+    "chest",
+    "breathing",
+    "unconscious",
+    "stroke",
+    "seizure",
+    "bleeding",
+    "vomit_blood",
+    "abdomen",
+    "poisoning",
+    "suicide",
+    "labour",
+    "infant_fever",
+    "anaphylaxis",
+    "burn",
+    "injury",
+    "general",
+)
+
+# Concepts that count only in combination (see `_combine`).
+PARTS = (
+    "negation",  # «не», "not": the concept word right after it is negated
+    "negation_after",  # «жоқ», «емес»: the concept word right before it is negated
+    "chest_site",  # грудь, сердце, кеуде, chest, heart
+    "pain",  # болит, давит, ауырады, pain, hurts
+    "breath",  # дышать, тыныс, breathe
+    "breath_trouble",  # трудно, не может, қиын, difficulty
+    "dyspnoea",  # одышка, ентігу (with a severity word or chest pain: breathing)
+    "nose",  # нос, мұрын, nose (a blocked nose is no breathing emergency)
+    "blood",  # кровь, қан, blood
+    "blood_flow",  # идет, течет, хлещет, ағып, pouring (blood that flows = bleeding)
+    "vomit",  # рвота, құсу, vomiting
+    "cough",  # кашель, жөтел, cough
+    "belly",  # живот, іш, stomach
+    "severe",  # сильный, қатты, severe (also «не останавливается»)
+    "minor",  # немного, аздап, a little
+    "benign_site",  # десны, нос, gums (bleeding there is seldom an emergency)
+    "pregnant",  # беременна, жүкті, pregnant
+    "fever",  # температура, қызу, fever
+    "degree",  # градус, degrees
+    "not_falling",  # не сбивается, түспей (fever)
+    "newborn",  # новорожденный, нәресте, newborn
+    "child",  # ребенку, балам, baby
+    "month",  # месяц, ай, month
+    "week",  # неделя, апта, week
+    "day",  # день, күн, day
+    "number_word",  # один, бір, one (a month: «малышу месяц», «бір айлық»)
+    "age_suffix",  # old, күндік/айлық (N-day-old)
+    "swelling",  # отек, ісік, swelling
+    "throat",  # горло, тамақ, throat (swelling there = anaphylaxis)
+    "allergy",  # аллергия, allergic
+    "trigger",  # укус, орехи, укол, ара, sting, peanut (an allergy trigger)
+    "face",  # лицо, губы, бет, face (swelling there counts after a trigger)
+    "tonsils",  # гланды, бадамша, tonsils (swollen: no anaphylaxis)
+    "swallow_trouble",  # трудно глотать, жұтына алмай, can't swallow
+    "fall",  # упал, құлады, fell
+    "head",  # голова, бас, head
+    "height",  # с высоты, балкон, биіктен, from a height
+    "cramp_site",  # ноги, икры, аяқ, legs (leg cramps are no seizure)
+    "ingest",  # выпил, ішіп қойды, drank (with pills in an amount, with chemicals)
+    "accident",  # съел, наглотал, жұтып қойды, swallowed (pills: a child or an amount)
+    "pills",  # таблетки, дәрі, pills
+    "chemical",  # уксус, бытовая химия, сірке суы, bleach (swallowed: poisoning)
+    "amount",  # много, всю пачку, көп, a whole bottle
+    "sugar",  # сахар, қант, sugar: a blood sugar of 3 or less, or 25 or more
+    "pressure",  # давление, қысым, pressure: 200 or more over 120 or more
+    "past",  # год назад, былтыр, last year: a past event is no emergency now
+)
+CONCEPTS = frozenset((*(f"emergency.{c}" for c in CATEGORIES), *PARTS))
+
+_NEAR = 4  # words between two concepts that go together (chest … pain)
+_FUZZY_MIN = 6  # stems this long also match with one typo
+
+
+class LexiconError(ValueError):
+    """A malformed entry in a word list: file, line and what is wrong."""
+
+
+# ---------------------------------------------------------------- normalisation
+
+_APOSTROPHES = "'’`ʼʻ‘"
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)?|[^\W\d_]+(?:[" + _APOSTROPHES + r"][^\W\d_]+)*")
+_CYR_FOLD = str.maketrans(
+    {
+        "ә": "а",
+        "ө": "о",
+        "ү": "у",
+        "ұ": "у",
+        "қ": "к",
+        "ғ": "г",
+        "ң": "н",
+        "һ": "х",
+        "і": "и",
+        "ы": "и",
+        "й": "и",
+        "ё": "е",
+        "э": "е",
+        "щ": "ш",
+        "ъ": None,
+        "ь": None,
+    }
+)
+# Latin → Cyrillic, longest first: Russian transliteration and the Kazakh Latin alphabets.
+_LATIN = (
+    ("shch", "ш"),
+    ("sch", "ш"),
+    ("zh", "ж"),
+    ("kh", "х"),
+    ("ch", "ч"),
+    ("sh", "ш"),
+    ("ts", "ц"),
+    ("ya", "я"),
+    ("yu", "ю"),
+    ("yo", "е"),
+    ("ye", "е"),
+    ("ck", "к"),
+    ("a'", "а"),
+    ("o'", "о"),
+    ("u'", "у"),
+    ("g'", "г"),
+    ("n'", "н"),
+    ("s'", "ш"),
+    ("c'", "ч"),
+    ("i'", "и"),
+)
+_LATIN_ONE = {
+    "a": "а",
+    "b": "б",
+    "c": "ц",
+    "d": "д",
+    "e": "е",
+    "f": "ф",
+    "g": "г",
+    "h": "х",
+    "i": "и",
+    "j": "ж",
+    "k": "к",
+    "l": "л",
+    "m": "м",
+    "n": "н",
+    "o": "о",
+    "p": "п",
+    "q": "к",
+    "r": "р",
+    "s": "с",
+    "t": "т",
+    "u": "у",
+    "v": "в",
+    "w": "у",
+    "x": "х",
+    "y": "ы",
+    "z": "з",
+    "ä": "а",
+    "ö": "о",
+    "ü": "у",
+    "ū": "у",
+    "ğ": "г",
+    "ñ": "н",
+    "ş": "ш",
+    "ç": "ч",
+    "ı": "ы",
+    "ī": "и",
+}
+_LATIN_RE = re.compile("|".join(re.escape(k) for k, _ in _LATIN) + "|.", re.DOTALL)
+_LATIN_MAP = dict(_LATIN)
+_REPEATS = re.compile(r"(.)\1+")
+
+
+def _translit(word: str) -> str:
+    out = []
+    for m in _LATIN_RE.finditer(word):
+        piece = m.group()
+        if piece in _LATIN_MAP:
+            out.append(_LATIN_MAP[piece])
+        elif piece in _APOSTROPHES:
+            continue
+        else:
+            out.append(_LATIN_ONE.get(piece, piece))
+    return "".join(out)
+
+
+def _is_latin(word: str) -> bool:
+    return any("a" <= ch <= "z" or ch in _LATIN_ONE for ch in word)
+
+
+# Latin letters that look Cyrillic, typed inside a Cyrillic word (a mixed keyboard: «бoлит»).
+_HOMOGLYPHS = str.maketrans("aeopcxykmthbi", "аеорсхукмтнві")
+
+
+def _cyr_key(word: str) -> str:
+    if _is_latin(word):
+        cyrillic = sum("а" <= ch <= "я" or ch in "әөүұқғңһіё" for ch in word)
+        word = word.translate(_HOMOGLYPHS) if cyrillic * 2 > len(word) else _translit(word)
+    word = word.translate(_CYR_FOLD).replace("тс", "ц").replace("дц", "ц")
+    return _REPEATS.sub(r"\1", word.translate(str.maketrans("", "", _APOSTROPHES)))
+
+
+def _lat_key(word: str) -> str:
+    word = word.translate(str.maketrans("", "", _APOSTROPHES))
+    return _REPEATS.sub(r"\1", word)
+
+
+@dataclass(frozen=True)
+class Word:
+    """One word of a message: its Cyrillic key, its Latin key (Latin words only) or a number."""
+
+    cyr: str
+    lat: str | None
+    number: float | None = None
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return text.replace("°", " градус ").replace("ё", "е")
+
+
+def normalize(text: str) -> tuple[str, ...]:
+    """The words of the text as the Kazakh/Russian lists see them (Latin transliterated)."""
+    return tuple(w.cyr for w in _words(text))
+
+
+def _words(text: str) -> tuple[Word, ...]:
+    words = []
+    for raw in _TOKEN.findall(_fold(text)):
+        if raw[0].isdigit():
+            number = float(raw.replace(",", "."))
+            words.append(Word(raw.replace(",", "."), raw.replace(",", "."), number))
+        else:
+            words.append(Word(_cyr_key(raw), _lat_key(raw) if _is_latin(raw) else None))
+    return tuple(words)
+
+
+# ---------------------------------------------------------------- the word lists
+
+
+@dataclass(frozen=True)
+class Stem:
+    text: str
+    exact: bool  # «=word»: the whole word, not its beginning
+    latin: bool  # an English stem, matched against the Latin key
+
+
+@dataclass(frozen=True)
+class Term:
+    stems: tuple[Stem, ...]
+    source: str  # file:line, for the reviewers
+
+
+@dataclass
+class Lexicon:
+    """Every concept's terms and exceptions, from all the language files."""
+
+    terms: dict[str, list[Term]] = field(default_factory=dict)
+    exceptions: dict[str, list[Term]] = field(default_factory=dict)
+
+    def add(self, other: Lexicon) -> None:
+        for name, terms in other.terms.items():
+            self.terms.setdefault(name, []).extend(terms)
+        for name, terms in other.exceptions.items():
+            self.exceptions.setdefault(name, []).extend(terms)
+
+
+def _stem(raw: str, where: str) -> Stem:
+    exact = raw.startswith("=")
+    body = raw.removeprefix("=")
+    if not body or not all(ch.isalpha() or ch in _APOSTROPHES for ch in body):
+        raise LexiconError(f"{where}: {raw!r} is not a word stem")
+    folded = _fold(body).strip()
+    latin = _is_latin(folded) and not any("а" <= ch <= "я" for ch in folded)
+    key = _lat_key(folded) if latin else _cyr_key(folded)
+    if not key:
+        raise LexiconError(f"{where}: {raw!r} is empty once normalised")
+    return Stem(key, exact, latin)
+
+
+def parse_lexicon(text: str, name: str) -> Lexicon:
+    """Read one word list. Format (see the header of each file):
+
+    `[concept]` opens a section; each line below is a term of stems separated by spaces
+    (`=word` for a whole word); a line `-stems` is an exception (a match of the concept that
+    begins where the exception matches does not count); `#` starts a comment.
+    """
+    lexicon = Lexicon()
+    section: str | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        where = f"{name}:{number}"
+        entry = line.split("#", 1)[0].strip()
+        if not entry:
+            continue
+        if entry.startswith("["):
+            if not entry.endswith("]"):
+                raise LexiconError(f"{where}: a section is written [name]")
+            section = entry[1:-1].strip()
+            if section not in CONCEPTS:
+                raise LexiconError(f"{where}: unknown concept {section!r}")
+            continue
+        if section is None:
+            raise LexiconError(f"{where}: an entry before the first [section]")
+        exception = entry.startswith("-")
+        parts = entry.removeprefix("-").split()
+        if not parts or len(parts) > 5:
+            raise LexiconError(f"{where}: a term has 1 to 5 stems")
+        term = Term(tuple(_stem(part, where) for part in parts), where)
+        (lexicon.exceptions if exception else lexicon.terms).setdefault(section, []).append(term)
+    return lexicon
+
+
+def load_lexicon(languages: Iterable[str] = LANGUAGES) -> Lexicon:
+    lexicon = Lexicon()
+    folder = resources.files(__package__ or "dialogs.emergency")
+    for language in languages:
+        text = folder.joinpath(f"{language}.txt").read_text(encoding="utf-8")
+        lexicon.add(parse_lexicon(text, f"{language}.txt"))
+    return lexicon
+
+
+# ---------------------------------------------------------------- matching
+
+
+# The letters people confuse when they type fast or spell by ear: vowels for vowels (the
+# unstressed «о/а», «е/и»: «сазнание», «кравотечение») and voiced for voiceless consonants.
+# Any other substitution is no typo (перенос is not перекос, инсулин is not инсульт).
+_CONFUSABLE = [set("аеиоуяю"), set("aeiouy"), *map(set, ("бп", "вф", "гк", "дт", "жш", "зс"))]
+_CONFUSABLE += [*map(set, ("bp", "vf", "gk", "dt", "zs"))]
+
+
+def _confusable(x: str, y: str) -> bool:
+    return any(x in group and y in group for group in _CONFUSABLE)
+
+
+def _within_one_edit(a: str, b: str) -> bool:
+    """One typo apart: a letter missing, one too many, two swapped or one confused."""
+    if a == b:
+        return True
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 1:
+        return False
+    if la == lb:
+        diff = [i for i in range(la) if a[i] != b[i]]
+        if len(diff) == 1:
+            return _confusable(a[diff[0]], b[diff[0]])
+        return (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
+    if la > lb:
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i:] == b[i + 1 :]
+
+
+def _stem_hits(word: str, stem: str, exact: bool, fuzzy: bool = True) -> bool:
+    if word == stem or (not exact and word.startswith(stem)):
+        return True
+    if not fuzzy or len(stem) < _FUZZY_MIN or not word or word[0] != stem[0]:
+        return False
+    if exact:
+        return _within_one_edit(word, stem)
+    n = len(stem)
+    return any(_within_one_edit(word[: n + d], stem) for d in (-1, 0, 1) if n + d <= len(word))
+
+
+Span = tuple[int, int]  # [start, end) in words
+
+
+# Words that only an English message has (not Russian or Kazakh in Latin letters: no «i», «a»,
+# «u», «on», «to», «men»): with one of them, Latin words are not read as transliteration, so
+# "quickly" is not «күйік» (a burn).
+_ENGLISH_MARKERS = frozenset(
+    [
+        "the",
+        "my",
+        "is",
+        "and",
+        "of",
+        "with",
+        "when",
+        "he",
+        "she",
+        "his",
+        "her",
+        "hers",
+        "have",
+        "has",
+        "had",
+        "was",
+        "were",
+        "this",
+        "that",
+        "your",
+        "our",
+        "for",
+        "from",
+        "been",
+        "are",
+        "since",
+        "after",
+        "about",
+        "what",
+        "why",
+        "how",
+        "please",
+        "its",
+        "im",
+        "ive",
+        "dont",
+        "doesnt",
+        "didnt",
+        "cant",
+        "wont",
+        "isnt",
+        "wasnt",
+        "they",
+        "them",
+        "their",
+        "we",
+        "me",
+        "you",
+        "him",
+        "who",
+        "some",
+        "very",
+        "just",
+        "also",
+    ]
+)
+
+
+# Concepts that a word before them does not negate: «после укуса» is the trigger itself.
+_NOT_NEGATED = frozenset({"trigger", "past", "number_word"})
+
+
+class _Matches:
+    """Which stems one word of a message begins with: with a typo allowed, and exactly."""
+
+    __slots__ = ("loose", "strict")
+
+    def __init__(self, loose: frozenset[int], strict: frozenset[int]) -> None:
+        self.loose = loose
+        self.strict = strict
+
+
+_NO_MATCH = _Matches(frozenset(), frozenset())
+_CACHE_SIZE = 50_000
+
+
+class Recogniser:
+    """The word lists compiled: stems numbered and indexed by their first letter, terms by
+    their first stem, so a word is compared with a few dozen stems, not with every list."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        ids: dict[Stem, int] = {}
+        by_letter: dict[tuple[bool, str], list[tuple[int, Stem]]] = {}
+        # first stem id -> (concept, stem ids, exception?)
+        self.starts: dict[int, list[tuple[str, tuple[int, ...], bool]]] = {}
+        for exception, table in ((False, lexicon.terms), (True, lexicon.exceptions)):
+            for concept, terms in table.items():
+                for term in terms:
+                    term_ids = []
+                    for stem in term.stems:
+                        if stem not in ids:
+                            ids[stem] = len(ids)
+                            by_letter.setdefault((stem.latin, stem.text[0]), []).append(
+                                (ids[stem], stem)
+                            )
+                        term_ids.append(ids[stem])
+                    self.starts.setdefault(term_ids[0], []).append(
+                        (concept, tuple(term_ids), exception)
+                    )
+        self.by_letter = {key: tuple(stems) for key, stems in by_letter.items()}
+        self._cache: dict[tuple[str, bool], tuple[frozenset[int], frozenset[int]]] = {}
+
+    def _key_matches(self, key: str, latin: bool) -> tuple[frozenset[int], frozenset[int]]:
+        cached = self._cache.get((key, latin))
+        if cached is not None:
+            return cached
+        loose, strict = set(), set()
+        for stem_id, stem in self.by_letter.get((latin, key[0]), ()):
+            if _stem_hits(key, stem.text, stem.exact, fuzzy=False):
+                strict.add(stem_id)
+                loose.add(stem_id)
+            elif (not latin or key[:2] == stem.text[:2]) and _stem_hits(
+                key, stem.text, stem.exact
+            ):  # English words are short and alike: a typo only after two letters
+                loose.add(stem_id)
+        result = (frozenset(loose), frozenset(strict))
+        if len(self._cache) >= _CACHE_SIZE:
+            self._cache.clear()
+        self._cache[key, latin] = result
+        return result
+
+    def _matches(self, word: Word, english: bool) -> _Matches:
+        if word.number is not None or not word.cyr:
+            return _NO_MATCH
+        if english and word.lat:  # an English message: its words are not transliteration
+            return _Matches(*self._key_matches(word.lat, True))
+        loose, strict = self._key_matches(word.cyr, False)
+        if word.lat:
+            lat_loose, lat_strict = self._key_matches(word.lat, True)
+            loose, strict = loose | lat_loose, strict | lat_strict
+        return _Matches(loose, strict)
+
+    @staticmethod
+    def _span(matches: Sequence[_Matches], start: int, ids: tuple[int, ...], exact: bool) -> int:
+        """The end of the term that begins at `start`, or -1: each next stem within the next
+        two words (one word between)."""
+        at = start + 1
+        for stem_id in ids[1:]:
+            nxt = next(
+                (
+                    j
+                    for j in (at, at + 1)
+                    if j < len(matches)
+                    and stem_id in (matches[j].strict if exact else matches[j].loose)
+                ),
+                None,
+            )
+            if nxt is None:
+                return -1
+            at = nxt + 1
+        return at
+
+    def spans(self, words: Sequence[Word]) -> dict[str, list[Span]]:
+        english = any(word.lat in _ENGLISH_MARKERS for word in words)
+        matches = [self._matches(word, english) for word in words]
+        found: dict[str, list[Span]] = {}
+        excluded: dict[str, set[int]] = {}
+        for start, match in enumerate(matches):
+            for stem_id in match.loose:
+                for concept, ids, exception in self.starts.get(stem_id, ()):
+                    if exception and stem_id not in match.strict:
+                        continue  # exceptions are exact
+                    end = self._span(matches, start, ids, exception)
+                    if end < 0:
+                        continue
+                    if exception:
+                        excluded.setdefault(concept, set()).update(range(start, end))
+                    else:
+                        found.setdefault(concept, []).append((start, end))
+        # «не болит», "no pain": negated right before; «қан кеткен жоқ»: right after.
+        before = {e for _, e in found.get("negation", ())}
+        after = {s for s, _ in found.get("negation_after", ())}
+        kept: dict[str, list[Span]] = {}
+        for concept, spans in found.items():
+            skip = excluded.get(concept, set())
+            if concept.startswith("negation") or concept in _NOT_NEGATED:
+                kept[concept] = spans
+                continue
+            live = sorted(
+                {(s, e) for s, e in spans if s not in skip and s not in before and e not in after}
+            )
+            if live:
+                kept[concept] = live
+        return kept
+
+
+@dataclass(frozen=True)
+class Assessment:
+    categories: tuple[str, ...]
+
+    @property
+    def emergency(self) -> bool:
+        return bool(self.categories)
+
+
+def _near(a: Sequence[Span], b: Sequence[Span], gap: int = _NEAR) -> bool:
+    return any(max(0, s2 - e1, s1 - e2) <= gap for s1, e1 in a for s2, e2 in b)
+
+
+def _temperatures(words: Sequence[Word], hits: Mapping[str, list[Span]]) -> list[float]:
+    """Body temperatures: 35–43.9 next to a fever or degree word, or with a decimal point."""
+    context = [*hits.get("fever", ()), *hits.get("degree", ())]
+    temps = []
+    for i, word in enumerate(words):
+        value = word.number
+        if value is None or not 35 <= value < 44:
+            continue
+        if "." in word.cyr or _near([(i, i + 1)], context, 2):
+            temps.append(value)
+    return temps
+
+
+def _figure_before(words: Sequence[Word], at: int) -> float | None:
+    """The figure right before a unit: «3 месяца», «3-х месяцев», «2 айлық»."""
+    if at >= 1 and words[at - 1].number is not None:
+        return words[at - 1].number
+    if at >= 2 and len(words[at - 1].cyr) <= 2 and words[at - 2].number is not None:
+        return words[at - 2].number
+    return None
+
+
+def _infant(words: Sequence[Word], hits: Mapping[str, list[Span]]) -> bool:
+    """A newborn, or a child of up to 3 months / 12 weeks / 90 days (S12: fever is 103)."""
+    if hits.get("newborn"):
+        return True
+    limits = {"month": 3, "week": 12, "day": 90}
+    age_context = [*hits.get("child", ()), *hits.get("age_suffix", ())]
+    spelled = {s for s, _ in hits.get("number_word", ())}  # «два месяца»: at most 3
+    for unit, limit in limits.items():
+        for s, _ in hits.get(unit, ()):
+            if not _near([(s, s + 1)], age_context, 3):
+                continue
+            figure = _figure_before(words, s)
+            if figure is not None and figure <= limit:
+                return True
+            if figure is None and (s - 1 in spelled or _near([(s, s + 1)], age_context, 0)):
+                return True  # «малышу месяц», «бір айлық», "a month old"
+    return False
+
+
+@dataclass(frozen=True)
+class _Read:
+    """One message as read: its words and where each concept was found."""
+
+    words: Sequence[Word]
+    hits: Mapping[str, list[Span]]
+
+    def get(self, *names: str) -> list[Span]:
+        return [span for name in names for span in self.hits.get(name, ())]
+
+    def has(self, *names: str) -> bool:
+        return any(self.hits.get(name) for name in names)
+
+    def near(self, a: Sequence[str], b: Sequence[str], gap: int = _NEAR) -> bool:
+        return _near(self.get(*a), self.get(*b), gap)
+
+    @property
+    def severe(self) -> bool:
+        return self.has("severe")
+
+    @property
+    def minor(self) -> bool:
+        return self.has("minor") and not self.severe
+
+    @property
+    def temperatures(self) -> list[float]:
+        return _temperatures(self.words, self.hits)
+
+    @property
+    def infant(self) -> bool:
+        return _infant(self.words, self.hits)
+
+
+def _chest(m: _Read) -> bool:  # «сердце болит», «давит в груди», "chest pain"
+    return m.near(["chest_site"], ["pain"])
+
+
+def _breathing(m: _Read) -> bool:  # «тяжело дышать», «тыныс алуы қиын», «сильная одышка»
+    trouble = m.near(["breath"], ["breath_trouble"], 2) and not m.near(["breath"], ["nose"], 3)
+    dyspnoea = m.near(["dyspnoea"], ["severe"], 3) or (m.has("dyspnoea") and m.has("chest_site"))
+    return trouble or dyspnoea  # «одышка при ходьбе» alone is a visit
+
+
+def _vomit_blood(m: _Read) -> bool:  # «рвота кровью», «қан аралас жөтел», "coughing blood"
+    return m.near(["vomit", "cough"], ["blood"], 3)
+
+
+def _abdomen(m: _Read) -> bool:  # severe abdominal pain, or with blood
+    belly_pain = m.near(["belly"], ["pain"])
+    return belly_pain and (m.near(["belly", "pain"], ["severe"]) or m.has("blood"))
+
+
+def _bleeding(m: _Read) -> bool:  # «кровь хлещет», «қан ағып жатыр», "blood pouring"
+    flowing = m.near(["blood"], ["blood_flow"], 2)
+    return flowing and not m.minor and (not m.has("benign_site") or m.severe)
+
+
+def _labour(m: _Read) -> bool:  # pregnancy with bleeding, abdominal or severe pain
+    return m.has("pregnant") and (
+        m.has("blood") or m.near(["belly"], ["pain"]) or m.near(["pain"], ["severe"])
+    )
+
+
+def _infant_fever(m: _Read) -> bool:  # an infant up to 3 months with 38+ (or no figure)
+    temps = m.temperatures
+    fever = m.has("fever") or bool(temps)
+    return fever and m.infant and (not temps or max(temps) >= 38)
+
+
+def _very_high_fever(m: _Read) -> bool:  # 41+, or 40+ that does not come down
+    top = max(m.temperatures, default=0.0)
+    return top >= 41 or (top >= 40 and m.has("not_falling"))
+
+
+def _anaphylaxis(m: _Read) -> bool:
+    """«отек горла», "tongue swollen"; after an allergy or a trigger (a sting, nuts, an
+    injection) also a swollen face, breathing or swallowing trouble."""
+    throat = m.near(["swelling"], ["throat"], 3) and not m.has("tonsils")
+    allergic = m.has("allergy", "trigger") and (
+        (m.has("swelling") and (m.has("face", "throat") or m.has("allergy")))
+        or m.near(["breath"], ["breath_trouble"], 2)
+        or m.has("swallow_trouble", "emergency.breathing")
+    )
+    return throat or allergic
+
+
+_COUNTS = ("раз", "рет", "time", "ложк", "spoon", "таблет", "tablet")  # «2 раза в день»
+
+
+def _numbers_after(m: _Read, concept: str, reach: int = 4) -> list[float]:
+    """The figures typed right after a concept («сахар 2.5», «давление 200 на 120»), not
+    counts («сахар меряю 2 раза»)."""
+    values = []
+    for _, end in m.get(concept):
+        window = m.words[end : end + reach + 1]
+        for word, after in zip(window, (*window[1:], None), strict=False):
+            counted = after is not None and (after.lat or after.cyr).startswith(_COUNTS)
+            if word.number is not None and not counted:
+                values.append(word.number)
+    return values
+
+
+def _pills(m: _Read) -> bool:
+    """Pills swallowed by a child or in an amount; not «выпил таблетку от давления»."""
+    accident = m.near(["accident"], ["pills"], 4)
+    taken = m.near(["ingest", "accident"], ["pills"], 4)
+    return (accident and m.has("child", "newborn")) or (taken and m.has("amount"))
+
+
+def _chemical(m: _Read) -> bool:  # «выпил уксус», «сірке суын ішіп қойды», "drank bleach"
+    return m.near(["ingest", "accident"], ["chemical"], 3)
+
+
+def _bleeding_head(m: _Read) -> bool:  # «голова в крови», «басы қан», "head bleeding"
+    return m.near(["head"], ["blood", "emergency.bleeding"], 2)
+
+
+def _sugar(m: _Read) -> bool:  # hypo- or hyperglycaemia by the figure typed
+    return any(v <= 3 or 25 <= v <= 60 for v in _numbers_after(m, "sugar", 2))
+
+
+def _crisis(m: _Read) -> bool:  # a hypertensive crisis: 200 or more / 120 or more
+    values = _numbers_after(m, "pressure")
+    systolic = [v for v in values if v >= 60]
+    return bool(systolic) and (systolic[0] >= 200 or (len(systolic) > 1 and systolic[1] >= 120))
+
+
+def _fall(m: _Read) -> bool:  # a fall with a head injury or from a height
+    return m.near(["fall"], ["head", "height"])
+
+
+_RULES: tuple[tuple[str, Callable[[_Read], bool]], ...] = (
+    ("chest", _chest),
+    ("breathing", _breathing),
+    ("vomit_blood", _vomit_blood),
+    ("abdomen", _abdomen),
+    ("bleeding", _bleeding),
+    ("labour", _labour),
+    ("infant_fever", _infant_fever),
+    ("general", _very_high_fever),
+    ("anaphylaxis", _anaphylaxis),
+    ("injury", _fall),
+    ("poisoning", _pills),
+    ("poisoning", _chemical),
+    ("injury", _bleeding_head),
+    ("general", _sugar),
+    ("general", _crisis),
+)
+
+
+def _not_really(kind: str, m: _Read) -> bool:
+    """An emergency word that the rest of the message shows to be minor or long past."""
+    if m.near([f"emergency.{kind}"], ["past"], 3):  # «инсульт был год назад», "last year"
+        return True
+    if kind == "bleeding":  # «кровь из носа немного», "gums bleed a little"
+        return m.minor or (m.has("benign_site") and not m.severe)
+    if kind in ("burn", "injury"):  # «небольшой ожог», "a small cut"
+        return m.minor
+    if kind == "breathing":  # «нос не дышит»: a blocked nose
+        return m.near(["emergency.breathing"], ["nose"], 2) and not m.severe
+    if kind == "seizure":  # «судороги в ногах по ночам»: cramps
+        return m.near(["emergency.seizure"], ["cramp_site"], 3) and not m.has("fever")
+    return False
+
+
+def _combine(words: Sequence[Word], hits: Mapping[str, list[Span]]) -> list[str]:
+    m = _Read(words, hits)
+    found = {c for c in CATEGORIES if m.has(f"emergency.{c}") and not _not_really(c, m)}
+    found |= {kind for kind, rule in _RULES if rule(m)}
+    if "general" in found and m.infant:
+        found.add("infant_fever")
+    return sorted(found, key=CATEGORIES.index)
+
+
+_RECOGNISER = Recogniser(load_lexicon())
+
+
+def assess(text: str) -> Assessment:
+    """Which emergency kinds the message names (none: an ordinary message)."""
+    words = _words(text[:2000])
+    if not words:
+        return Assessment(())
+    return Assessment(tuple(_combine(words, _RECOGNISER.spans(words))))
+
+
+def looks_like_emergency(text: str) -> bool:
+    """True when the message names an emergency sign: show 103, queue nothing (S12, R-38)."""
+    return assess(text).emergency
