@@ -51,6 +51,9 @@ REQUEST_ID_HEADER: Final = "X-Request-ID"
 KEEPALIVE_TIMEOUT_SECONDS: Final = 15.0
 BODY_TIMEOUT_SECONDS: Final = 15.0
 _BODY_TIMEOUT_KEY: Final = web.AppKey("body_timeout", float)
+# A sub-application that reads (and limits) its own request bodies as a stream, within
+# `body_deadline(request)`, sets this to True: the middleware then leaves its bodies alone.
+READS_OWN_BODY: Final = web.AppKey("reads_own_body", bool)
 # Probes call these every few seconds: their request lines are logged at DEBUG only.
 _PROBE_PATHS: Final = frozenset({"/healthz", "/readyz"})
 _GOOD_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -69,7 +72,8 @@ def _request_id(request: web.Request) -> str:
 async def body_timeout_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Read a request's body within the app's body timeout (408 otherwise), before a handler
     sees it; the handlers then read it from memory (aiohttp keeps what was read)."""
-    if request.can_read_body:
+    own = any(app.get(READS_OWN_BODY, False) for app in request.match_info.apps)
+    if request.can_read_body and not own:
         try:
             async with asyncio.timeout(request.app[_BODY_TIMEOUT_KEY]):
                 await request.read()
@@ -79,6 +83,11 @@ async def body_timeout_middleware(request: web.Request, handler: Handler) -> web
                 text="request body too slow", headers={"Connection": "close"}
             ) from None
     return await handler(request)
+
+
+def body_deadline(request: web.Request) -> float:
+    """Seconds a handler that reads its own body may take to receive it."""
+    return request.config_dict.get(_BODY_TIMEOUT_KEY, BODY_TIMEOUT_SECONDS)
 
 
 def make_runner(

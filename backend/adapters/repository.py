@@ -144,8 +144,13 @@ class SqlApplications:
     async def flush(self) -> None:
         await self.session.flush()
 
-    async def by_number(self, number: str) -> Application | None:
+    async def by_number(self, number: str, *, for_update: bool = False) -> Application | None:
+        """`for_update`: the row is locked until the transaction ends, so that two changes of one
+        application are made one after the other (each sees the other's status and history);
+        SQLite serialises writers anyway."""
         stmt = select(Application).where(orm.applications.c.number == number)
+        if for_update:
+            stmt = stmt.with_for_update()
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def get(self, application_id: int) -> Application | None:

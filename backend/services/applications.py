@@ -124,7 +124,9 @@ async def change_status(
     """
     now = require_aware(now)
     async with uow:
-        app = await uow.applications.by_number(normalize_application_number(number))
+        app = await uow.applications.by_number(
+            normalize_application_number(number), for_update=True
+        )
         if app is None:
             raise Refusal(RefusalCode.APPLICATION_NOT_FOUND)
         app.transition(target, actor=actor, at=now, reason=reason, note=note)

@@ -287,7 +287,9 @@ async def cancel(
     async with uow:
         if await uow.register.patient_for_update(patient_id) is None:
             raise Refusal(RefusalCode.PATIENT_NOT_FOUND)
-        application = await uow.applications.by_number(normalize_application_number(number))
+        application = await uow.applications.by_number(
+            normalize_application_number(number), for_update=True
+        )
         if (
             application is None
             or application.patient_id != patient_id

@@ -9,6 +9,7 @@ logged 500 (the tests and the fuzz assert none happens).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import datetime as dt
@@ -29,6 +30,7 @@ from backend.bootstrap import Backend
 from backend.domain.refusals import Refusal, RefusalCode, RefusalGroundNotAllowed
 from backend.domain.statuses import InvalidTransition
 from backend.services import clinic
+from bot.app import READS_OWN_BODY, body_deadline
 from bot.clinic_api import models
 from bot.logs import get_logger
 
@@ -132,11 +134,15 @@ async def _body(request: web.Request, limit: int) -> bytes:
         raise ApiError(413, "body_too_large", f"the body is over {limit} bytes")
     chunks: list[bytes] = []
     size = 0
-    while chunk := await request.content.read(64 * 1024):
-        size += len(chunk)
-        if size > limit:
-            raise ApiError(413, "body_too_large", f"the body is over {limit} bytes")
-        chunks.append(chunk)
+    try:  # a slow body is cut off as the app's middleware does for everyone else
+        async with asyncio.timeout(body_deadline(request)):
+            while chunk := await request.content.read(64 * 1024):
+                size += len(chunk)
+                if size > limit:
+                    raise ApiError(413, "body_too_large", f"the body is over {limit} bytes")
+                chunks.append(chunk)
+    except TimeoutError:
+        raise ApiError(408, "body_too_slow", "the request body came too slowly") from None
     return b"".join(chunks)
 
 
@@ -513,6 +519,7 @@ def application(backend: Backend) -> web.Application:
         return await api.guard(request, handler)
 
     sub = web.Application(middlewares=[guard])
+    sub[READS_OWN_BODY] = True  # bodies are streamed and limited per route (_body)
     for route in ROUTES:
 
         def bound(

@@ -97,6 +97,10 @@ IS_LEGAL_GROUND = {
     RefusalCode.PATIENT_NOT_FOUND: False,
     RefusalCode.NO_DOCTOR_ASSIGNED: False,
     RefusalCode.INVALID_INPUT: False,
+    RefusalCode.HOME_VISITS_FULL: False,
+    RefusalCode.HOME_VISIT_EXISTS: False,
+    RefusalCode.APPLICATION_CLOSED: False,
+    RefusalCode.SPECIALTY_NOT_FOR_AGE: False,
 }
 
 
