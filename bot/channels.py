@@ -7,9 +7,10 @@ from collections.abc import Callable
 from aiohttp import web
 
 from bot import operator, telegram
+from bot.notify import channel as notify
 from bot.runtime import Runtime
 from bot.sms import channel as sms
 
 Installer = Callable[[web.Application, Runtime], None]
 
-CHANNELS: tuple[Installer, ...] = (telegram.install, sms.install, operator.install)
+CHANNELS: tuple[Installer, ...] = (telegram.install, sms.install, operator.install, notify.install)

@@ -690,7 +690,7 @@ async def reminders_of(uow: UnitOfWork, appointment_id: int) -> list[Reminder]:
 
 
 async def queue_due_reminders(uow: UnitOfWork, *, now: dt.datetime, limit: int = 500) -> int:
-    """Due reminders become notifications (one transaction per batch); how many were queued.
+    """Due reminders become notifications (one transaction per batch); how many were handled.
     A reminder of an appointment no longer active, or already started, is dropped; one that
     falls in the quiet hours waits until 08:00, and is dropped if that is too late."""
     async with uow:
@@ -758,19 +758,24 @@ async def queue_due_reminders(uow: UnitOfWork, *, now: dt.datetime, limit: int =
                 .values(status=ReminderStatus.DROPPED.value)
             )
         await uow.commit()
-        return len(queued)
+        return len(rows)
 
 
 async def confirm_reminder(
-    uow: UnitOfWork, patient_id: int, appointment_id: int, *, now: dt.datetime
+    uow: UnitOfWork, patient_id: int, number: str, *, now: dt.datetime
 ) -> bool:
-    """The patient answered a reminder with "confirm"; False when it is not theirs."""
+    """The patient answered a reminder of application `number` with "confirm"; False when no
+    reminder of theirs was sent for it."""
     async with uow:
+        theirs = (
+            select(appointments.c.id)
+            .join(applications, applications.c.id == appointments.c.application_id)
+            .where(applications.c.number == number, appointments.c.patient_id == patient_id)
+        )
         result = await uow.session.execute(
             update(reminders)
             .where(
-                reminders.c.appointment_id == appointment_id,
-                reminders.c.patient_id == patient_id,
+                reminders.c.appointment_id.in_(theirs.scalar_subquery()),
                 reminders.c.status == ReminderStatus.QUEUED.value,
             )
             .values(confirmed_at=now)
@@ -854,3 +859,39 @@ async def notify_overdue(uow: UnitOfWork, *, now: dt.datetime, limit: int = 500)
             queued += added is not None
         await uow.commit()
         return queued
+
+
+async def register_carried_over(uow: UnitOfWork, *, now: dt.datetime, limit: int = 500) -> int:
+    """R-13 (S2-S5 row 7): a request carried over to the next working day is registered by
+    the system when the clinic opens on its processing day (the patient is told, like any
+    change not made by them). How many were registered."""
+    async with uow:
+        s = uow.session
+        ids = (
+            await s.execute(
+                select(applications.c.id)
+                .where(applications.c.status == ApplicationStatus.NEXT_WORKING_DAY)
+                .order_by(applications.c.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        ).scalars()
+        holidays = await uow.register.holiday_calendar()
+        registered = 0
+        for application_id in list(ids):
+            app = await uow.applications.get(application_id)
+            if app is None:  # pragma: no cover - selected just above
+                continue
+            clinic = await uow.register.clinic(app.clinic_id) if app.clinic_id else None
+            if clinic is None:
+                calendar_opening = None
+            else:
+                calendar = clinic.calendar(holidays)
+                calendar_opening = calendar.opening(calendar.processing_day(app.created_at).day)
+            if calendar_opening is None or now < calendar_opening:
+                continue
+            app.transition(ApplicationStatus.REGISTERED, actor=Actor.SYSTEM, at=now)
+            await status_changed(uow, app, actor=Actor.SYSTEM, now=now)
+            registered += 1
+        await uow.commit()
+        return registered

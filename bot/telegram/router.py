@@ -16,6 +16,7 @@ from aiogram.types import CallbackQuery, ErrorEvent, Message, User
 
 from bot.logs import get_logger
 from bot.runtime import Runtime
+from bot.telegram import notifications
 from bot.telegram.callbacks import Pick
 from bot.telegram.render import alert_text, show_screen
 from dialogs.engine.engine import DEFAULT_LANGUAGE, FAILURE
@@ -150,5 +151,6 @@ def build_router() -> Router:
     router.message.register(on_contact, F.contact)
     router.message.register(on_text)
     router.callback_query.register(on_pick, Pick.filter())
+    router.callback_query.register(notifications.on_notice, notifications.Notice.filter())
     router.callback_query.register(on_unknown_tap)
     return router
