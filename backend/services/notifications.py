@@ -388,15 +388,10 @@ async def _languages(
     session: AsyncSession, patient_ids: Iterable[int], rows: Sequence[Any]
 ) -> dict[int, str | None]:
     """Per notification: the patient's explicit choice, else the language of the address."""
-    chosen = dict(
-        (
-            await session.execute(
-                select(patients.c.id, patients.c.language).where(
-                    patients.c.id.in_(list(patient_ids))
-                )
-            )
-        ).tuples()
+    found = await session.execute(
+        select(patients.c.id, patients.c.language).where(patients.c.id.in_(list(patient_ids)))
     )
+    chosen = {row.id: row.language for row in found}
     by_address: dict[tuple[int, str, str], str | None] = {}
     for r in await session.execute(
         select(patient_channels).where(patient_channels.c.patient_id.in_(list(patient_ids)))
