@@ -387,21 +387,31 @@ async def claim(
 async def _languages(
     session: AsyncSession, patient_ids: Iterable[int], rows: Sequence[Any]
 ) -> dict[int, str | None]:
-    """Per notification: the patient's explicit choice, else the language of the address."""
+    """Per notification: the patient's explicit choice, else the language of the address,
+    else the language of the patient's last sign-in on any channel."""
     found = await session.execute(
         select(patients.c.id, patients.c.language).where(patients.c.id.in_(list(patient_ids)))
     )
     chosen = {row.id: row.language for row in found}
     by_address: dict[tuple[int, str, str], str | None] = {}
+    latest: dict[int, str] = {}  # the language of the patient's last sign-in anywhere
     for r in await session.execute(
-        select(patient_channels).where(patient_channels.c.patient_id.in_(list(patient_ids)))
+        select(patient_channels)
+        .where(patient_channels.c.patient_id.in_(list(patient_ids)))
+        .order_by(patient_channels.c.last_signed_in_at)
     ):
         by_address[(r.patient_id, r.channel, r.address)] = r.language
+        if r.language:
+            latest[r.patient_id] = r.language
     out: dict[int, str | None] = {}
     for r in rows:
         language = chosen.get(r.patient_id)
         value = getattr(language, "value", language)
-        out[r.id] = value or by_address.get((r.patient_id, r.channel, r.address))
+        out[r.id] = (
+            value
+            or by_address.get((r.patient_id, r.channel, r.address))
+            or latest.get(r.patient_id)
+        )
     return out
 
 

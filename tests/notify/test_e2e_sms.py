@@ -46,6 +46,7 @@ def _workers_by_hand(sms_app: web.Application) -> Iterator[None]:  # noqa: F811
 async def test_the_clinic_completes_a_027_and_the_patient_is_told_by_sms(
     alice: SmsPhone,  # noqa: F811
     sms_app: web.Application,  # noqa: F811
+    *,
     backend: Backend,
     world: World,
     clock: FixedClock,

@@ -61,6 +61,7 @@ def _worker(runtime: Runtime, tg: TelegramChat, clock: FixedClock) -> TelegramWo
 async def test_the_clinic_completes_a_027_and_the_patient_is_told_on_telegram(
     alice: TelegramChat,
     runtime: Runtime,
+    *,
     backend: Backend,
     world: World,
     clock: FixedClock,
