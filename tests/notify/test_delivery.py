@@ -9,14 +9,13 @@ import datetime as dt
 import pytest
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
 from aiogram.methods import SendMessage
-
 from sqlalchemy import update
 
 from backend.adapters import orm
 from backend.bootstrap import Backend
 from backend.domain.statuses import Actor, ApplicationStatus
 from backend.ports import FixedClock
-from backend.services import booking, notifications, outbox, patients
+from backend.services import applications, booking, notifications, outbox, patients
 from backend.services.notifications import NotificationStatus
 from bot.notify.limits import RateLimiter
 from bot.notify.workers import SmsNotificationWorker, TelegramWorker
@@ -39,16 +38,14 @@ async def _completed_by_clinic(backend: Backend, world: World, clock: FixedClock
     view = await booking.book(
         backend.uow(), patient_id, world.slots_a[0].id or 0, now=clock.now(), policy=backend.policy
     )
-    await applications_change(backend, view.application_number, clock)
-    return view.application_number
-
-
-async def applications_change(backend: Backend, number: str, clock: FixedClock) -> None:
-    from backend.services import applications  # noqa: PLC0415
-
     await applications.change_status(
-        backend.uow(), number, ApplicationStatus.IN_PROGRESS, actor=Actor.CLINIC, now=clock.now()
+        backend.uow(),
+        view.application_number,
+        ApplicationStatus.IN_PROGRESS,
+        actor=Actor.CLINIC,
+        now=clock.now(),
     )
+    return view.application_number
 
 
 def _worker(runtime: Runtime, session: RecordingSession, clock: FixedClock) -> TelegramWorker:
