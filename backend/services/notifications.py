@@ -53,7 +53,7 @@ from backend.adapters.orm import (
     sms_outbox,
 )
 from backend.domain.model import Application
-from backend.domain.statuses import Actor, ApplicationStatus
+from backend.domain.statuses import Actor, ApplicationStatus, ServiceType
 from backend.services.unit_of_work import UnitOfWork
 
 TELEGRAM = "telegram"
@@ -791,12 +791,28 @@ async def confirm_reminder(
 
 # --- deadlines (R-16) and the processing day (R-13) -----------------------------------------
 
-OPEN_STATUSES = (
-    ApplicationStatus.SUBMITTED,
-    ApplicationStatus.REGISTERED,
-    ApplicationStatus.NEXT_WORKING_DAY,
-    ApplicationStatus.IN_PROGRESS,
-)
+# R-16 (seed-003) is a *response* deadline: a booked appointment or a registered home visit
+# (with its planned time) has had its response; a certificate or statement has not until the
+# document is issued (completed) or refused.
+_ANSWERED_BY_REGISTRATION = (ServiceType.APPOINTMENT, ServiceType.HOME_VISIT)
+
+
+def _without_result(now: dt.datetime) -> ColumnElement[bool]:
+    """Open applications whose response deadline has passed (R-16)."""
+    return and_(
+        applications.c.deadline < now,
+        or_(
+            applications.c.status.in_(
+                (ApplicationStatus.SUBMITTED, ApplicationStatus.NEXT_WORKING_DAY)
+            ),
+            and_(
+                applications.c.status.in_(
+                    (ApplicationStatus.REGISTERED, ApplicationStatus.IN_PROGRESS)
+                ),
+                applications.c.service.not_in(_ANSWERED_BY_REGISTRATION),
+            ),
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -812,10 +828,7 @@ async def overdue(
     uow: UnitOfWork, *, now: dt.datetime, clinic_id: int | None = None
 ) -> list[Overdue]:
     """Open applications whose deadline has passed without a result (for the clinic)."""
-    condition = and_(
-        applications.c.status.in_(OPEN_STATUSES),
-        applications.c.deadline < now,
-    )
+    condition = _without_result(now)
     if clinic_id is not None:
         condition = and_(condition, applications.c.clinic_id == clinic_id)
     async with uow:
@@ -840,8 +853,7 @@ async def notify_overdue(uow: UnitOfWork, *, now: dt.datetime, limit: int = 500)
             await s.execute(
                 select(applications)
                 .where(
-                    applications.c.status.in_(OPEN_STATUSES),
-                    applications.c.deadline < now,
+                    _without_result(now),
                     ("deadline:" + applications.c.number).not_in(told),
                 )
                 .order_by(applications.c.deadline)
