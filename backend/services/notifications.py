@@ -217,6 +217,32 @@ async def address_of(session: AsyncSession, patient_id: int) -> Address | None:
     return Address(SMS, phone, None) if phone else None
 
 
+async def addresses_of(session: AsyncSession, patient_ids: Iterable[int]) -> dict[int, Address]:
+    """`address_of` for many patients in two queries (the scheduler's batches)."""
+    wanted = sorted(set(patient_ids))
+    found: dict[int, Address] = {}
+    rows = await session.execute(
+        select(patient_channels)
+        .where(
+            patient_channels.c.patient_id.in_(wanted),
+            patient_channels.c.blocked_at.is_(None),
+        )
+        .order_by(patient_channels.c.last_signed_in_at, patient_channels.c.id)
+    )
+    for r in rows:  # the last one used wins
+        found[r.patient_id] = Address(r.channel, r.address, r.language)
+    missing = [p for p in wanted if p not in found]
+    if missing:
+        phones = await session.execute(
+            select(patients.c.id, patients.c.phone).where(
+                patients.c.id.in_(missing), patients.c.phone.is_not(None)
+            )
+        )
+        for r in phones:
+            found[r.id] = Address(SMS, r.phone, None)
+    return found
+
+
 async def addresses(uow: UnitOfWork, patient_id: int) -> list[Address]:
     """Every address on record for the patient, the last used first (tests, operators)."""
     async with uow:
@@ -257,26 +283,50 @@ async def add(
     target = address or await address_of(session, patient_id)
     if target is None:
         return None
+    values = _values(
+        patient_id,
+        target,
+        kind,
+        params,
+        now=now,
+        tz=tz,
+        application_number=application_number,
+        urgent=urgent,
+        dedupe_key=dedupe_key,
+    )
     result = await session.execute(
-        insert(notifications)
-        .values(
-            patient_id=patient_id,
-            channel=target.channel,
-            address=target.address,
-            kind=kind.value,
-            params=dict(params),
-            application_number=application_number,
-            urgent=urgent,
-            status=NotificationStatus.QUEUED.value,
-            attempts=0,
-            next_attempt_at=not_before(now, tz, urgent=urgent),
-            created_at=now,
-            updated_at=now,
-            dedupe_key=dedupe_key,
-        )
-        .returning(notifications.c.id)
+        insert(notifications).values(**values).returning(notifications.c.id)
     )
     return int(result.scalar_one())
+
+
+def _values(
+    patient_id: int,
+    target: Address,
+    kind: Kind,
+    params: Mapping[str, Any],
+    *,
+    now: dt.datetime,
+    tz: ZoneInfo,
+    application_number: str | None,
+    urgent: bool,
+    dedupe_key: str | None,
+) -> dict[str, Any]:
+    return {
+        "patient_id": patient_id,
+        "channel": target.channel,
+        "address": target.address,
+        "kind": kind.value,
+        "params": dict(params),
+        "application_number": application_number,
+        "urgent": urgent,
+        "status": NotificationStatus.QUEUED.value,
+        "attempts": 0,
+        "next_attempt_at": not_before(now, tz, urgent=urgent),
+        "created_at": now,
+        "updated_at": now,
+        "dedupe_key": dedupe_key,
+    }
 
 
 def _when(value: dt.datetime) -> str:
@@ -694,7 +744,7 @@ async def reminders_of(uow: UnitOfWork, appointment_id: int) -> list[Reminder]:
         ]
 
 
-async def queue_due_reminders(uow: UnitOfWork, *, now: dt.datetime, limit: int = 500) -> int:
+async def queue_due_reminders(uow: UnitOfWork, *, now: dt.datetime, limit: int = 2000) -> int:
     """Due reminders become notifications (one transaction per batch); how many were handled.
     A reminder of an appointment no longer active, or already started, is dropped; one that
     falls in the quiet hours waits until 08:00, and is dropped if that is too late."""
@@ -727,6 +777,8 @@ async def queue_due_reminders(uow: UnitOfWork, *, now: dt.datetime, limit: int =
         queued: list[int] = []
         dropped: list[int] = []
         zones: dict[int | None, ZoneInfo] = {}
+        targets = await addresses_of(s, (r.patient_id for r in rows))
+        to_insert: list[dict[str, Any]] = []
         for r in rows:
             if r.clinic_id not in zones:
                 zones[r.clinic_id] = await _clinic_tz(s, r.clinic_id)
@@ -734,22 +786,30 @@ async def queue_due_reminders(uow: UnitOfWork, *, now: dt.datetime, limit: int =
             if not r.active or not_before(now, tz, urgent=False) >= r.starts_at:
                 dropped.append(r.id)
                 continue
-            await add(
-                s,
-                patient_id=r.patient_id,
-                kind=Kind.REMINDER,
-                params={
-                    "number": r.number,
-                    "when": _when(r.starts_at),
-                    "appointment_id": r.appointment_id,
-                    "reminder": r.kind,
-                },
-                now=now,
-                tz=tz,
-                application_number=r.number,
-                dedupe_key=f"reminder:{r.id}",
-            )
             queued.append(r.id)
+            target = targets.get(r.patient_id)
+            if target is None:  # no channel, no phone: nobody to remind
+                continue
+            to_insert.append(
+                _values(
+                    r.patient_id,
+                    target,
+                    Kind.REMINDER,
+                    {
+                        "number": r.number,
+                        "when": _when(r.starts_at),
+                        "appointment_id": r.appointment_id,
+                        "reminder": r.kind,
+                    },
+                    now=now,
+                    tz=tz,
+                    application_number=r.number,
+                    urgent=False,
+                    dedupe_key=f"reminder:{r.id}",
+                )
+            )
+        if to_insert:
+            await s.execute(insert(notifications), to_insert)
         if queued:
             await s.execute(
                 update(reminders)

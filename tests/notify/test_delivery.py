@@ -17,6 +17,7 @@ from backend.domain.statuses import Actor, ApplicationStatus
 from backend.ports import FixedClock
 from backend.services import applications, booking, notifications, outbox, patients
 from backend.services.notifications import NotificationStatus
+from bench.notify import check_limits
 from bot.notify.limits import RateLimiter
 from bot.notify.workers import SmsNotificationWorker, TelegramWorker
 from bot.runtime import Runtime
@@ -200,3 +201,13 @@ def test_the_limiter_spaces_one_chat_and_caps_the_total() -> None:
     assert limiter.try_acquire("z", 1.0) == 0
     limiter.pause(1.0, 5.0)  # a 429 with retry_after=5
     assert limiter.delay("new", 2.0) == pytest.approx(4.0)
+
+
+def test_the_limit_check_of_the_simulated_test_catches_violations() -> None:
+    """bench.notify.check_limits, used by the 10,000-reminder test, is not vacuous."""
+    ok = [(f"c{i}", i / 30, "", (), str(i)) for i in range(90)]
+    check_limits(ok)
+    with pytest.raises(AssertionError, match="within"):
+        check_limits([(f"c{i}", i / 31, "", (), str(i)) for i in range(90)])
+    with pytest.raises(AssertionError, match="between two messages"):
+        check_limits([("same", 0.0, "", (), "a"), ("same", 0.9, "", (), "b")])
