@@ -12,7 +12,9 @@ from collections import Counter
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import func, select
 
+from backend.adapters.orm import notifications as table
 from backend.bootstrap import bootstrap
 from backend.services import notifications
 from backend.services.notifications import NotificationStatus
@@ -57,17 +59,10 @@ async def test_ten_thousand_reminders_within_the_limits_none_twice(database_url:
         # At the ceiling, not far below it: 10,000 at 30/s take a little over 333 s.
         assert TOTAL // 30 - 1 <= clock.monotonic() <= TOTAL / 30 * 1.1
         async with backend.uow() as uow:
-            from sqlalchemy import func, select
-
-            from backend.adapters.orm import notifications as table
-
-            statuses = dict(
-                (
-                    await uow.session.execute(
-                        select(table.c.status, func.count()).group_by(table.c.status)
-                    )
-                ).all()
+            counted = await uow.session.execute(
+                select(table.c.status, func.count()).group_by(table.c.status)
             )
+            statuses = {str(status): int(count) for status, count in counted}
         assert statuses == {NotificationStatus.SENT.value: TOTAL}
         assert await notifications.next_due_at(backend.uow(), channel="telegram") is None
     finally:
