@@ -722,6 +722,7 @@ class Reminder:
     kind: ReminderKind
     due_at: dt.datetime
     status: ReminderStatus
+    confirmed_at: dt.datetime | None = None
 
 
 async def reminders_of(uow: UnitOfWork, appointment_id: int) -> list[Reminder]:
@@ -739,6 +740,7 @@ async def reminders_of(uow: UnitOfWork, appointment_id: int) -> list[Reminder]:
                 ReminderKind(r.kind),
                 r.due_at,
                 ReminderStatus(r.status),
+                r.confirmed_at,
             )
             for r in rows
         ]
@@ -972,3 +974,41 @@ async def register_carried_over(uow: UnitOfWork, *, now: dt.datetime, limit: int
             registered += 1
         await uow.commit()
         return registered
+
+
+REMINDER_ANSWER_WINDOW = dt.timedelta(days=2)
+
+
+async def confirm_by_sms(uow: UnitOfWork, phone: str, *, now: dt.datetime) -> bool:
+    """The phone answered CONFIRM to an SMS reminder: the latest reminder sent to this phone in
+    the last two days is confirmed (the phone it went to is the one answering). False when
+    there is none to confirm."""
+    async with uow:
+        s = uow.session
+        latest = (
+            await s.execute(
+                select(notifications.c.params)
+                .where(
+                    notifications.c.channel == SMS,
+                    notifications.c.address == phone,
+                    notifications.c.kind == Kind.REMINDER.value,
+                    notifications.c.status == NotificationStatus.SENT.value,
+                    notifications.c.sent_at >= now - REMINDER_ANSWER_WINDOW,
+                )
+                .order_by(notifications.c.id.desc())
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+        appointment_id = (latest or {}).get("appointment_id")
+        if appointment_id is None:
+            return False
+        result = await s.execute(
+            update(reminders)
+            .where(
+                reminders.c.appointment_id == int(appointment_id),
+                reminders.c.status == ReminderStatus.QUEUED.value,
+            )
+            .values(confirmed_at=now)
+        )
+        await uow.commit()
+        return _rowcount(result) > 0

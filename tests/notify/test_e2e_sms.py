@@ -13,8 +13,10 @@ from aiohttp import web
 from backend.bootstrap import Backend
 from backend.domain.statuses import Actor, ApplicationStatus, ServiceType
 from backend.ports import FixedClock
-from backend.services import applications, notifications
+from backend.services import applications, booking, notifications
+from bot.notify.answers import NOTHING_TO_CONFIRM
 from bot.notify.channel import NOTIFY_ENABLED_KEY, NOTIFY_KEY
+from bot.notify.render import THANKS
 from bot.sms.segments import segments
 from dialogs.common import status_label
 from tests.backend.world import World
@@ -103,3 +105,41 @@ async def test_the_clinic_completes_a_027_and_the_patient_is_told_by_sms(
         )
         in card
     )
+
+
+async def test_a_reminder_by_sms_is_confirmed_by_a_reply(
+    alice: SmsPhone,  # noqa: F811
+    sms_app: web.Application,  # noqa: F811
+    *,
+    backend: Backend,
+    world: World,
+    clock: FixedClock,
+    language: str,
+) -> None:
+    await alice.send(LANGUAGE_KEYWORD[language])
+    await alice.sign_in(world.alice.iin)
+    translator = sms_app[NOTIFY_KEY].sms.translator
+    nothing = translator.gettext(language, NOTHING_TO_CONFIRM.msgid)
+    word = {"kk": "Растау", "ru": "подтвердить", "en": "confirm"}[language]
+    assert await alice.send(word) == nothing  # no reminder yet
+
+    view = await booking.book(
+        backend.uow(),
+        world.alice.id or 0,
+        world.slots_a[0].id or 0,
+        now=clock.now(),
+        policy=backend.policy,
+    )
+    clock.current = dt.datetime(2026, 11, 23, 18, 0, tzinfo=clock.now().tzinfo)
+    notifier = sms_app[NOTIFY_KEY]
+    assert (await notifier.scheduler.run_once()).reminders == 1
+    assert await notifier.sms.drain() == 1
+    await alice.channel.worker.drain()
+    reminder = alice.outbox_texts()[-1]
+    assert view.application_number in reminder
+    assert "09:00" in reminder
+    assert segments(reminder) <= 2
+
+    assert await alice.send(word) == translator.gettext(language, THANKS.msgid)
+    [eve, _two_hours] = await notifications.reminders_of(backend.uow(), view.appointment_id)
+    assert eve.confirmed_at == clock.now()
