@@ -980,7 +980,7 @@ REMINDER_ANSWER_WINDOW = dt.timedelta(days=2)
 
 
 async def confirm_by_sms(uow: UnitOfWork, phone: str, *, now: dt.datetime) -> bool:
-    """The phone answered CONFIRM to an SMS reminder: the latest reminder sent to this phone in
+    """The phone answered OK to an SMS reminder: the latest reminder sent to this phone in
     the last two days is confirmed (the phone it went to is the one answering). False when
     there is none to confirm."""
     async with uow:

@@ -1,5 +1,5 @@
-"""Answers to reminders by SMS (issue 11): CONFIRM (РАСТАУ, ПОДТВЕРДИТЬ) from the phone the
-reminder went to confirms it; cancelling goes through the menu's confirmed cancellation."""
+"""Answers to reminders by SMS (issue 11): OK from the phone the reminder went to confirms
+it; cancelling goes through the menu's confirmed cancellation."""
 
 from __future__ import annotations
 

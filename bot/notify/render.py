@@ -39,7 +39,7 @@ BUTTONS: Mapping[str, Text] = {
 NOT_ME_LINE = T("If this wasn't you, choose «This wasn't me»: the contact centre 1414 will help.")
 SMS_OPEN = T("To open: MENU → «My applications».")
 SMS_NOT_ME = T("Not you? Call 1414.")
-SMS_REMINDER_ANSWER = T("Reply CONFIRM to confirm. To cancel: MENU → «My appointments».")
+SMS_REMINDER_ANSWER = T("Reply OK to confirm. To cancel: MENU → «My appointments».")
 # a deadline passed without a result: the patient is told once, with the contact centre.
 DEADLINE = T(
     "The deadline of application {number} ({service}) has passed without a result. "

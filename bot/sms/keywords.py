@@ -54,7 +54,8 @@ _SPELLINGS: dict[Keyword, tuple[str, ...]] = {
     Keyword.MENU: ("MENU", "МӘЗІР", "МЕНЮ"),
     Keyword.OPERATOR: ("OPERATOR", "ОПЕРАТОР", "1414"),
     Keyword.CANCEL: ("CANCEL", "ОТМЕНА", "ОТМЕНИТЬ", "БОЛДЫРМАУ", "БАС ТАРТУ"),
-    Keyword.CONFIRM: ("CONFIRM", "РАСТАУ", "ПОДТВЕРДИТЬ", "ПОДТВЕРЖДАЮ"),
+    # Not a button label in any language (a typed label never acts: "Растау" is one).
+    Keyword.CONFIRM: ("OK", "ОК", "OKAY"),
     Keyword.KK: ("KZ", "KK", "KAZ", "ҚАЗ", "ҚАЗАҚША", "КАЗАХСКИЙ"),
     Keyword.RU: ("RU", "RUS", "РУ", "РУС", "РУССКИЙ", "ОРЫСША"),
     Keyword.EN: ("EN", "ENG", "ENGLISH", "АНГЛ", "АҒЫЛШЫНША", "АНГЛИЙСКИЙ"),
