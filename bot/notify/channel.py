@@ -31,6 +31,7 @@ class Notifier:
 NOTIFY_KEY: Final = web.AppKey("notify", Notifier)
 # Set to False before the app starts to run the workers and the scheduler by hand (tests).
 NOTIFY_ENABLED_KEY: Final = web.AppKey("notify_enabled", bool)
+STOP_SECONDS: Final = 10.0  # on shutdown, how long a round in progress may take to end
 
 
 def install(app: web.Application, runtime: Runtime) -> None:
@@ -60,17 +61,26 @@ async def _run(app: web.Application) -> AsyncIterator[None]:
         yield
         return
     notifier = app[NOTIFY_KEY]
+    stopping = asyncio.Event()
     tasks = [
-        asyncio.create_task(notifier.scheduler.run_forever(), name="notify-scheduler"),
-        asyncio.create_task(notifier.sms.run_forever(), name="notify-sms"),
+        asyncio.create_task(notifier.scheduler.run_forever(stopping), name="notify-scheduler"),
+        asyncio.create_task(notifier.sms.run_forever(stopping), name="notify-sms"),
     ]
     if notifier.telegram is not None:
-        tasks.append(asyncio.create_task(notifier.telegram.run_forever(), name="notify-telegram"))
+        tasks.append(
+            asyncio.create_task(notifier.telegram.run_forever(stopping), name="notify-telegram")
+        )
     try:
         yield
     finally:
-        for task in tasks:
+        # The rounds in progress end (nothing half-sent, no query left behind), then the loops.
+        stopping.set()
+        notifier.sms.wake()
+        if notifier.telegram is not None:
+            notifier.telegram.wake()
+        _done, pending = await asyncio.wait(tasks, timeout=STOP_SECONDS)
+        for task in pending:
             task.cancel()
-        for task in tasks:
+        for task in pending:
             with contextlib.suppress(asyncio.CancelledError):
                 await task

@@ -56,9 +56,10 @@ class Scheduler:
                 wake()
         return done
 
-    async def run_forever(self) -> None:
+    async def run_forever(self, stopping: asyncio.Event | None = None) -> None:
         log.info("notify_scheduler_started")
-        while True:
+        stopping = stopping or asyncio.Event()
+        while not stopping.is_set():
             try:
                 done = await self.run_once()
                 if done.queued:
@@ -72,4 +73,8 @@ class Scheduler:
                 raise
             except Exception as exc:  # the database is down: try again next tick
                 log.warning("notify_scheduler_failed", error=type(exc).__name__)
-            await asyncio.sleep(self.tick_seconds)
+            try:
+                async with asyncio.timeout(self.tick_seconds):
+                    await stopping.wait()
+            except TimeoutError:
+                pass

@@ -136,8 +136,8 @@ class TelegramWorker:
                 break
         return total
 
-    async def run_forever(self) -> None:
-        await _loop(self.name, self.run_once, self._wake, self.poll_seconds)
+    async def run_forever(self, stopping: asyncio.Event | None = None) -> None:
+        await _loop(self.name, self.run_once, self._wake, self.poll_seconds, stopping)
 
     async def _pace(self, chat: str) -> None:
         while (wait := self.limiter.try_acquire(chat, self.monotonic())) > 0:
@@ -237,17 +237,22 @@ class SmsNotificationWorker:
                 break
         return total
 
-    async def run_forever(self) -> None:
-        await _loop("sms", self.run_once, self._wake, self.poll_seconds)
+    async def run_forever(self, stopping: asyncio.Event | None = None) -> None:
+        await _loop("sms", self.run_once, self._wake, self.poll_seconds, stopping)
 
 
 async def _loop(
-    name: str, run_once: Callable[[], Awaitable[int]], wake: asyncio.Event, poll_seconds: float
+    name: str,
+    run_once: Callable[[], Awaitable[int]],
+    wake: asyncio.Event,
+    poll_seconds: float,
+    stopping: asyncio.Event | None,
 ) -> None:
-    """Run a worker round after round; never die on a failing database."""
+    """Run a worker round after round until `stopping` is set (a round in progress ends
+    first: a message is not left half-sent); never die on a failing database."""
     log.info("notify_worker_started", worker=name)
     failures = 0
-    while True:
+    while stopping is None or not stopping.is_set():
         try:
             tried = await run_once()
         except asyncio.CancelledError:
