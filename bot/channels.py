@@ -7,6 +7,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from bot import clinic_api, operator, telegram
+from bot.notify import channel as notify
 from bot.runtime import Runtime
 from bot.sms import channel as sms
 
@@ -17,4 +18,5 @@ CHANNELS: tuple[Installer, ...] = (
     sms.install,
     operator.install,
     clinic_api.install,
+    notify.install,
 )

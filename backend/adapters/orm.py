@@ -381,6 +381,67 @@ application_documents = Table(
     Column("posted_by_key_id", ForeignKey("clinic_api_keys.id")),
 )
 
+# Notifications (issue 11): where a patient is reached, what is to be sent, and reminders.
+# Plain tables, used through Core by backend.services.notifications.
+# The patient's channel addresses, recorded at each successful sign-in (sessions live in Redis
+# and expire: they are not an address book). A Telegram chat id or an E.164 phone.
+patient_channels = Table(
+    "patient_channels",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("patient_id", ForeignKey("patients.id", ondelete="CASCADE"), nullable=False),
+    Column("channel", String(16), nullable=False),  # "telegram" | "sms"
+    Column("address", String(64), nullable=False),
+    Column("language", String(8)),
+    Column("last_signed_in_at", UtcDateTime, nullable=False),
+    Column("blocked_at", UtcDateTime),  # Telegram 403: the patient blocked the bot
+    UniqueConstraint("patient_id", "channel", "address", name="uq_patient_channels_address"),
+)
+
+# The notification outbox for both channels: message ids and parameters, rendered in the
+# patient's language at send time; claimed by workers like sms_outbox. A Telegram message is
+# sent by the Telegram worker; an SMS one is handed to sms_outbox (which sends and retries).
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("patient_id", ForeignKey("patients.id", ondelete="CASCADE"), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("address", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),  # the message: "status", "reminder", ...
+    Column("params", JSON, nullable=False),
+    Column("application_number", String(16)),
+    Column("urgent", Boolean, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=False),  # not before (quiet hours, back-off)
+    Column("lease_until", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime),
+    Column("error", String(200)),
+    Column("dedupe_key", String(64), unique=True),  # once only (a deadline notice, a reminder)
+    Index("ix_notifications_due", "status", "next_attempt_at"),
+    Index("ix_notifications_patient_id", "patient_id"),
+)
+
+# Appointment reminders: the day before at 18:00 and 2 h before (clinic time); dropped when the
+# appointment is cancelled or moved, turned into notifications when due.
+reminders = Table(
+    "reminders",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("appointment_id", ForeignKey("appointments.id", ondelete="CASCADE"), nullable=False),
+    Column("patient_id", ForeignKey("patients.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),  # "day_before" | "two_hours"
+    Column("due_at", UtcDateTime, nullable=False),
+    Column("status", String(16), nullable=False),  # "pending" | "queued" | "dropped"
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("confirmed_at", UtcDateTime),
+    Index("ix_reminders_due", "status", "due_at"),
+    Index("ix_reminders_appointment_id", "appointment_id"),
+)
+
 mapper_registry = registry(metadata=metadata)
 _started = False
 

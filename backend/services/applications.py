@@ -9,12 +9,8 @@ from dataclasses import dataclass
 
 from backend.domain.model import Application, CertificateRequest, HomeVisit, StatusChange
 from backend.domain.refusals import Refusal, RefusalCode
-from backend.domain.statuses import (
-    Actor,
-    ApplicationStatus,
-    ServiceType,
-    is_open,
-)
+from backend.domain.statuses import Actor, ApplicationStatus, ServiceType, is_open
+from backend.services import notifications
 from backend.services.booking import AppointmentView, appointment_view
 from backend.services.common import normalize_application_number, require_aware
 from backend.services.unit_of_work import UnitOfWork
@@ -135,5 +131,8 @@ async def change_status(
             if booked is not None:  # the slot is freed with the application
                 booked.active = False
                 booked.cancelled_at = now
+                await notifications.drop_reminders(uow.session, booked.id or 0)
+        # Issue 11: a change by someone else reaches the patient (same transaction: outbox).
+        await notifications.status_changed(uow, app, actor=actor, now=now)
         await uow.commit()
         return summarize(app)

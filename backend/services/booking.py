@@ -32,6 +32,7 @@ from backend.domain.statuses import (
     ApplicationStatus,
     ServiceType,
 )
+from backend.services import notifications
 from backend.services.common import (
     Attached,
     open_application,
@@ -154,15 +155,42 @@ async def _bookable_slot(
     return slot, doctor, clinic
 
 
-async def _commit_holding_slot(uow: UnitOfWork) -> None:
-    """Commit; the unique index turning a second booking of a slot into SLOT_TAKEN."""
+async def _commit_holding_slot(uow: UnitOfWork, *, flush_only: bool = False) -> None:
+    """Commit (or flush); the unique index turning a second booking of a slot into
+    SLOT_TAKEN."""
     try:
-        await uow.commit()
+        await (uow.applications.flush() if flush_only else uow.commit())
     except IntegrityError as exc:
         await uow.rollback()
         if _SLOT_INDEX in str(exc.orig) or "appointments.slot_id" in str(exc.orig):
             raise Refusal(RefusalCode.SLOT_TAKEN) from None
         raise
+
+
+async def _tell_and_remind(
+    uow: UnitOfWork,
+    application: Application,
+    appointment: Appointment,
+    slot: Slot,
+    clinic: Clinic,
+    *,
+    kind: notifications.Kind,
+    actor: Actor,
+    now: dt.datetime,
+) -> None:
+    """Issue 11, in the booking's own transaction: the reminders of the (new) appointment,
+    and a notification when staff, not the patient, made the change."""
+    await notifications.plan_reminders(
+        uow.session,
+        appointment_id=appointment.id or 0,
+        patient_id=appointment.patient_id,
+        starts_at=slot.starts_at,
+        tz=clinic.tz,
+        now=now,
+    )
+    await notifications.appointment_changed(
+        uow, application, kind, actor=actor, starts_at=slot.starts_at, now=now
+    )
 
 
 async def appointment_view(
@@ -230,6 +258,17 @@ async def book(
             created_at=now,
         )
         uow.applications.add(appointment)
+        await _commit_holding_slot(uow, flush_only=True)  # the appointment's id, or SLOT_TAKEN
+        await _tell_and_remind(
+            uow,
+            application,
+            appointment,
+            slot,
+            clinic,
+            kind=notifications.Kind.BOOKED,
+            actor=actor,
+            now=now,
+        )
         await _commit_holding_slot(uow)
         return await appointment_view(uow, appointment, application.number)
 
@@ -266,6 +305,17 @@ async def cancel(
         appointment.active = False
         appointment.cancelled_at = now
         application.transition(ApplicationStatus.CANCELLED, actor=actor, at=now)
+        await notifications.drop_reminders(uow.session, appointment.id or 0)
+        slot = await uow.register.slot(appointment.slot_id)
+        if slot is not None:
+            await notifications.appointment_changed(
+                uow,
+                application,
+                notifications.Kind.CANCELLED,
+                actor=actor,
+                starts_at=slot.starts_at,
+                now=now,
+            )
         await uow.commit()
 
 
@@ -286,7 +336,7 @@ async def reschedule(
         old, application = await _own_active_appointment(uow, patient_id, appointment_id, now)
         if new_slot_id == old.slot_id:
             raise Refusal(RefusalCode.SLOT_TAKEN)
-        slot, doctor, _clinic = await _bookable_slot(uow, patient_id, new_slot_id, now)
+        slot, doctor, clinic = await _bookable_slot(uow, patient_id, new_slot_id, now)
         new = Appointment(
             application_id=application.id or 0,
             patient_id=patient_id,
@@ -304,6 +354,17 @@ async def reschedule(
         old.cancelled_at = now
         application.transition(
             ApplicationStatus.REGISTERED, actor=actor, at=now, note="rescheduled"
+        )
+        await notifications.drop_reminders(uow.session, old.id or 0)
+        await _tell_and_remind(
+            uow,
+            application,
+            new,
+            slot,
+            clinic,
+            kind=notifications.Kind.MOVED,
+            actor=actor,
+            now=now,
         )
         await _commit_holding_slot(uow)
         return await appointment_view(uow, new, application.number)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from backend.domain.iin import InvalidIin, parse_iin
 from backend.domain.model import Clinic, District, Doctor, Language, Patient
+from backend.services import notifications
 from backend.services.common import require_patient
 from backend.services.unit_of_work import UnitOfWork
 
@@ -60,3 +62,21 @@ async def attachment_summary(uow: UnitOfWork, patient_id: int) -> AttachmentSumm
             else None
         )
         return AttachmentSummary(clinic=clinic, district=district, district_doctor=doctor)
+
+
+async def remember_channel(
+    uow: UnitOfWork,
+    patient_id: int,
+    channel: str,
+    address: str,
+    language: str | None,
+    *,
+    now: dt.datetime,
+) -> None:
+    """The patient signed in on (channel, address): notifications reach them there from now on
+    (issue 11; sessions expire, this address book does not)."""
+    async with uow:
+        await notifications.remember_channel(
+            uow.session, patient_id, channel, address, language, now=now
+        )
+        await uow.commit()

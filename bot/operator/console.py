@@ -14,7 +14,7 @@ from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
 from backend.bootstrap import Backend
-from backend.services import outbox
+from backend.services import notifications, outbox
 from bot.i18n import CONSOLE_DOMAIN, Translator
 from bot.logs import get_logger
 from bot.operator import sms
@@ -100,11 +100,21 @@ class OperatorConsole:
         found = await outbox.problems(self.backend.uow(), since=since, limit=sms.LIMIT + 1)
         rows = [sms.shown(message) for message in found[: sms.LIMIT]]
         more = len(found) > sms.LIMIT
+        # Issue 11: failed Telegram notifications on the same page.
+        telegram = await notifications.problems(self.backend.uow(), since=since, limit=sms.LIMIT)
         log.info("operator_failed_sms_viewed", days=days, rows=len(rows), json=json)
         if json:
-            return web.json_response(sms.as_json(rows, days=days, since=since, now=now, more=more))
+            return web.json_response(
+                sms.as_json(rows, days=days, since=since, now=now, more=more, telegram=telegram)
+            )
         title, nav, body = sms.as_html(
-            rows, words=words, language=words.language, days=days, since=since, more=more
+            rows,
+            words=words,
+            language=words.language,
+            days=days,
+            since=since,
+            more=more,
+            telegram=telegram,
         )
         page = document(
             language=words.language,

@@ -17,6 +17,7 @@ from typing import Any, Final
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from backend.services.notifications import Notification
 from backend.services.outbox import OutboxMessage, OutboxStatus
 from bot.i18n import LANGUAGES
 from bot.operator.language import C_, Words
@@ -95,7 +96,7 @@ def _utc(moment: dt.datetime | None) -> str | None:
 
 
 def what(row: OutboxMessage, words: Words) -> str:
-    label = KINDS.get(row.kind)
+    label = KINDS.get("notification" if row.kind.startswith("notify_") else row.kind)
     return words(label) if label else words(C_("Other ({kind})"), kind=row.kind)
 
 
@@ -126,7 +127,13 @@ def explain(error: str | None, words: Words) -> str | None:
 
 
 def as_json(
-    rows: Sequence[OutboxMessage], *, days: int, since: dt.datetime, now: dt.datetime, more: bool
+    rows: Sequence[OutboxMessage],
+    *,
+    days: int,
+    since: dt.datetime,
+    now: dt.datetime,
+    more: bool,
+    telegram: Sequence[Notification] = (),
 ) -> dict[str, Any]:
     return {
         "days": days,
@@ -150,6 +157,20 @@ def as_json(
                 "text": row.body,
             }
             for row in rows
+        ],
+        "telegram": [
+            {
+                "id": note.id,
+                "created_at": _utc(note.created_at),
+                "local_time": local_time(note.created_at),
+                "kind": note.kind.value,
+                "chat": note.address,
+                "application": note.application_number,
+                "status": note.status.value,
+                "error": note.error,
+                "attempts": note.attempts,
+            }
+            for note in telegram
         ],
     }
 
@@ -236,6 +257,75 @@ LEAD: Final = C_(
 )
 
 
+# Issue 11: Telegram notifications that could not be delivered (the patient has no phone to
+# fall back to, the chat is gone, or Telegram kept failing).
+TELEGRAM_TITLE: Final = C_("Failed Telegram notifications")
+TELEGRAM_LEAD: Final = C_(
+    "Notifications that did not reach the patient on Telegram and could not go by SMS "
+    "instead: tell the patient by phone what changed in their application."
+)
+TELEGRAM_HEADINGS: Final = (
+    C_("Time"),
+    C_("Type"),
+    C_("Telegram chat"),
+    C_("Application"),
+    C_("Error"),
+    C_("Attempts"),
+)
+NOTICE_KINDS: Final = {
+    "status": C_("Status changed"),
+    "booked": C_("Appointment made by staff"),
+    "moved": C_("Appointment moved by staff"),
+    "cancelled": C_("Appointment cancelled by staff"),
+    "reminder": C_("Appointment reminder"),
+    "deadline": C_("Deadline passed (R-16)"),
+}
+
+
+def _telegram_error(error: str | None, words: Words) -> str:
+    if not error:
+        return ""
+    meaning = ""
+    if error.startswith("blocked_by_user"):
+        meaning = words(C_("The patient blocked the bot and has no registered phone."))
+    elif error.startswith("telegram_"):
+        meaning = words(C_("Telegram refused the message."))
+    elif error.startswith("error_"):
+        meaning = words(C_("Telegram could not be reached."))
+    code = f"<code>{esc(error)}</code>"
+    return f"{esc(meaning)}<br>{code}" if meaning else code
+
+
+def _telegram_row(note: Notification, words: Words) -> str:
+    label = NOTICE_KINDS.get(note.kind.value)
+    cells = (
+        esc(local_time(note.created_at)),
+        esc(words(label) if label else note.kind.value),
+        f"<code>{esc(note.address)}</code>",
+        esc(note.application_number or "—"),
+        _telegram_error(note.error, words),
+        str(note.attempts),
+    )
+    return "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
+
+
+def _telegram_section(telegram: Sequence[Notification], words: Words) -> list[str]:
+    parts = [
+        f"<h2>{esc(words(TELEGRAM_TITLE))}</h2>",
+        f'<p class="lead">{esc(words(TELEGRAM_LEAD))}</p>',
+    ]
+    if telegram:
+        head = "".join(f'<th scope="col">{esc(words(h))}</th>' for h in TELEGRAM_HEADINGS)
+        body = "\n".join(_telegram_row(note, words) for note in telegram)
+        parts.append(
+            f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>"
+        )
+    else:
+        empty = esc(words(C_("No failed Telegram notifications in this period.")))
+        parts.append(f'<p class="empty">{empty}</p>')
+    return parts
+
+
 def as_html(
     rows: Sequence[OutboxMessage],
     *,
@@ -244,6 +334,7 @@ def as_html(
     days: int,
     since: dt.datetime,
     more: bool,
+    telegram: Sequence[Notification] = (),
 ) -> tuple[str, str, str]:
     """(title, nav, body) of the page."""
     title = words(C_("Failed SMS"))
@@ -268,4 +359,5 @@ def as_html(
     else:
         empty = esc(words(C_("No failed SMS in this period.")))
         parts.append(f'<p class="empty">{empty}</p>')
+    parts.extend(_telegram_section(telegram, words))
     return title, _nav(language, days), "\n".join(parts)

@@ -14,6 +14,7 @@ from backend.bootstrap import Backend
 from backend.domain.phone import InvalidPhone, mask_phone, normalize_kz_mobile
 from backend.services import outbox
 from bot.logs import get_logger
+from bot.notify.answers import reminder_answer
 from bot.sms import texts
 from bot.sms.keywords import LANGUAGE_KEYWORDS, Keyword
 from bot.sms.parse import KeywordSent, Parsed, Shortcut, ShowPage, parse, parse_number
@@ -110,6 +111,9 @@ class SmsConversations:
             # Never an appointment cancelled by a bare word (nor a carrier opt-out): how to do
             # it, and the screen stays as it was.
             return self.renderer.notice([texts.CANCEL_HINT], await self.language(phone))
+        if keyword is Keyword.CONFIRM:  # issue 11: the answer to a reminder (bot/notify)
+            answer = await reminder_answer(self.backend, phone)
+            return self.renderer.notice([answer], await self.language(phone))
         if keyword is Keyword.HELP:
             return await self._show(phone, Command("help"), [*preface, texts.HELP])
         if keyword in LANGUAGE_KEYWORDS:

@@ -27,6 +27,7 @@ class Keyword(StrEnum):
     MENU = "menu"
     OPERATOR = "operator"
     CANCEL = "cancel"
+    CONFIRM = "confirm"  # the answer to an appointment reminder (issue 11)
     KK = "kk"
     RU = "ru"
     EN = "en"
@@ -53,6 +54,8 @@ _SPELLINGS: dict[Keyword, tuple[str, ...]] = {
     Keyword.MENU: ("MENU", "МӘЗІР", "МЕНЮ"),
     Keyword.OPERATOR: ("OPERATOR", "ОПЕРАТОР", "1414"),
     Keyword.CANCEL: ("CANCEL", "ОТМЕНА", "ОТМЕНИТЬ", "БОЛДЫРМАУ", "БАС ТАРТУ"),
+    # Not a button label in any language (a typed label never acts: "Растау" is one).
+    Keyword.CONFIRM: ("OK", "ОК", "OKAY"),
     Keyword.KK: ("KZ", "KK", "KAZ", "ҚАЗ", "ҚАЗАҚША", "КАЗАХСКИЙ"),
     Keyword.RU: ("RU", "RUS", "РУ", "РУС", "РУССКИЙ", "ОРЫСША"),
     Keyword.EN: ("EN", "ENG", "ENGLISH", "АНГЛ", "АҒЫЛШЫНША", "АНГЛИЙСКИЙ"),

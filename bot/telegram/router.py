@@ -17,6 +17,7 @@ from aiogram.types import CallbackQuery, ErrorEvent, Message, User
 from bot.logs import get_logger
 from bot.runtime import Runtime
 from bot.sanitize import clean_text
+from bot.telegram import notifications
 from bot.telegram.callbacks import Pick
 from bot.telegram.render import alert_text, show_screen
 from dialogs.engine.engine import DEFAULT_LANGUAGE, FAILURE
@@ -155,5 +156,6 @@ def build_router() -> Router:
     router.message.register(on_contact, F.contact)
     router.message.register(on_text)
     router.callback_query.register(on_pick, Pick.filter())
+    router.callback_query.register(notifications.on_notice, notifications.Notice.filter())
     router.callback_query.register(on_unknown_tap)
     return router

@@ -100,6 +100,29 @@ class Engine:
             await self.store.save(conv)
             return screen
 
+    async def open(
+        self,
+        channel: str,
+        user_id: str,
+        state: str,
+        *,
+        data: Mapping[str, str | int] | None = None,
+        language_hint: str | None = None,
+    ) -> Screen:
+        """Open a screen directly (a notification's button, issue 11), with the main menu to go
+        back to; `data` is what the screen reads (an application's number). The sign-in guard,
+        refusals and failures apply as to any step."""
+        async with self.store.lock(channel, user_id):
+            conv = await self.store.load(channel, user_id)
+            if conv is None:
+                conv = Conversation(channel=channel, user_id=user_id, state=MENU)
+            ctx = await self._context(conv, language_hint)
+            conv.data.update(data or {})
+            conv.state, conv.stack, conv.pending = MENU, [], None
+            screen = await self._apply(ctx, Goto(state if state in self.steps else MENU))
+            await self.store.save(conv)
+            return screen
+
     async def current_language(
         self, channel: str, user_id: str, *, language_hint: str | None = None
     ) -> str:

@@ -87,6 +87,14 @@ class AskCode(Step):
             await patients.set_language(ctx.uow(), ctx.patient_id, Language(ctx.conv.locale))
         elif patient.language is not None:
             ctx.language = patient.language.value
+        await patients.remember_channel(
+            ctx.uow(),
+            ctx.patient_id,
+            ctx.conv.channel,
+            ctx.conv.user_id,
+            ctx.language,
+            now=ctx.now,
+        )
         target = ctx.conv.pending or MENU
         ctx.conv.pending = None
         return Goto(target, notice=message, reset=True)

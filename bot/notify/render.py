@@ -1,0 +1,154 @@
+"""A notification as the patient reads it, in their language, at send time (issue 11).
+
+The backend stores a kind and parameters (`backend.services.notifications`); this module turns
+them into texts through the one translator: on Telegram a message with buttons (Open / This
+wasn't me; a reminder: Confirm / Cancel), on SMS a short text within 2 segments that names the
+application, says how to open it and how to reach 1414.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from backend.domain.refusals import Refusal, RefusalCode
+from backend.domain.statuses import ApplicationStatus, ServiceType
+from backend.services.notifications import Kind, Notification
+from bot.i18n import Translator
+from dialogs.common import refusal_notice, service_label, status_label
+from dialogs.engine.text import T, Text, Verbatim
+
+KZ_TZ = ZoneInfo("Asia/Almaty")  # Kazakhstan is one zone (UTC+5) since 2024-03-01
+DEFAULT_LANGUAGE = "kk"
+
+# Buttons (Telegram). The action ids travel in the callback data (bot/telegram/notifications.py).
+OPEN = "open"
+NOT_ME = "notme"
+CONFIRM = "ok"
+CANCEL = "cancel"
+BUTTONS: Mapping[str, Text] = {
+    OPEN: T("Open"),
+    NOT_ME: T("This wasn't me"),
+    CONFIRM: T("Confirm"),
+    CANCEL: T("Cancel the appointment"),
+}
+
+NOT_ME_LINE = T("If this wasn't you, choose «This wasn't me»: the contact centre 1414 will help.")
+SMS_OPEN = T("To open: MENU → «My applications».")
+SMS_NOT_ME = T("Not you? Call 1414.")
+SMS_REMINDER_ANSWER = T("Reply OK to confirm. To cancel: MENU → «My appointments».")
+# R-16: a deadline passed without a result: the patient is told once, with the contact centre.
+DEADLINE = T(
+    "The deadline of application {number} ({service}) has passed without a result. "
+    "Please call the contact centre 1414: they will find out and help."
+)
+SMS_DEADLINE = T("Application {number}: the deadline has passed without a result. Call 1414.")
+THANKS = T("Thank you! We are expecting you.")
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedNotification:
+    text: str  # plain text: HTML-escaping is the Telegram sender's job
+    buttons: Sequence[tuple[str, str]]  # (action, label), in order
+
+
+def _when(params: Mapping[str, Any]) -> dt.datetime:
+    return dt.datetime.fromisoformat(str(params["when"])).astimezone(KZ_TZ)
+
+
+def _number(params: Mapping[str, Any]) -> Verbatim:
+    return Verbatim(str(params.get("number", "")))
+
+
+def _service(params: Mapping[str, Any]) -> Text:
+    return service_label(ServiceType(params["service"]))
+
+
+def lines(notification: Notification, *, sms: bool) -> list[Text]:
+    """The message of one notification, line by line (untranslated)."""
+    p = notification.params
+    number = _number(p)
+    kind = notification.kind
+    if kind is Kind.STATUS:
+        status = ApplicationStatus(p["status"])
+        out = [
+            T(
+                "Application No. {number}, status: {status}.",
+                number=number,
+                status=status_label(status),
+            )
+            if sms
+            else T(
+                "Application {number} ({service}) has a new status: {status}.",
+                number=number,
+                service=_service(p),
+                status=status_label(status),
+            )
+        ]
+        refusal = p.get("refusal")
+        if status is ApplicationStatus.REFUSED and refusal and not sms:
+            out.append(refusal_notice(Refusal(RefusalCode(refusal))))  # R-35: with its ground
+        return out
+    if kind is Kind.BOOKED:
+        return [
+            T(
+                "An appointment was made for you: {when}, application {number}.",
+                when=_when(p),
+                number=number,
+            )
+        ]
+    if kind is Kind.MOVED:
+        return [
+            T(
+                "Your appointment was moved to {when}, application {number}.",
+                when=_when(p),
+                number=number,
+            )
+        ]
+    if kind is Kind.CANCELLED:
+        return [
+            T(
+                "Your appointment of {when} was cancelled, application {number}.",
+                when=_when(p),
+                number=number,
+            )
+        ]
+    if kind is Kind.REMINDER:
+        return [
+            T(
+                "Reminder: your appointment is on {when}, application {number}.",
+                when=_when(p),
+                number=number,
+            )
+        ]
+    if kind is Kind.DEADLINE:
+        if sms:
+            return [Text(SMS_DEADLINE.msgid, {"number": number})]
+        return [Text(DEADLINE.msgid, {"number": number, "service": _service(p)})]
+    raise ValueError(f"no message for {kind}")  # pragma: no cover - every kind is above
+
+
+def render_telegram(notification: Notification, translator: Translator) -> RenderedNotification:
+    language = notification.language or DEFAULT_LANGUAGE
+    parts = [translator.render(t, language) for t in lines(notification, sms=False)]
+    if notification.kind is Kind.REMINDER:
+        actions = [CONFIRM, CANCEL]
+    else:
+        if notification.kind is not Kind.DEADLINE:
+            parts.append(translator.render(NOT_ME_LINE, language))
+        actions = [OPEN, NOT_ME]
+    buttons = [(a, translator.render(BUTTONS[a], language)) for a in actions]
+    return RenderedNotification("\n\n".join(parts), buttons)
+
+
+def render_sms(notification: Notification, translator: Translator) -> str:
+    language = notification.language or DEFAULT_LANGUAGE
+    texts = lines(notification, sms=True)
+    if notification.kind is Kind.REMINDER:
+        texts.append(SMS_REMINDER_ANSWER)
+    elif notification.kind is not Kind.DEADLINE:
+        texts.extend((SMS_OPEN, SMS_NOT_ME))
+    return "\n".join(translator.render(t, language, style="short", context="sms") for t in texts)

@@ -1,0 +1,274 @@
+"""The workers that send the notification outbox (issue 11).
+
+`TelegramWorker` claims due Telegram notifications (a batch at a time; two workers never get
+the same one), renders each in the patient's language, waits for the shared `RateLimiter`
+(1 message/s per chat, ~30/s overall) and sends it:
+- 429 Too Many Requests: everything waits `retry_after`, the message is retried after it;
+- 403 Forbidden (the patient blocked the bot): the chat is marked blocked and the message goes
+  by SMS to the registered phone (failed, for the 1414 operators, when there is none);
+- another permanent error (chat not found): failed, visible to operators;
+- a network or server error: retried with back-off, failed after `max_attempts`.
+
+`SmsNotificationWorker` renders the SMS notifications and hands them to the SMS outbox (one
+transaction), whose worker sends them with its own pacing and retries.
+
+Sent messages are marked in one statement per batch: if the process dies between sending and
+marking, the lease runs out and they are sent again (at least once, never lost).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from backend.bootstrap import Backend
+from backend.services import notifications
+from backend.services.notifications import Notification
+from bot.i18n import Translator
+from bot.logs import get_logger
+from bot.notify.limits import RateLimiter
+from bot.notify.render import RenderedNotification, render_sms, render_telegram
+
+log = get_logger("bot.notify")
+
+
+class Blocked(Exception):
+    """Telegram 403: the patient blocked the bot (or deleted the account)."""
+
+
+class RetryAfter(Exception):
+    """Telegram 429: wait `seconds` before sending anything."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"retry_after_{seconds:g}")
+        self.seconds = seconds
+
+
+class PermanentFailure(Exception):
+    """A message no retry can deliver (chat not found, a bad request)."""
+
+
+class NotificationSender(Protocol):
+    """Sends one rendered notification to a Telegram chat (raises the exceptions above;
+    anything else is a temporary failure)."""
+
+    async def send(
+        self, chat_id: str, message: RenderedNotification, number: str | None
+    ) -> None: ...
+
+
+Monotonic = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class TelegramWorker:
+    def __init__(
+        self,
+        backend: Backend,
+        sender: NotificationSender,
+        translator: Translator,
+        *,
+        limiter: RateLimiter | None = None,
+        monotonic: Monotonic = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+        batch: int = 50,
+        lease: dt.timedelta = dt.timedelta(seconds=120),
+        max_attempts: int = 8,
+        first_retry: dt.timedelta = dt.timedelta(seconds=5),
+        max_retry: dt.timedelta = dt.timedelta(minutes=10),
+        poll_seconds: float = 1.0,
+        name: str = "telegram",
+    ) -> None:
+        if batch < 1 or max_attempts < 1:
+            raise ValueError("batch and attempts must be positive")
+        self.backend = backend
+        self.sender = sender
+        self.translator = translator
+        self.limiter = limiter or RateLimiter()
+        self.monotonic = monotonic
+        self.sleep = sleep
+        self.batch = batch
+        self.lease = lease
+        self.max_attempts = max_attempts
+        self.first_retry = first_retry
+        self.max_retry = max_retry
+        self.poll_seconds = poll_seconds
+        self.name = name
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def backoff(self, attempts: int) -> dt.timedelta:
+        seconds = self.first_retry.total_seconds() * 2 ** max(attempts - 1, 0)
+        return min(dt.timedelta(seconds=seconds), self.max_retry)
+
+    async def run_once(self) -> int:
+        """Send what is due now; how many notifications were tried."""
+        claimed = await notifications.claim(
+            self.backend.uow(),
+            channel=notifications.TELEGRAM,
+            now=self.backend.clock.now(),
+            lease=self.lease,
+            limit=self.batch,
+        )
+        sent: list[int] = []
+        try:
+            for notification in claimed:
+                if await self._deliver(notification):
+                    sent.append(notification.id)  # noqa: PERF401 - kept when one fails
+        finally:
+            if sent:
+                await notifications.mark_sent(
+                    self.backend.uow(), sent, now=self.backend.clock.now()
+                )
+        return len(claimed)
+
+    async def drain(self, *, rounds: int = 1000) -> int:
+        total = 0
+        for _ in range(rounds):
+            tried = await self.run_once()
+            total += tried
+            if tried == 0:
+                break
+        return total
+
+    async def run_forever(self, stopping: asyncio.Event | None = None) -> None:
+        await _loop(self.name, self.run_once, self._wake, self.poll_seconds, stopping)
+
+    async def _pace(self, chat: str) -> None:
+        while (wait := self.limiter.try_acquire(chat, self.monotonic())) > 0:
+            await self.sleep(wait)
+
+    async def _deliver(self, notification: Notification) -> bool:
+        """Send one; True when Telegram took it (marked sent with its batch)."""
+        uow = self.backend.uow
+        rendered = render_telegram(notification, self.translator)
+        await self._pace(notification.address)
+        try:
+            await self.sender.send(notification.address, rendered, notification.application_number)
+        except RetryAfter as exc:
+            self.limiter.pause(self.monotonic(), exc.seconds)
+            now = self.backend.clock.now()
+            retry_at = now + dt.timedelta(seconds=exc.seconds)
+            await notifications.mark_retry(
+                uow(), notification.id, now=now, error=str(exc), retry_at=retry_at
+            )
+            log.warning("notify_rate_limited", id=notification.id, retry_after=exc.seconds)
+            return False
+        except Blocked:
+            sms_id = await notifications.reroute_blocked(
+                uow(), notification, now=self.backend.clock.now()
+            )
+            log.warning("notify_blocked", id=notification.id, rerouted_to=sms_id)
+            return False
+        except PermanentFailure as exc:
+            await notifications.mark_failed(
+                uow(), notification.id, now=self.backend.clock.now(), error=str(exc)
+            )
+            log.error("notify_failed", id=notification.id, reason=str(exc))
+            return False
+        except Exception as exc:
+            reason = f"error_{type(exc).__name__}"
+            now = self.backend.clock.now()
+            if notification.attempts >= self.max_attempts:
+                await notifications.mark_failed(uow(), notification.id, now=now, error=reason)
+                log.error("notify_failed", id=notification.id, reason=reason)
+                return False
+            retry_at = now + self.backoff(notification.attempts)
+            await notifications.mark_retry(
+                uow(), notification.id, now=now, error=reason, retry_at=retry_at
+            )
+            log.warning("notify_retry", id=notification.id, reason=reason)
+            return False
+        return True
+
+
+class SmsNotificationWorker:
+    """SMS notifications: rendered in the patient's language and handed to the SMS outbox."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        translator: Translator,
+        *,
+        on_handed: Callable[[], None] | None = None,
+        batch: int = 50,
+        lease: dt.timedelta = dt.timedelta(seconds=60),
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self.backend = backend
+        self.translator = translator
+        self.on_handed = on_handed
+        self.batch = batch
+        self.lease = lease
+        self.poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run_once(self) -> int:
+        claimed = await notifications.claim(
+            self.backend.uow(),
+            channel=notifications.SMS,
+            now=self.backend.clock.now(),
+            lease=self.lease,
+            limit=self.batch,
+        )
+        for notification in claimed:
+            body = render_sms(notification, self.translator)
+            await notifications.hand_to_sms(
+                self.backend.uow(), notification, body, now=self.backend.clock.now()
+            )
+        if claimed and self.on_handed is not None:
+            self.on_handed()
+        return len(claimed)
+
+    async def drain(self, *, rounds: int = 100) -> int:
+        total = 0
+        for _ in range(rounds):
+            tried = await self.run_once()
+            total += tried
+            if tried == 0:
+                break
+        return total
+
+    async def run_forever(self, stopping: asyncio.Event | None = None) -> None:
+        await _loop("sms", self.run_once, self._wake, self.poll_seconds, stopping)
+
+
+async def _loop(
+    name: str,
+    run_once: Callable[[], Awaitable[int]],
+    wake: asyncio.Event,
+    poll_seconds: float,
+    stopping: asyncio.Event | None,
+) -> None:
+    """Run a worker round after round until `stopping` is set (a round in progress ends
+    first: a message is not left half-sent); never die on a failing database."""
+    log.info("notify_worker_started", worker=name)
+    failures = 0
+    while stopping is None or not stopping.is_set():
+        try:
+            tried = await run_once()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            failures += 1
+            if failures == 1 or failures % 20 == 0:
+                log.warning("notify_round_failed", worker=name, error=type(exc).__name__)
+            await asyncio.sleep(min(poll_seconds * 2 ** min(failures, 6), 60.0))
+            continue
+        failures = 0
+        if tried:
+            continue
+        wake.clear()
+        try:
+            async with asyncio.timeout(poll_seconds):
+                await wake.wait()
+        except TimeoutError:
+            pass
