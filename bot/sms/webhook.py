@@ -255,13 +255,23 @@ class TwilioWebhooks:
         status = clean_text(form.get("MessageStatus") or form.get("SmsStatus") or "").strip()
         if not _SID.fullmatch(sid) or not status:
             raise web.HTTPBadRequest(text="MessageSid and MessageStatus are required")
-        message = await outbox.record_provider_status(
-            self.backend.uow(),
-            sid,
-            status,
-            now=self.backend.clock.now(),
-            error_code=clean_text(form.get("ErrorCode") or "")[:32] or None,
-        )
+        try:
+            message = await outbox.record_provider_status(
+                self.backend.uow(),
+                sid,
+                status,
+                now=self.backend.clock.now(),
+                error_code=clean_text(form.get("ErrorCode") or "")[:32] or None,
+            )
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            # A delivery report is machine to machine: no patient waits for an answer. While the
+            # database is down it is refused honestly (503, retry later), never a traceback 500.
+            log.warning("sms_status_deferred", status=status, reason=_brief(exc))
+            raise web.HTTPServiceUnavailable(
+                text="delivery report not recorded: try again later", headers={"Retry-After": "60"}
+            ) from None
         if message is None:
             log.info("sms_status_unknown_message", status=status)
         elif message.provider_status in outbox.PROVIDER_FAILURES:

@@ -231,6 +231,12 @@ async def test_sms_are_answered_while_postgresql_refuses_connections_and_nothing
             # Russian: the language of the conversation, known without the database.
             assert reply == apology(app, "ru")
             assert "1414" in reply
+        # A delivery report meanwhile: refused honestly for a later retry, never a 500.
+        form = {"MessageSid": "SM" + "3" * 32, "MessageStatus": "delivered"}
+        report = await client.post(
+            "/sms/twilio/status", data=form, headers={"X-Twilio-Signature": sign(STATUS_URL, form)}
+        )
+        assert (report.status, report.headers.get("Retry-After")) == (503, "60")
     finally:
         await _allow_connections(outage_database)
 
