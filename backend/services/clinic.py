@@ -27,6 +27,7 @@ from sqlalchemy import select, update
 
 from backend.adapters import orm
 from backend.adapters.repository import SqlClinicApi
+from backend.domain.calendar import ClinicCalendar
 from backend.domain.model import (
     Application,
     ApplicationDocument,
@@ -45,7 +46,7 @@ from backend.domain.statuses import (
     can_transition,
     is_open,
 )
-from backend.services import applications
+from backend.services import applications, notifications
 from backend.services.common import normalize_application_number, require_aware
 from backend.services.unit_of_work import UnitOfWork
 
@@ -591,6 +592,35 @@ def _minutes(time: dt.time) -> int:
     return time.hour * 60 + time.minute
 
 
+def _checked_window(
+    calendar: ClinicCalendar, window_start: dt.datetime, window_end: dt.datetime, now: dt.datetime
+) -> tuple[dt.datetime, dt.datetime]:
+    """The window in clinic time: 30 min to 4 h, ahead, within a month, on a working day and
+    within the clinic's hours (S4 row 7)."""
+    try:
+        start, end = calendar.local(window_start), calendar.local(window_end)
+        too_far = start - now > MAX_VISIT_AHEAD
+    except OverflowError:  # year 1 or 9999 in a far time zone
+        too_far = True
+    if too_far:
+        raise Invalid("bad_window", "the window is too far ahead", field="window_start")
+    if not MIN_VISIT_WINDOW <= end - start <= MAX_VISIT_WINDOW:
+        raise Invalid("bad_window", "a window is 30 minutes to 4 hours long", field="window_end")
+    if end <= now:
+        raise Invalid("bad_window", "the window is over already", field="window_end")
+    day = start.date()
+    opening, closing = calendar.opening(day), calendar.closing(day)
+    if end.date() != day or opening is None or closing is None:
+        raise Invalid(
+            "not_a_working_day", "the window is not on a working day", field="window_start"
+        )
+    if start < opening or end > closing:
+        raise Invalid(
+            "outside_hours", "the window is outside the clinic's hours", field="window_start"
+        )
+    return start, end
+
+
 async def assign_home_visit(
     uow: UnitOfWork,
     caller: Caller,
@@ -627,29 +657,8 @@ async def assign_home_visit(
         if clinic is None:  # pragma: no cover - the key's clinic
             raise Refusal(RefusalCode.APPLICATION_NOT_FOUND)
         calendar = clinic.calendar(await uow.register.holiday_calendar())
-        try:
-            start, end = calendar.local(window_start), calendar.local(window_end)
-            too_far = start - now > MAX_VISIT_AHEAD
-        except OverflowError:  # year 1 or 9999 in a far time zone
-            too_far = True
-        if too_far:
-            raise Invalid("bad_window", "the window is too far ahead", field="window_start")
-        if not MIN_VISIT_WINDOW <= end - start <= MAX_VISIT_WINDOW:
-            raise Invalid(
-                "bad_window", "a window is 30 minutes to 4 hours long", field="window_end"
-            )
-        if end <= now:
-            raise Invalid("bad_window", "the window is over already", field="window_end")
+        start, end = _checked_window(calendar, window_start, window_end, now)
         day = start.date()
-        opening, closing = calendar.opening(day), calendar.closing(day)
-        if end.date() != day or opening is None or closing is None:
-            raise Invalid(
-                "not_a_working_day", "the window is not on a working day", field="window_start"
-            )
-        if start < opening or end > closing:
-            raise Invalid(
-                "outside_hours", "the window is outside the clinic's hours", field="window_start"
-            )
         hours = await _doctor_hours(uow, doctor.id or 0, day.weekday())
         if hours and not any(
             a <= _local_minutes(start) and _local_minutes(end) <= b for a, b in hours
@@ -662,29 +671,36 @@ async def assign_home_visit(
         visit = await uow.applications.home_visit(app.id or 0)
         if visit is None:  # pragma: no cover - made with the application
             raise Conflict("no_home_visit", "this application has no home visit record")
-        visit_id = visit.id
-        doctor_id = doctor.id
         described = f"{doctor.code} {doctor.short_name}, {start:%Y-%m-%d %H:%M}-{end:%H:%M}"
-    # The history first (the rules, and whatever hooks into status changes), then the journal
-    # row: if the status may not change, nothing is assigned.
-    await applications.change_status(
-        uow,
-        app.number,
-        target,
-        actor=Actor.CLINIC,
-        now=now,
-        note=caller.note(f"home visit assigned: {described}"),
-    )
-    async with uow:
+        # One transaction: the history (the domain's rules for the clinic), the calls journal
+        # (S4 row 5) and the patient's notice of the arrival window (issue 11) stand or fall
+        # together. The application row is locked: two assignments are made one after the other.
+        locked = await uow.applications.by_number(app.number, for_update=True)
+        if locked is None:  # pragma: no cover - read just above
+            raise Refusal(RefusalCode.APPLICATION_NOT_FOUND)
+        locked.transition(
+            target,
+            actor=Actor.CLINIC,
+            at=now,
+            note=caller.note(f"home visit assigned: {described}"),
+        )
         await uow.session.execute(
             update(orm.home_visits)
-            .where(orm.home_visits.c.id == visit_id)
+            .where(orm.home_visits.c.id == visit.id)
             .values(
-                doctor_id=doctor_id,
+                doctor_id=doctor.id,
                 visit_date=day,
                 window_start=window_start,
                 window_end=window_end,
             )
+        )
+        await notifications.visit_planned(
+            uow,
+            locked,
+            actor=Actor.CLINIC,
+            window_start=window_start,
+            window_end=window_end,
+            now=now,
         )
         await uow.commit()
     return await application_for_clinic(uow, caller.clinic_id, app.number, now=now)

@@ -74,6 +74,7 @@ class Kind(StrEnum):
     CANCELLED = "cancelled"  # an appointment cancelled by staff
     REMINDER = "reminder"  # an appointment reminder (answerable)
     DEADLINE = "deadline"  # a deadline passed without a result (R-16)
+    VISIT = "visit"  # a home visit's doctor and arrival window set or moved by the clinic
 
 
 class NotificationStatus(StrEnum):
@@ -373,6 +374,29 @@ async def appointment_changed(
         patient_id=app.patient_id,
         kind=kind,
         params={"number": app.number, "when": _when(starts_at)},
+        now=now,
+        tz=await _clinic_tz(uow.session, app.clinic_id),
+        application_number=app.number,
+    )
+
+
+async def visit_planned(
+    uow: UnitOfWork,
+    app: Application,
+    *,
+    actor: Actor,
+    window_start: dt.datetime,
+    window_end: dt.datetime,
+    now: dt.datetime,
+) -> None:
+    """A home visit's arrival window set or moved by the clinic (S4 row 5): tell the patient."""
+    if actor is Actor.PATIENT:
+        return
+    await add(
+        uow.session,
+        patient_id=app.patient_id,
+        kind=Kind.VISIT,
+        params={"number": app.number, "when": _when(window_start), "until": _when(window_end)},
         now=now,
         tz=await _clinic_tz(uow.session, app.clinic_id),
         application_number=app.number,

@@ -124,6 +124,16 @@ def lines(notification: Notification, *, sms: bool) -> list[Text]:
                 number=number,
             )
         ]
+    if kind is Kind.VISIT:
+        until = dt.datetime.fromisoformat(str(p["until"])).astimezone(KZ_TZ)
+        return [
+            T(
+                "The doctor will come to you on {when}–{until}, application {number}.",
+                when=_when(p),
+                until=until.time(),
+                number=number,
+            )
+        ]
     if kind is Kind.DEADLINE:
         if sms:
             return [Text(SMS_DEADLINE.msgid, {"number": number})]

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from backend.domain.statuses import Actor, ApplicationStatus
-from backend.services import applications
+from backend.services import applications, notifications
 from tests.clinic_api.conftest import ClinicClient
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
@@ -145,6 +145,16 @@ async def test_assign_a_home_visit(api: ClinicClient) -> None:
     assert _last(body)["actor"] == "clinic"
     assert "home visit assigned: A-T2" in _last(body)["note"]
     assert "15:00-17:00" in _last(body)["note"]
+    # The patient is told the arrival window (issue 11), in the same transaction.
+    [told] = [
+        n
+        for n in await notifications.of_patient(api.backend.uow(), api.world.alice.id or 0)
+        if n.kind is notifications.Kind.VISIT
+    ]
+    assert told.application_number == number
+    assert dt.datetime.fromisoformat(str(told.params["when"])) == dt.datetime.fromisoformat(
+        "2026-11-23T15:00:00+05:00"
+    )
 
 
 @pytest.mark.parametrize(

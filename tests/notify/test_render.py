@@ -58,7 +58,22 @@ def every_notification(language: str) -> list[Notification]:
     out += [note(k, language, when=when) for k in (Kind.BOOKED, Kind.MOVED, Kind.CANCELLED)]
     out.append(note(Kind.REMINDER, language, when=when, reminder="day_before"))
     out += [note(Kind.DEADLINE, language, service=s.value) for s in ServiceType]
+    until = (NOW + dt.timedelta(days=1, hours=2)).isoformat()
+    out.append(note(Kind.VISIT, language, when=when, until=until))
     return out
+
+
+def test_every_kind_is_rendered_here() -> None:
+    assert {n.kind for n in every_notification("en")} == set(Kind)
+
+
+def test_the_visit_notice_names_the_arrival_window() -> None:
+    when = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)  # 14:00 in Almaty
+    visit = note(
+        Kind.VISIT, "en", when=when.isoformat(), until=(when + dt.timedelta(hours=2)).isoformat()
+    )
+    text = render_sms(visit, TRANSLATOR)
+    assert "14:00" in text and "16:00" in text and NUMBER in text
 
 
 @pytest.mark.parametrize("language", ["kk", "ru", "en"])
