@@ -26,7 +26,7 @@ from backend.services.demo import load_demo_data
 from bot.cli import TELEGRAM_OFF, main
 
 DARIGER = Path(sys.executable).parent / "dariger"
-SERVE_START_SECONDS = 20.0
+SERVE_START_SECONDS = 60  # aiogram alone takes seconds to import on a loaded machine
 SERVE_STOP_SECONDS = 10.0
 
 
