@@ -21,14 +21,22 @@ from bot.logs import get_logger
 from bot.notify.answers import reminder_answer
 from bot.sms import texts
 from bot.sms.keywords import LANGUAGE_KEYWORDS, Keyword
-from bot.sms.parse import KeywordSent, Parsed, Shortcut, ShowPage, parse, parse_number
+from bot.sms.parse import (
+    KeywordSent,
+    Parsed,
+    Shortcut,
+    ShowPage,
+    ToDialog,
+    parse,
+    parse_number,
+)
 from bot.sms.render import Rendering, SmsRenderer
 from bot.sms.state import SmsState, SmsStateStore
 from dialogs.engine.engine import Engine
 from dialogs.engine.events import Chose, Command, Event, Typed
 from dialogs.engine.screen import InputKind
 from dialogs.engine.text import Text
-from dialogs.journeys.common import OPERATOR_QUEUED
+from dialogs.journeys.common import LEAVE, OPERATOR_QUEUED
 
 log = get_logger("bot.sms")
 
@@ -106,7 +114,7 @@ class SmsConversations:
         # answers it (STOP above still works): the message goes to the transcript.
         chat = await self.desk.open_chat(CHANNEL, phone)
         if chat is not None:
-            return await self._desk(phone, chat, body)
+            return await self._desk(phone, chat, body, parsed)
         if isinstance(parsed, KeywordSent):
             return await self._keyword(phone, parsed.keyword, preface)
         if isinstance(parsed, ShowPage):
@@ -119,9 +127,14 @@ class SmsConversations:
             return await self._shortcut(phone, parsed.numbers, state)
         return await self._show(phone, parsed.event, preface)
 
-    async def _desk(self, phone: str, chat: DeskChat, body: str) -> str | None:
+    async def _desk(self, phone: str, chat: DeskChat, body: str, parsed: Parsed) -> str | None:
         text = body.strip()
-        if chat.state is DeskState.WAITING and text == LEAVE_QUEUE and await self.desk.leave(chat):
+        leave = text == LEAVE_QUEUE or (
+            isinstance(parsed, ToDialog)
+            and isinstance(parsed.event, Chose)
+            and parsed.event.option_id == LEAVE  # the queue screen's number
+        )
+        if chat.state is DeskState.WAITING and leave and await self.desk.leave(chat):
             screen = await self.engine.resume(CHANNEL, phone, desk_texts.LEFT)
             return await self._remember(phone, self.renderer.render(screen, screen.language))
         if not text:

@@ -137,7 +137,6 @@ DESK_CHAT = "desk_chat"  # the data key of the closed chat the quality questions
 JOIN = "desk.join"
 LEAVE = "desk.leave"
 CALLBACK = "desk.callback"
-DESK_HOURS = T("Operators answer Mon–Fri 08:00–20:00 and Sat 09:00–14:00.")
 DESK_STEPS = frozenset({OPERATOR, OPERATOR_QUEUED, OPERATOR_CALLBACK})
 _MAX_CALLBACK = 1000
 
@@ -158,23 +157,24 @@ class Operator(Step):
         if not desk.is_open_at(ctx.now):
             return View(
                 body=(
-                    T("The 1414 operators are not in the chat now."),
-                    DESK_HOURS,
-                    T("They are back {when}.", when=desk.next_opening(ctx.now)),
-                    T("Leave a message and they will call you back, or continue with the bot."),
-                    CALL_CENTRE,
+                    T(
+                        "The 1414 chat is closed now (operators answer Mon–Fri 08:00–20:00 and "
+                        "Sat 09:00–14:00). It opens {when}.",
+                        when=desk.next_opening(ctx.now),
+                    ),
                     EMERGENCY,
                 ),
-                options=(Option(CALLBACK, T("Leave a message"), OptionRole.ACTION),),
+                options=(
+                    Option(CALLBACK, T("Leave a message for a call back"), OptionRole.ACTION),
+                ),
             )
-        waiting = len(await desk.queue(ctx.uow(), ctx.now))
         return View(
             body=(
-                T("An operator of the contact centre 1414 can take over this chat."),
-                DESK_HOURS,
-                T("People waiting now: {count}.", count=waiting),
+                T(
+                    "An operator of the contact centre 1414 can take over this chat "
+                    "(Mon–Fri 08:00–20:00, Sat 09:00–14:00)."
+                ),
                 expected_wait_text(await desk.expected_wait(ctx.uow(), ctx.now)),
-                EMERGENCY,
             ),
             options=(Option(JOIN, T("Write to an operator"), OptionRole.ACTION),),
         )
