@@ -123,12 +123,18 @@ class Relay:
             )
         elif kind is MessageKind.CLOSED:
             screen = await self.engine.open(
-                out.channel, out.user_id, QUALITY_1, data={DESK_CHAT: message.chat_id}
+                out.channel,
+                out.user_id,
+                QUALITY_1,
+                data={DESK_CHAT: message.chat_id},
+                language_hint=out.language,  # the patient's language when they asked for 1414
             )
             await channel.send_screen(out.address, screen)
         elif kind in (MessageKind.HANDED_BACK, MessageKind.IDLE_CLOSED):
             notice = texts.HANDED_BACK if kind is MessageKind.HANDED_BACK else texts.IDLE_CLOSED
-            screen = await self.engine.resume(out.channel, out.user_id, notice)
+            screen = await self.engine.resume(
+                out.channel, out.user_id, notice, language_hint=out.language
+            )
             await channel.send_screen(out.address, screen)
 
     async def run_forever(self, stopping: asyncio.Event, *, every: float = 2.0) -> None:
