@@ -2,9 +2,10 @@
 
 One interface, two implementations: `MemoryFeed` (one process, the embedded default) and
 `RedisFeed` (Redis pub/sub, for several processes). `publish(event)` never fails the caller
-(a feed is a convenience: the console also reads the database); `subscribe()` yields the events
-published after it started. Events carry ids and kinds only, never a patient's text, ИИН or
-phone: the console fetches the transcript through the desk service (and its access log).
+(a feed is a convenience: the console also reads the database); `subscribe()` yields the
+events published after it started (close it with `aclose()`). Events carry ids and kinds
+only, never a patient's text, ИИН or phone: the console fetches the transcript through the
+desk service (and its access log).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import contextlib
 import datetime as dt
 import json
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -68,7 +69,7 @@ class DeskEvent:
 
 class Feed(Protocol):
     async def publish(self, event: DeskEvent) -> None: ...
-    def subscribe(self) -> AsyncIterator[DeskEvent]: ...
+    def subscribe(self) -> AsyncGenerator[DeskEvent, None]: ...
 
 
 class MemoryFeed:
@@ -90,7 +91,7 @@ class MemoryFeed:
                     queue.get_nowait()
             queue.put_nowait(event)
 
-    async def subscribe(self) -> AsyncIterator[DeskEvent]:
+    async def subscribe(self) -> AsyncGenerator[DeskEvent, None]:
         queue: asyncio.Queue[DeskEvent] = asyncio.Queue(self.queue_size)
         self._queues.add(queue)
         try:
@@ -113,7 +114,7 @@ class RedisFeed:
         except Exception:  # the feed is best effort: the action itself has happened
             log.warning("desk feed publish failed", exc_info=True)
 
-    async def subscribe(self) -> AsyncIterator[DeskEvent]:
+    async def subscribe(self) -> AsyncGenerator[DeskEvent, None]:
         pubsub = self.redis.pubsub()
         await pubsub.subscribe(self.channel)
         try:
