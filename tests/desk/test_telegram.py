@@ -4,6 +4,7 @@ place, the bot never answers a queued or taken chat, the relay, hand-back, close
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from aiogram.methods import SendMessage
 from aiogram.types import Message
@@ -55,7 +56,7 @@ async def _deliver(relay: Relay, tg: TelegramChat) -> int:
     return done
 
 
-def _sent(calls: list[object]) -> list[str]:
+def _sent(calls: Sequence[object]) -> list[str]:
     return [plain(c.text) for c in calls if isinstance(c, SendMessage)]
 
 
