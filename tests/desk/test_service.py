@@ -158,3 +158,23 @@ def test_hours() -> None:
     saturday_evening = dt.datetime(2026, 11, 28, 15, tzinfo=almaty)
     assert not desk.is_open_at(saturday_evening)
     assert desk.next_opening(saturday_evening) == dt.datetime(2026, 11, 30, 8, tzinfo=almaty)
+
+
+async def test_figures_and_reassign(backend: Backend, clock: FixedClock) -> None:
+    since = clock.now()
+    a = await _escalate(backend, "a")
+    await _escalate(backend, "b")
+    clock.advance(dt.timedelta(minutes=2))
+    await desk.claim(backend.uow(), a.chat.id, ANNA, clock.now())
+    await desk.reply(backend.uow(), a.chat.id, ANNA, "Hi", clock.now())
+    await desk.reassign(backend.uow(), a.chat.id, BEKZAT, Operator(99, "Supervisor"), clock.now())
+    assert (await desk.get(backend.uow(), a.chat.id)).operator_id == BEKZAT.id
+    with pytest.raises(DeskRefusal):
+        await desk.close(backend.uow(), a.chat.id, ANNA, clock.now())  # no longer Anna's
+    clock.advance(dt.timedelta(minutes=6))
+    await desk.close(backend.uow(), a.chat.id, BEKZAT, clock.now())
+    figures = await desk.figures(backend.uow(), since)
+    assert (figures.waiting, figures.taken, figures.chats_started) == (1, 0, 2)
+    assert figures.median_first_response == dt.timedelta(minutes=2)
+    assert figures.median_handling == dt.timedelta(minutes=6)
+    assert figures.per_hour == {10: 2}
