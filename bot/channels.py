@@ -7,6 +7,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from bot import clinic_api, operator, telegram
+from bot.desk import channel as desk
 from bot.notify import channel as notify
 from bot.runtime import Runtime
 from bot.sms import channel as sms
@@ -19,4 +20,5 @@ CHANNELS: tuple[Installer, ...] = (
     operator.install,
     clinic_api.install,
     notify.install,
+    desk.install,  # after the channels it delivers on (issue 12)
 )

@@ -77,6 +77,15 @@ class Settings(BaseSettings):
     # The 1414 operator console (bot/operator): no token means the console is off (404).
     operator_token: SecretStr | None = None
 
+    # The 1414 desk's timeouts, in minutes (issue 12; anchors §2.2 item 6): a long wait offers
+    # the bot; an idle operator is warned, then the chat goes back to the queue; a patient who
+    # does not answer the operator has the chat closed. The sweep runs every `desk_sweep_seconds`.
+    desk_long_wait_minutes: int = Field(default=15, ge=1)
+    desk_operator_idle_warn_minutes: int = Field(default=5, ge=1)
+    desk_operator_idle_requeue_minutes: int = Field(default=10, ge=1)
+    desk_patient_idle_close_minutes: int = Field(default=30, ge=1)
+    desk_sweep_seconds: int = Field(default=30, ge=1)
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:

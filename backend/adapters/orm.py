@@ -442,6 +442,118 @@ reminders = Table(
     Index("ix_reminders_appointment_id", "appointment_id"),
 )
 
+# The 1414 desk (issue 12): one row per escalated conversation. Used through Core by
+# backend.services.desk. `user_id` is the engine's channel user id and `address` where replies
+# go (the Telegram chat id, the E.164 phone): needed to relay, kept here, never logged. At most one
+# open chat (waiting or with an operator) per conversation: the partial unique index.
+DESK_OPEN_STATES = ("waiting", "taken")
+desk_chats = Table(
+    "desk_chats",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("channel", String(16), nullable=False),
+    Column("user_id", String(64), nullable=False),
+    Column("address", String(64), nullable=False),
+    Column("patient_id", Integer),
+    Column("state", String(16), nullable=False),  # waiting | taken | returned | closed | left
+    Column("operator_id", Integer),  # the console's operator (no foreign key: its table)
+    Column("operator_name", String(100)),
+    Column("reason", String(32), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("snapshot", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("queued_at", UtcDateTime, nullable=False),
+    Column("claimed_at", UtcDateTime),
+    Column("first_response_at", UtcDateTime),
+    Column("last_patient_at", UtcDateTime),
+    Column("last_operator_at", UtcDateTime),
+    Column("warned_at", UtcDateTime),
+    Column("wait_offered_at", UtcDateTime),
+    Column("ended_at", UtcDateTime),
+    Column("end_reason", String(32)),
+    Index("ix_desk_chats_state", "state", "queued_at"),
+    Index(
+        "uq_desk_chats_open",
+        "channel",
+        "user_id",
+        unique=True,
+        sqlite_where=text("state IN ('waiting', 'taken')"),
+        postgresql_where=text("state IN ('waiting', 'taken')"),
+    ),
+)
+
+# The transcript: every message of a desk chat, from the patient, an operator or the system;
+# operator and system messages are delivered by the relay (bot/desk/relay.py).
+desk_messages = Table(
+    "desk_messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("chat_id", ForeignKey("desk_chats.id", ondelete="CASCADE"), nullable=False),
+    Column("sender", String(16), nullable=False),  # patient | operator | system
+    Column("operator_id", Integer),
+    Column("kind", String(32), nullable=False),  # text | handed_back | closed | long_wait ...
+    Column("body", Text, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("delivery", String(16), nullable=False),  # none | pending | sent | failed
+    Column("delivered_at", UtcDateTime),
+    Index("ix_desk_messages_chat", "chat_id", "id"),
+    Index("ix_desk_messages_delivery", "delivery"),
+)
+
+# Every transition of a desk chat: who (patient, operator id, system), what, when.
+desk_events = Table(
+    "desk_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("chat_id", ForeignKey("desk_chats.id", ondelete="CASCADE"), nullable=False),
+    Column("actor", String(16), nullable=False),
+    Column("operator_id", Integer),
+    Column("what", String(32), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_desk_events_chat", "chat_id"),
+)
+
+# Who looked at which patient's data (a supervisor reads it).
+desk_access_log = Table(
+    "desk_access_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("operator_id", Integer, nullable=False),
+    Column("operator_name", String(100)),
+    Column("chat_id", Integer),
+    Column("patient_id", Integer),
+    Column("what", String(32), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_desk_access_log_patient", "patient_id"),
+)
+
+# Messages left for a call back outside the desk's hours; the desk sees them first.
+desk_callbacks = Table(
+    "desk_callbacks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("channel", String(16), nullable=False),
+    Column("address", String(64), nullable=False),
+    Column("patient_id", Integer),
+    Column("language", String(8), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("done_at", UtcDateTime),
+    Column("done_by", Integer),
+)
+
+# The two quality questions after a chat (seed 001 §2.7, Annex 3): answer 1..3.
+desk_quality = Table(
+    "desk_quality",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("chat_id", ForeignKey("desk_chats.id", ondelete="CASCADE"), nullable=False),
+    Column("question", Integer, nullable=False),
+    Column("answer", Integer, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    UniqueConstraint("chat_id", "question", name="uq_desk_quality_question"),
+)
+
 mapper_registry = registry(metadata=metadata)
 _started = False
 

@@ -13,17 +13,30 @@ from collections.abc import Sequence
 from backend.bootstrap import Backend
 from backend.domain.phone import InvalidPhone, mask_phone, normalize_kz_mobile
 from backend.services import outbox
+from backend.services.desk import DeskChat, DeskState
+from bot.desk import texts as desk_texts
+from bot.desk.feed import feed_for
+from bot.desk.gate import DeskGate
 from bot.logs import get_logger
 from bot.notify.answers import reminder_answer
 from bot.sms import texts
 from bot.sms.keywords import LANGUAGE_KEYWORDS, Keyword
-from bot.sms.parse import KeywordSent, Parsed, Shortcut, ShowPage, parse, parse_number
+from bot.sms.parse import (
+    KeywordSent,
+    Parsed,
+    Shortcut,
+    ShowPage,
+    ToDialog,
+    parse,
+    parse_number,
+)
 from bot.sms.render import Rendering, SmsRenderer
 from bot.sms.state import SmsState, SmsStateStore
 from dialogs.engine.engine import Engine
 from dialogs.engine.events import Chose, Command, Event, Typed
 from dialogs.engine.screen import InputKind
 from dialogs.engine.text import Text
+from dialogs.journeys.common import LEAVE, OPERATOR_QUEUED
 
 log = get_logger("bot.sms")
 
@@ -31,6 +44,7 @@ CHANNEL = "sms"
 _LOCK_CHANNEL = "sms-in"  # serialises one phone's messages around the engine's own lock
 # Twilio Advanced Opt-Out names the keyword it acted on (OptOutType).
 _CARRIER_KEYWORDS = {"STOP": Keyword.STOP, "START": Keyword.START, "HELP": Keyword.HELP}
+LEAVE_QUEUE = "0"  # anchors §2.2: "0" by SMS; in the queue it leaves it
 _COMMANDS = {Keyword.MENU: "menu", Keyword.OPERATOR: "operator", Keyword.START: "start"}
 
 
@@ -49,11 +63,13 @@ class SmsConversations:
         backend: Backend,
         renderer: SmsRenderer,
         states: SmsStateStore,
+        desk: DeskGate | None = None,
     ) -> None:
         self.engine = engine
         self.backend = backend
         self.renderer = renderer
         self.states = states
+        self.desk = desk or DeskGate(backend, feed_for(backend, None))
 
     async def handle(
         self, phone: str, body: str, *, carrier_keyword: str | None = None
@@ -94,6 +110,11 @@ class SmsConversations:
             else:
                 return self.renderer.notice([texts.OFF], await self.language(phone))
 
+        # Issue 12: while the conversation waits for or is with a 1414 operator, the bot never
+        # answers it (STOP above still works): the message goes to the transcript.
+        chat = await self.desk.open_chat(CHANNEL, phone)
+        if chat is not None:
+            return await self._desk(phone, chat, body, parsed)
         if isinstance(parsed, KeywordSent):
             return await self._keyword(phone, parsed.keyword, preface)
         if isinstance(parsed, ShowPage):
@@ -105,6 +126,26 @@ class SmsConversations:
         if isinstance(parsed, Shortcut):
             return await self._shortcut(phone, parsed.numbers, state)
         return await self._show(phone, parsed.event, preface)
+
+    async def _desk(self, phone: str, chat: DeskChat, body: str, parsed: Parsed) -> str | None:
+        text = body.strip()
+        leave = text == LEAVE_QUEUE or (
+            isinstance(parsed, ToDialog)
+            and isinstance(parsed.event, Chose)
+            and parsed.event.option_id == LEAVE  # the queue screen's number
+        )
+        if chat.state is DeskState.WAITING and leave and await self.desk.leave(chat):
+            screen = await self.engine.resume(CHANNEL, phone, desk_texts.LEFT)
+            return await self._remember(phone, self.renderer.render(screen, screen.language))
+        if not text:
+            return None
+        place = await self.desk.pass_on(chat, text)
+        if place is None:  # with an operator: the operator answers
+            return None
+        language = await self.language(phone)
+        return self.renderer.notice(
+            [desk_texts.passed_on(place), desk_texts.LEAVE_BY_SMS], language
+        )
 
     async def _keyword(self, phone: str, keyword: Keyword, preface: list[Text]) -> str | None:
         if keyword is Keyword.CANCEL:
@@ -159,4 +200,6 @@ class SmsConversations:
     async def _remember(self, phone: str, rendering: Rendering) -> str:
         state = SmsState(rendering)
         await self.states.save(phone, state)
+        if rendering.state == OPERATOR_QUEUED:
+            await self.desk.after_screen(CHANNEL, phone, rendering.state)
         return state.current.text

@@ -24,7 +24,25 @@ def pgettext(context: str, message: str) -> str:
 
 
 SMS_VARIANTS: tuple[str, ...] = (
-    pgettext("sms", "A person can help you at the contact centre 1414."),
+    # The 1414 desk (issue 12).
+    pgettext(
+        "sms",
+        "An operator of the contact centre 1414 can take over this chat "
+        "(Mon–Fri 08:00–20:00, Sat 09:00–14:00).",
+    ),
+    pgettext("sms", "Expected wait: not known yet."),
+    pgettext("sms", "Expected wait: about {minutes} min."),
+    pgettext(
+        "sms",
+        "The 1414 chat is closed now (operators answer Mon–Fri 08:00–20:00 and "
+        "Sat 09:00–14:00). It opens {when}.",
+    ),
+    pgettext("sms", "Leave a message for a call back"),
+    pgettext("sms", "You are in the queue for an operator of 1414: number {place}."),
+    pgettext("sms", "Write your question here: the operator will see it."),
+    pgettext("sms", "Write your message: what you need and, if not this number, a phone to call."),
+    pgettext("sms", "Are you satisfied with the quality and the result of the service?"),
+    pgettext("sms", "Are you satisfied with the information on how the service works?"),
     pgettext("sms", "Address: {address}"),
     pgettext("sms", "Application No. {number}, status: {status}."),
     pgettext("sms", "Application {number}: {service}."),

@@ -14,6 +14,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import CommandStart
 from aiogram.types import CallbackQuery, ErrorEvent, Message, User
 
+from bot.desk import telegram as desk
 from bot.logs import get_logger
 from bot.runtime import Runtime
 from bot.sanitize import clean_text
@@ -48,8 +49,12 @@ def command_name(text: str) -> str:
 async def _answer_message(message: Message, event: Event, runtime: Runtime, bot: Bot) -> None:
     if message.from_user is None:
         return
+    # Issue 12: a conversation with the 1414 desk never reaches the bot.
+    if await desk.intercept(runtime, bot, message.chat.id, message.from_user, event):
+        return
     screen, language = await _step(runtime, message.from_user, event)
     await show_screen(bot, message.chat.id, screen, language, runtime.translator)
+    await desk.queued(runtime, message.from_user, screen)
 
 
 async def on_start(message: Message, runtime: Runtime, bot: Bot) -> None:
@@ -84,9 +89,15 @@ async def on_text(message: Message, runtime: Runtime, bot: Bot) -> None:
 
 
 async def _answer_tap(query: CallbackQuery, event: Chose, runtime: Runtime, bot: Bot) -> None:
-    screen, language = await _step(runtime, query.from_user, event)
     origin = query.message if isinstance(query.message, Message) else None
     chat_id = origin.chat.id if origin is not None else query.from_user.id
+    if await desk.intercept(runtime, bot, chat_id, query.from_user, event):
+        try:
+            await query.answer()
+        except TelegramBadRequest as exc:
+            log.info("callback answer refused", reason=exc.message)
+        return
+    screen, language = await _step(runtime, query.from_user, event)
     stale = screen.stale
     try:
         if stale and screen.notice is not None:
@@ -104,6 +115,7 @@ async def _answer_tap(query: CallbackQuery, event: Chose, runtime: Runtime, bot:
         runtime.translator,
         replace=None if stale else origin,
     )
+    await desk.queued(runtime, query.from_user, screen)
 
 
 async def on_pick(query: CallbackQuery, callback_data: Pick, runtime: Runtime, bot: Bot) -> None:

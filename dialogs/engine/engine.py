@@ -39,6 +39,8 @@ HELP = "help"
 SIGN_IN = "signin.iin"
 EMERGENCY = "emergency"  # S12 / R-38: the 103 screen for emergency words typed anywhere
 
+DESK_REASON = "desk_reason"  # conversation data: why the operator screen was opened
+
 NAV_BACK = "nav.back"
 NAV_MENU = "nav.menu"
 NAV_LANGUAGE = "nav.lang"
@@ -120,6 +122,29 @@ class Engine:
             conv.data.update(data or {})
             conv.state, conv.stack, conv.pending = MENU, [], None
             screen = await self._apply(ctx, Goto(state if state in self.steps else MENU))
+            await self.store.save(conv)
+            return screen
+
+    async def resume(
+        self,
+        channel: str,
+        user_id: str,
+        notice: Text,
+        *,
+        language_hint: str | None = None,
+    ) -> Screen:
+        """Back from the 1414 desk (issue 12): the screen the patient left for the operator,
+        with what they had entered (the record was left untouched meanwhile), and a notice."""
+        async with self.store.lock(channel, user_id):
+            conv = await self.store.load(channel, user_id)
+            if conv is None:
+                conv = Conversation(channel=channel, user_id=user_id, state=MENU)
+            ctx = await self._context(conv, language_hint)
+            while conv.state.split(".")[0] == OPERATOR and conv.stack:
+                conv.state = conv.stack.pop()
+            if conv.state.split(".")[0] == OPERATOR:
+                conv.state = MENU
+            screen = await self._apply(ctx, Stay(notice))
             await self.store.save(conv)
             return screen
 
@@ -221,6 +246,9 @@ class Engine:
         if isinstance(outcome, Retry):
             conv.strikes += 1
             return (TROUBLE if conv.strikes >= MAX_STRIKES else None), outcome.error
+        if isinstance(outcome, Goto) and outcome.state == OPERATOR:
+            # What the 1414 desk is told: why the patient asked for a person (issue 12).
+            conv.data[DESK_REASON] = "three_strikes" if conv.strikes >= MAX_STRIKES else "operator"
         conv.strikes = 0
         if isinstance(outcome, Goto):
             if outcome.reset:

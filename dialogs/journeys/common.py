@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
 from backend.domain.model import Language
-from backend.services import patients
+from backend.services import desk, patients
 from dialogs.common import CALL_CENTRE, EMERGENCY, clinic_hours, home_visit_cutoff
+from dialogs.engine.engine import DESK_REASON, HELP, LANGUAGE, MENU, OPERATOR
 from dialogs.engine.engine import EMERGENCY as EMERGENCY_SCREEN
-from dialogs.engine.engine import HELP, LANGUAGE, MENU, OPERATOR
-from dialogs.engine.screen import Option, OptionRole
-from dialogs.engine.step import CHOOSE_AN_OPTION, Back, Ctx, Goto, Outcome, Retry, Step, View
-from dialogs.engine.text import T, Verbatim
+from dialogs.engine.screen import InputKind, Option, OptionRole
+from dialogs.engine.step import CHOOSE_AN_OPTION, Back, Ctx, Goto, Outcome, Retry, Stay, Step, View
+from dialogs.engine.text import T, Text, Verbatim
 from dialogs.journeys import sign_in
 
 # Entry states of the journeys (each journey module defines its own steps).
@@ -126,19 +127,180 @@ class ChooseLanguage(Step):
         return Back(T("Done: the language is changed."))
 
 
+# The 1414 desk (issue 12; anchors §2.2): the hours, the place and the expected wait before
+# queueing; outside the hours the next opening and a message for a call back.
+OPERATOR_QUEUED = "operator.queued"
+OPERATOR_CALLBACK = "operator.callback"
+QUALITY_1 = "desk.quality.1"
+QUALITY_2 = "desk.quality.2"
+DESK_CHAT = "desk_chat"  # the data key of the closed chat the quality questions are about
+JOIN = "desk.join"
+LEAVE = "desk.leave"
+CALLBACK = "desk.callback"
+DESK_STEPS = frozenset({OPERATOR, OPERATOR_QUEUED, OPERATOR_CALLBACK})
+_MAX_CALLBACK = 1000
+
+
+def expected_wait_text(wait: dt.timedelta | None) -> Text:
+    if wait is None:
+        return T("Expected wait: not known yet.")
+    minutes = max(1, round(wait.total_seconds() / 60))
+    return T("Expected wait: about {minutes} min.", minutes=minutes)
+
+
 @dataclass
 class Operator(Step):
-    """Journey 8 / R-36. The live takeover is a later issue; for now: the number and hours."""
+    """Journey 8 / R-36: a person at 1414 takes the chat over. Before queueing: the hours and
+    the queue; outside the hours: the next opening, a message for a call back, or the bot."""
+
+    async def view(self, ctx: Ctx) -> View:
+        if not desk.is_open_at(ctx.now):
+            return View(
+                body=(
+                    T(
+                        "The 1414 chat is closed now (operators answer Mon–Fri 08:00–20:00 and "
+                        "Sat 09:00–14:00). It opens {when}.",
+                        when=desk.next_opening(ctx.now),
+                    ),
+                    EMERGENCY,
+                ),
+                options=(
+                    Option(CALLBACK, T("Leave a message for a call back"), OptionRole.ACTION),
+                ),
+            )
+        return View(
+            body=(
+                T(
+                    "An operator of the contact centre 1414 can take over this chat "
+                    "(Mon–Fri 08:00–20:00, Sat 09:00–14:00)."
+                ),
+                expected_wait_text(await desk.expected_wait(ctx.uow(), ctx.now)),
+            ),
+            options=(Option(JOIN, T("Write to an operator"), OptionRole.ACTION),),
+        )
+
+    async def on_option(self, ctx: Ctx, option_id: str) -> Outcome:
+        if option_id == CALLBACK:
+            return Goto(OPERATOR_CALLBACK)
+        if option_id != JOIN:
+            return Retry(CHOOSE_AN_OPTION)
+        if not desk.is_open_at(ctx.now):  # closed while the screen was open: say so
+            return Stay()
+        conv = ctx.conv
+        previous = conv.stack[-1] if conv.stack else MENU
+        await desk.escalate(
+            ctx.uow(),
+            channel=conv.channel,
+            user_id=conv.user_id,
+            address=conv.user_id,  # a private Telegram chat's id is the user's; SMS: the phone
+            patient_id=ctx.patient_id,
+            reason=str(ctx.data.get(DESK_REASON) or "operator"),
+            language=ctx.language,
+            snapshot={"state": previous, "data": dict(conv.data)},
+            now=ctx.now,
+        )
+        return Goto(OPERATOR_QUEUED)
+
+
+@dataclass
+class OperatorQueued(Step):
+    """In the queue: the place and the expected wait; the channel passes every message on."""
+
+    async def view(self, ctx: Ctx) -> View:
+        chat = await desk.open_chat(ctx.uow(), ctx.conv.channel, ctx.conv.user_id)
+        if chat is None or chat.state is not desk.DeskState.WAITING:
+            return View(body=(T("You are chatting with an operator of 1414."),))
+        place = await desk.place(ctx.uow(), chat.id)
+        return View(
+            body=(
+                T(
+                    "You are in the queue for an operator of 1414: number {place}.",
+                    place=place or 1,
+                ),
+                expected_wait_text(await desk.expected_wait(ctx.uow(), ctx.now)),
+                T("Write your question here: the operator will see it."),
+            ),
+            options=(Option(LEAVE, T("Leave the queue"), OptionRole.ACTION),),
+        )
+
+    async def on_option(self, ctx: Ctx, option_id: str) -> Outcome:
+        # Reached only when the chat is no longer open (the channel answers open chats).
+        return Back()
+
+    async def on_text(self, ctx: Ctx, text: str) -> Outcome:
+        return Back()
+
+
+@dataclass
+class OperatorCallback(Step):
+    """Outside the desk's hours: a message for a call back (the desk sees these first)."""
 
     async def view(self, ctx: Ctx) -> View:
         return View(
             body=(
-                T("A person can help you at the contact centre 1414."),
-                CALL_CENTRE,
-                T("Operators answer Mon–Fri 08:00–20:00 and Sat 09:00–14:00."),
-                EMERGENCY,
-            )
+                T("Write your message: what you need and, if not this number, a phone to call."),
+            ),
+            expects=InputKind.TEXT,
         )
+
+    async def on_text(self, ctx: Ctx, text: str) -> Outcome:
+        message = text.strip()
+        if not message:
+            return Retry(T("Please write your message."))
+        await desk.request_callback(
+            ctx.uow(),
+            channel=ctx.conv.channel,
+            address=ctx.conv.user_id,
+            patient_id=ctx.patient_id,
+            language=ctx.language,
+            text=message[:_MAX_CALLBACK],
+            now=ctx.now,
+        )
+        return Goto(
+            MENU,
+            notice=T("Thank you. An operator of 1414 will call you back when the desk opens."),
+            reset=True,
+        )
+
+
+# Seed 001 §2.7 (Annex 3): the two questions and their three answers, asked after a chat.
+_ANSWERS = (
+    Option("q.1", T("Not satisfied"), OptionRole.ITEM),
+    Option("q.2", T("Partly satisfied"), OptionRole.ITEM),
+    Option("q.3", T("Satisfied"), OptionRole.ITEM),
+)
+
+
+@dataclass
+class Quality(Step):
+    question: int = 1
+
+    async def view(self, ctx: Ctx) -> View:
+        if self.question == 1:
+            body: tuple[Text, ...] = (
+                T("The chat with the operator of 1414 is over."),
+                T("Are you satisfied with the quality and the result of the service?"),
+            )
+        else:
+            body = (T("Are you satisfied with the information on how the service works?"),)
+        return View(body=body, options=_ANSWERS)
+
+    async def on_option(self, ctx: Ctx, option_id: str) -> Outcome:
+        answer = {"q.1": 1, "q.2": 2, "q.3": 3}.get(option_id)
+        chat_id = ctx.int_data(DESK_CHAT)
+        if answer is None:
+            return Retry(CHOOSE_AN_OPTION)
+        if chat_id is not None:
+            await desk.answer_quality(ctx.uow(), chat_id, self.question, answer, ctx.now)
+        if self.question == 1:
+            return Goto(QUALITY_2)
+        return Goto(MENU, notice=T("Thank you for your answers."), reset=True)
+
+    async def on_text(self, ctx: Ctx, text: str) -> Outcome:
+        typed = text.strip()
+        if typed in ("1", "2", "3"):  # the number of an answer, as SMS patients write it
+            return await self.on_option(ctx, f"q.{typed}")
+        return Retry(CHOOSE_AN_OPTION)
 
 
 @dataclass
@@ -212,6 +374,10 @@ STEPS: tuple[Step, ...] = (
     Emergency(EMERGENCY_SCREEN, requires_patient=False),
     ChooseLanguage(LANGUAGE, requires_patient=False),
     Operator(OPERATOR, requires_patient=False),
+    OperatorQueued(OPERATOR_QUEUED, requires_patient=False),
+    OperatorCallback(OPERATOR_CALLBACK, requires_patient=False),
+    Quality(QUALITY_1, requires_patient=False, question=1),
+    Quality(QUALITY_2, requires_patient=False, question=2),
     Help(HELP, requires_patient=False),
     HelpHours(HELP_HOURS, requires_patient=False),
     Account(ACCOUNT),
