@@ -107,6 +107,8 @@ PARTS = (
     "sugar",  # сахар, қант, sugar: a blood sugar of 3 or less, or 25 or more
     "pressure",  # давление, қысым, pressure: 200 or more over 120 or more
     "past",  # год назад, былтыр, last year: a past event is no emergency now
+    "again",  # опять, снова, тағы, again: the past event is back now
+    "resolved",  # кровь остановилась, қазір жақсы, better now: it has passed
 )
 CONCEPTS = frozenset((*(f"emergency.{c}" for c in CATEGORIES), *PARTS))
 
@@ -805,9 +807,16 @@ _RULES: tuple[tuple[str, Callable[[_Read], bool]], ...] = (
 )
 
 
+# The kinds a message can say are over («кровь остановилась», «қазір жақсы», "better now");
+# a stroke, chest pain or unconsciousness that passed is still for 103 (S12).
+_CAN_PASS = frozenset(("bleeding", "vomit_blood", "abdomen", "poisoning", "seizure", "burn", "injury"))
+
+
 def _not_really(kind: str, m: _Read) -> bool:
     """An emergency word that the rest of the message shows to be minor or long past."""
-    if m.near([f"emergency.{kind}"], ["past"], 3):  # «инсульт был год назад», "last year"
+    if m.has("past") and not m.has("again"):  # «өткен жылы инсульт алған», "as a child"
+        return True
+    if kind in _CAN_PASS and m.has("resolved") and not m.severe:
         return True
     if kind == "bleeding":  # «кровь из носа немного», "gums bleed a little"
         return m.minor or (m.has("benign_site") and not m.severe)
@@ -822,8 +831,9 @@ def _not_really(kind: str, m: _Read) -> bool:
 
 def _combine(words: Sequence[Word], hits: Mapping[str, list[Span]]) -> list[str]:
     m = _Read(words, hits)
-    found = {c for c in CATEGORIES if m.has(f"emergency.{c}") and not _not_really(c, m)}
+    found = {c for c in CATEGORIES if m.has(f"emergency.{c}")}
     found |= {kind for kind, rule in _RULES if rule(m)}
+    found = {c for c in found if not _not_really(c, m)}
     if "general" in found and m.infant:
         found.add("infant_fever")
     return sorted(found, key=CATEGORIES.index)
