@@ -740,7 +740,9 @@ def _anaphylaxis(m: _Read) -> bool:
         or m.near(["breath"], ["breath_trouble"], 2)
         or m.has("swallow_trouble", "emergency.breathing")
     )
-    return throat or allergic
+    # a swollen face or tongue that stops swallowing, with or without a known trigger
+    swallowing = m.near(["swelling"], ["swallow_trouble"], 6) and not m.has("tonsils")
+    return throat or allergic or swallowing
 
 
 _COUNTS = ("раз", "рет", "time", "ложк", "spoon", "таблет", "tablet")  # «2 раза в день»
