@@ -109,6 +109,7 @@ PARTS = (
     "past",  # год назад, былтыр, last year: a past event is no emergency now
     "again",  # опять, снова, тағы, again: the past event is back now
     "resolved",  # кровь остановилась, қазір жақсы, better now: it has passed
+    "habitual",  # ай сайын, иногда, every month: a recurring complaint, not an acute one
 )
 CONCEPTS = frozenset((*(f"emergency.{c}" for c in CATEGORIES), *PARTS))
 
@@ -819,6 +820,8 @@ def _not_really(kind: str, m: _Read) -> bool:
     if m.has("past") and not m.has("again"):  # «өткен жылы инсульт алған», "as a child"
         return True
     if kind in _CAN_PASS and m.has("resolved") and not m.severe:
+        return True
+    if kind in _CAN_PASS and m.has("habitual"):  # «ай сайын етеккір кезінде іш ауырады»
         return True
     if kind == "bleeding":  # «кровь из носа немного», "gums bleed a little"
         return m.minor or (m.has("benign_site") and not m.severe)
