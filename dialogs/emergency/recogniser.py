@@ -141,6 +141,8 @@ _CYR_FOLD = str.maketrans(
         "ё": "е",
         "э": "е",
         "щ": "ш",
+        "я": "иа",  # я = йа, ю = йу: «оянбай» and the Latin "oianbai", "oyanbai" meet
+        "ю": "иу",
         "ъ": None,
         "ь": None,
     }
