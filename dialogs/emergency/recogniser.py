@@ -825,6 +825,8 @@ def _not_really(kind: str, m: _Read) -> bool:
         return True
     if kind in _CAN_PASS and m.has("habitual"):  # «ай сайын етеккір кезінде іш ауырады»
         return True
+    if kind == "chest" and m.has("habitual") and not m.severe:  # «жүрегі бұрыннан ауырады»
+        return True
     if kind == "bleeding":  # «кровь из носа немного», "gums bleed a little"
         return m.minor or (m.has("benign_site") and not m.severe)
     if kind in ("burn", "injury"):  # «небольшой ожог», "a small cut"
@@ -836,7 +838,30 @@ def _not_really(kind: str, m: _Read) -> bool:
     return False
 
 
+# Kazakh past participles -ған/-ген/-қан/-кен (folded: ган/ген/кан/кен) before «еді»: the
+# pluperfect, «құсқан еді», «жұтып қойған сияқты еді» (it had happened, it is over).
+_PARTICIPLE = ("ган", "ген", "кан", "кен")
+_THIS_YEAR = 2026  # a year typed before this one is history («2019 жылы инфаркт алған»)
+
+
+def _grammatical_past(words: Sequence[Word]) -> list[Span]:
+    spans = []
+    for at, word in enumerate(words):
+        if word.number is not None:
+            if word.number.is_integer() and 1930 <= word.number < _THIS_YEAR:
+                spans.append((at, at + 1))
+            continue
+        if word.cyr.endswith(_PARTICIPLE) and any(
+            w.cyr.startswith("еди") for w in words[at + 1 : at + 3]
+        ):
+            spans.append((at, at + 1))
+    return spans
+
+
 def _combine(words: Sequence[Word], hits: Mapping[str, list[Span]]) -> list[str]:
+    past = _grammatical_past(words)
+    if past:
+        hits = {**hits, "past": [*hits.get("past", ()), *past]}
     m = _Read(words, hits)
     found = {c for c in CATEGORIES if m.has(f"emergency.{c}")}
     found |= {kind for kind, rule in _RULES if rule(m)}
