@@ -269,7 +269,7 @@ def normalize(text: str) -> tuple[str, ...]:
 def _words(text: str) -> tuple[Word, ...]:
     words = []
     for raw in _TOKEN.findall(_fold(text)):
-        if raw[0].isdigit():
+        if raw[0].isdecimal():  # as \d: «𐹠» is a digit to isdigit(), not to float()
             number = float(raw.replace(",", "."))
             words.append(Word(raw.replace(",", "."), raw.replace(",", "."), number))
         else:
