@@ -196,11 +196,11 @@ def test_negations_and_minor_signs_do_not_trigger(text: str) -> None:
         "в детстве у брата были судороги, нужна справка",
         "she had heart pain last month, needs a follow-up",
         "әкем 2018 жылы қан құсқан, тексерілу керек",  # a year before this one
-        "баламның мұрнынан қан аққан еді, дәрігерге көрсету керек",  # -ған еді: pluperfect
+        "ағам қан құсқан еді, гастроэнтерологқа жазылу керек",  # -ған еді: pluperfect
         # over now
-        "мұрыннан қан кетті, қазір тоқтады",
+        "аяғынан қан ағып кетті, қазір тоқтады",
         "съел что-то не то, отравился, уже лучше",
-        "cut my finger, bleeding stopped",
+        "blood was coming from his knee, bleeding stopped",
         # recurring or long-standing
         "ай сайын етеккір кезінде ішім қатты ауырады",
         "иногда сильно болит живот после жирного",
@@ -217,27 +217,37 @@ def test_history_resolved_and_recurring_complaints_are_no_emergency(text: str) -
 @pytest.mark.parametrize(
     ("text", "kind"),
     [
-        ("былтыр инсульт алған, бүгін тағы да беті қисайып қалды", "stroke"),  # again
-        ("давно болит сердце, сейчас очень сильно давит", "chest"),  # severe now
-        ("кровь остановилась, но он без сознания", "unconscious"),  # only some kinds pass
         # Kazakh morphology: dropped vowels, possessives, converbs, shala Kazakh
         ("қарным шыдатпай ауырып жатыр", "abdomen"),  # қарын → қарны
-        ("мұрнынан қан саулап ағып жатыр, тоқтамайды", "bleeding"),
+        ("қолынан қан сорғалап тұр", "bleeding"),
         ("баланың денесі сылқ етіп, ешнәрсеге жауап бермейді", "unconscious"),
         ("сознаниесін жоғалтып құлады", "unconscious"),
         ("көкірегім қысып ауырып тұр", "chest"),
-        ("тілі байланып, сөйлей алмай қалды", "stroke"),
-        ("қағанағы жарылып, толғақ басталды", "labour"),
+        ("атамның тілі байланып қалды", "stroke"),
+        ("жүкті келінімнің қағанағы жарылды", "labour"),
         ("ауа жұта алмай, ерні көкшіл тартып барады", "breathing"),
-        ("баламыз дәріні ішіп қойыпты, көп", "poisoning"),
+        ("баламыз әжесінің дәрісін ішіп қойыпты", "poisoning"),  # -ып қойды
         ("машина соғып кетті, қозғалмай жатыр", "injury"),
         ("өмір сүруден мағына жоқ деп жазып кетті", "suicide"),
         # Russian and English
-        ("дико болит живот, не могу разогнуться", "abdomen"),
+        ("дико болит живот", "abdomen"),
         ("машина перевернулась, люди внутри", "injury"),
         ("my face swelled up and i cant swallow", "anaphylaxis"),
         ("her words came out jumbled and one side is weak", "stroke"),
     ],
 )
 def test_general_stems_and_rules_name_the_kind(text: str, kind: str) -> None:
+    assert kind in assess(text).categories, assess(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("былтыр инсульт алған, бүгін тағы да беті қисайып қалды", "stroke"),  # again
+        ("давно болит сердце, сейчас очень сильно давит", "chest"),  # severe now
+        ("кровь остановилась, но он без сознания", "unconscious"),  # only some kinds pass
+        ("10 минут бұрын құлап, басы жарылды", "injury"),  # minutes ago is now
+    ],
+)
+def test_history_does_not_hide_a_present_emergency(text: str, kind: str) -> None:
     assert kind in assess(text).categories, assess(text)
