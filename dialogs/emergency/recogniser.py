@@ -23,6 +23,12 @@ How a message is read, like a triage nurse reads an SMS:
    - abdominal pain counts with a severity word, with blood, or in pregnancy;
    - fever counts in an infant (a newborn, or up to 3 months / 12 weeks / 90 days old) at 38
      or more (or with no figure), and at any age from 41;
+   - a past event anywhere in the message («былтыр», «в детстве», "last month", a year before
+     this one, the Kazakh pluperfect «-ған еді») silences every kind unless it is back
+     («тағы да», «опять», "again"); a bleeding, vomited blood, belly pain, poisoning, seizure,
+     burn or injury that is over («қазір тоқтады», «уже лучше», "bleeding stopped") or that
+     recurs («ай сайын», «иногда», "every month") is no emergency; a long-standing chest
+     complaint («бұрыннан», «давно») only when something says it is severe now;
    - in doubt it errs on the side of 103: a false alarm costs the patient a rephrase, a missed
      one may cost a life.
 
@@ -814,7 +820,9 @@ _RULES: tuple[tuple[str, Callable[[_Read], bool]], ...] = (
 
 # The kinds a message can say are over («кровь остановилась», «қазір жақсы», "better now");
 # a stroke, chest pain or unconsciousness that passed is still for 103 (S12).
-_CAN_PASS = frozenset(("bleeding", "vomit_blood", "abdomen", "poisoning", "seizure", "burn", "injury"))
+_CAN_PASS = frozenset(
+    ("bleeding", "vomit_blood", "abdomen", "poisoning", "seizure", "burn", "injury")
+)
 
 
 def _not_really(kind: str, m: _Read) -> bool:

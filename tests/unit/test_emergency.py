@@ -109,7 +109,9 @@ def test_stems_must_start_a_word() -> None:
 
 
 @given(st.text())
-@example("𐹠 ² ３８")  # digits to str.isdigit() that float() refuses (a Rumi numeral, a superscript)
+@example(
+    "𐹠 ² ３８"
+)  # digits to str.isdigit() that float() refuses (a Rumi numeral, a superscript)
 def test_any_text_is_answered_without_error(text: str) -> None:
     assert looks_like_emergency(text) in (True, False)
 
