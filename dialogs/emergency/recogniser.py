@@ -23,6 +23,12 @@ How a message is read, like a triage nurse reads an SMS:
    - abdominal pain counts with a severity word, with blood, or in pregnancy;
    - fever counts in an infant (a newborn, or up to 3 months / 12 weeks / 90 days old) at 38
      or more (or with no figure), and at any age from 41;
+   - a past event anywhere in the message («былтыр», «в детстве», "last month", a year before
+     this one, the Kazakh pluperfect «-ған еді») silences every kind unless it is back
+     («тағы да», «опять», "again"); a bleeding, vomited blood, belly pain, poisoning, seizure,
+     burn or injury that is over («қазір тоқтады», «уже лучше», "bleeding stopped") or that
+     recurs («ай сайын», «иногда», "every month") is no emergency; a long-standing chest
+     complaint («бұрыннан», «давно») only when something says it is severe now;
    - in doubt it errs on the side of 103: a false alarm costs the patient a rephrase, a missed
      one may cost a life.
 
@@ -107,6 +113,9 @@ PARTS = (
     "sugar",  # сахар, қант, sugar: a blood sugar of 3 or less, or 25 or more
     "pressure",  # давление, қысым, pressure: 200 or more over 120 or more
     "past",  # год назад, былтыр, last year: a past event is no emergency now
+    "again",  # опять, снова, тағы, again: the past event is back now
+    "resolved",  # кровь остановилась, қазір жақсы, better now: it has passed
+    "habitual",  # ай сайын, иногда, every month: a recurring complaint, not an acute one
 )
 CONCEPTS = frozenset((*(f"emergency.{c}" for c in CATEGORIES), *PARTS))
 
@@ -138,6 +147,8 @@ _CYR_FOLD = str.maketrans(
         "ё": "е",
         "э": "е",
         "щ": "ш",
+        "я": "иа",  # я = йа, ю = йу: «оянбай» and the Latin "oianbai", "oyanbai" meet
+        "ю": "иу",
         "ъ": None,
         "ь": None,
     }
@@ -264,7 +275,7 @@ def normalize(text: str) -> tuple[str, ...]:
 def _words(text: str) -> tuple[Word, ...]:
     words = []
     for raw in _TOKEN.findall(_fold(text)):
-        if raw[0].isdigit():
+        if raw[0].isdecimal():  # as \d: «𐹠» is a digit to isdigit(), not to float()
             number = float(raw.replace(",", "."))
             words.append(Word(raw.replace(",", "."), raw.replace(",", "."), number))
         else:
@@ -738,7 +749,9 @@ def _anaphylaxis(m: _Read) -> bool:
         or m.near(["breath"], ["breath_trouble"], 2)
         or m.has("swallow_trouble", "emergency.breathing")
     )
-    return throat or allergic
+    # a swollen face or tongue that stops swallowing, with or without a known trigger
+    swallowing = m.near(["swelling"], ["swallow_trouble"], 6) and not m.has("tonsils")
+    return throat or allergic or swallowing
 
 
 _COUNTS = ("раз", "рет", "time", "ложк", "spoon", "таблет", "tablet")  # «2 раза в день»
@@ -805,9 +818,22 @@ _RULES: tuple[tuple[str, Callable[[_Read], bool]], ...] = (
 )
 
 
+# The kinds a message can say are over («кровь остановилась», «қазір жақсы», "better now");
+# a stroke, chest pain or unconsciousness that passed is still for 103 (S12).
+_CAN_PASS = frozenset(
+    ("bleeding", "vomit_blood", "abdomen", "poisoning", "seizure", "burn", "injury")
+)
+
+
 def _not_really(kind: str, m: _Read) -> bool:
     """An emergency word that the rest of the message shows to be minor or long past."""
-    if m.near([f"emergency.{kind}"], ["past"], 3):  # «инсульт был год назад», "last year"
+    if m.has("past") and not m.has("again"):  # «өткен жылы инсульт алған», "as a child"
+        return True
+    if kind in _CAN_PASS and m.has("resolved") and not m.severe:
+        return True
+    if kind in _CAN_PASS and m.has("habitual"):  # «ай сайын етеккір кезінде іш ауырады»
+        return True
+    if kind == "chest" and m.has("habitual") and not m.severe:  # «жүрегі бұрыннан ауырады»
         return True
     if kind == "bleeding":  # «кровь из носа немного», "gums bleed a little"
         return m.minor or (m.has("benign_site") and not m.severe)
@@ -820,10 +846,34 @@ def _not_really(kind: str, m: _Read) -> bool:
     return False
 
 
+# Kazakh past participles -ған/-ген/-қан/-кен (folded: ган/ген/кан/кен) before «еді»: the
+# pluperfect, «құсқан еді», «жұтып қойған сияқты еді» (it had happened, it is over).
+_PARTICIPLE = ("ган", "ген", "кан", "кен")
+_THIS_YEAR = 2026  # a year typed before this one is history («2019 жылы инфаркт алған»)
+
+
+def _grammatical_past(words: Sequence[Word]) -> list[Span]:
+    spans = []
+    for at, word in enumerate(words):
+        if word.number is not None:
+            if word.number.is_integer() and 1930 <= word.number < _THIS_YEAR:
+                spans.append((at, at + 1))
+            continue
+        if word.cyr.endswith(_PARTICIPLE) and any(
+            w.cyr.startswith("еди") for w in words[at + 1 : at + 3]
+        ):
+            spans.append((at, at + 1))
+    return spans
+
+
 def _combine(words: Sequence[Word], hits: Mapping[str, list[Span]]) -> list[str]:
+    past = _grammatical_past(words)
+    if past:
+        hits = {**hits, "past": [*hits.get("past", ()), *past]}
     m = _Read(words, hits)
-    found = {c for c in CATEGORIES if m.has(f"emergency.{c}") and not _not_really(c, m)}
+    found = {c for c in CATEGORIES if m.has(f"emergency.{c}")}
     found |= {kind for kind, rule in _RULES if rule(m)}
+    found = {c for c in found if not _not_really(c, m)}
     if "general" in found and m.infant:
         found.add("infant_fever")
     return sorted(found, key=CATEGORIES.index)
