@@ -55,6 +55,7 @@ class AppointmentView:
     room: str
     starts_at: dt.datetime
     ends_at: dt.datetime
+    patient_id: int = 0  # whose appointment (a represented child's, issue 14)
 
     @property
     def local_start(self) -> dt.datetime:
@@ -253,6 +254,7 @@ async def appointment_view(
         room=slot.room or doctor.room,
         starts_at=slot.starts_at,
         ends_at=slot.ends_at,
+        patient_id=appointment.patient_id,
     )
 
 
