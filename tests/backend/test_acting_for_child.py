@@ -20,6 +20,7 @@ from backend.services import (
     patients,
 )
 from backend.services.home_visit import HomeVisitRequest
+from backend.services.importer import import_path
 from tests.backend.children import Children, add_children
 from tests.backend.world import World, build_world
 
@@ -209,3 +210,15 @@ async def test_statements_are_for_oneself_only(
         backend.uow(), world.alice.id or 0, today=clock.now().date()
     )
     assert [(a.number, a.for_name) for a in listed] == [(made.number, "Әли С.")]
+
+
+async def test_an_imported_representation_lets_the_parent_act(backend: Backend) -> None:
+    """docs/import.md: `representative_iin` is what the dialogs' "for whom?" offers."""
+    from tests.backend.test_importer import CHILD, MOTHER, PILOT_JSON, TODAY
+
+    await import_path(backend, PILOT_JSON, today=TODAY)
+    mother = await patients.find_by_iin(backend.uow(), MOTHER)
+    child = await patients.find_by_iin(backend.uow(), CHILD)
+    assert mother is not None and child is not None
+    found = await patients.dependants(backend.uow(), mother.id or 0, today=TODAY)
+    assert [d.patient_id for d in found] == [child.id]
