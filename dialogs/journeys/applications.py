@@ -271,7 +271,7 @@ class ApplicationCard(Step):
                 service=service_label(summary.service),
             ),
             *(
-                (T("For {name}.", name=Verbatim(summary.for_name)),)
+                (T("For {name}", name=Verbatim(summary.for_name)),)
                 if summary.for_name is not None
                 else ()
             ),

@@ -58,7 +58,7 @@ async def for_lines(ctx: Ctx, journey: str) -> tuple[Text, ...]:
         return ()
     for child in await dependants(ctx):
         if child.patient_id == chosen:
-            return (T("For {name}.", name=Verbatim(child.short_name)),)
+            return (T("For {name}", name=Verbatim(child.short_name)),)
     return ()
 
 
