@@ -18,6 +18,7 @@ from backend.services.unit_of_work import UnitOfWork
 # S3/S4 row 8: the service is received by the patient or their legal representative; a
 # child's representation (recorded in the register) ends on its own at 18 (issue 14).
 
+
 @dataclass(frozen=True)
 class Dependant:
     """A person the signed-in patient may act for: a represented child under 18."""

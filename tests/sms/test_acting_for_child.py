@@ -109,6 +109,7 @@ async def test_a_parent_books_calls_a_doctor_sees_and_cancels(
 
 async def test_another_childs_number_is_not_found(
     alice: SmsPhone,
+    *,
     world: World,
     kids: Children,
     backend: Backend,
