@@ -9,7 +9,7 @@ import pytest
 
 from backend.bootstrap import Backend
 from backend.domain.statuses import ApplicationStatus, ServiceType
-from backend.services import applications
+from backend.services import applications, booking
 from bot.runtime import Runtime
 from bot.telegram.callbacks import Pick
 from tests.backend.children import Children, add_children
@@ -103,3 +103,30 @@ async def test_a_forged_button_for_another_child_changes_nothing(
     await alice.tap("for.me")
     assert f"sp.{kids.paediatrician.id}" not in alice.options  # her own clinic and age
     assert await applications.list_applications(backend.uow(), kids.bobs_son.id or 0) == []
+
+
+async def test_a_parent_moves_the_childs_appointment_in_my_appointments(
+    alice: TelegramChat, world: World, kids: Children, backend: Backend
+) -> None:
+    view = await booking.book(
+        backend.uow(),
+        world.alice.id or 0,
+        kids.slots_paed_b[0].id or 0,
+        now=backend.clock.now(),
+        policy=backend.policy,
+        for_patient=kids.ali.id,
+    )
+    await alice.tap("appts")
+    assert "Әли С." in alice.labels[f"ap.{view.appointment_id}"]  # marked with the name
+    await alice.tap(f"ap.{view.appointment_id}")
+    await alice.tap("move")
+    await alice.tap("day.2026-11-24")
+    # The paediatrician's times at Әли's clinic, not the mother's.
+    assert f"slot.{kids.slots_paed_b[2].id}" in alice.options
+    await alice.tap(f"slot.{kids.slots_paed_b[2].id}")
+    await alice.tap("confirm")
+    assert await alice.state() == "appts.done"
+    [moved] = await booking.upcoming_appointments(
+        backend.uow(), world.alice.id or 0, now=backend.clock.now(), for_patient=kids.ali.id
+    )
+    assert moved.starts_at == kids.slots_paed_b[2].starts_at
