@@ -85,7 +85,8 @@ async def open_application(
     )
     if by_representative is not None and application.history:
         # Issue 14: the submission's actor is PATIENT; who of the patients acted is noted.
-        application.history[-1].note = f"by representative #{by_representative}"
+        submitted = application.history[-1]
+        submitted.note = f"submitted by the legal representative, patient #{by_representative}"
     application.transition(status, actor=Actor.SYSTEM, at=at)
     uow.applications.add(application)
     await uow.applications.flush()

@@ -75,7 +75,7 @@ async def test_a_parent_books_a_paediatrician_at_the_childs_clinic(
         backend.uow(), alice, view.application_number, today=clock.now().date()
     )
     assert details.summary.for_name == "Әли С."
-    assert details.history[0].note == f"by representative #{alice}"
+    assert details.history[0].note == f"submitted by the legal representative, patient #{alice}"
     listed = await applications.list_applications(backend.uow(), alice, today=clock.now().date())
     assert [(a.number, a.for_name) for a in listed] == [(view.application_number, "Әли С.")]
     # The child's application is the child's: the parent's own list without `today` is empty.
