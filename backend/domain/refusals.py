@@ -36,6 +36,8 @@ class RefusalCode(StrEnum):
     HOME_VISIT_EXISTS = "home_visit_exists"  # params: number, day
     APPLICATION_CLOSED = "application_closed"  # done, refused or cancelled already
     SPECIALTY_NOT_FOR_AGE = "specialty_not_for_age"
+    # Issue 14, S3/S4 row 8: not a child the register records this patient as representing.
+    NOT_REPRESENTED = "not_represented"
 
 
 LEGAL_GROUNDS = frozenset(
@@ -142,6 +144,9 @@ REFUSAL_TEXTS: Mapping[RefusalCode, str] = {
     RefusalCode.HOME_VISIT_EXISTS: N_("You already have an open home-visit request for that day."),
     RefusalCode.APPLICATION_CLOSED: N_("The application is already completed or cancelled."),
     RefusalCode.SPECIALTY_NOT_FOR_AGE: N_("This doctor does not see patients of your age."),
+    RefusalCode.NOT_REPRESENTED: N_(
+        "You are not recorded as this person's legal representative, so you cannot act for them."
+    ),
 }
 
 # NOT_ATTACHED_HERE (S3-S5 row 9 (2)) covers two situations: attached to another clinic, and

@@ -13,6 +13,7 @@ from backend.domain.statuses import Actor, ApplicationStatus, ServiceType, is_op
 from backend.services import notifications
 from backend.services.booking import AppointmentView, appointment_view
 from backend.services.common import normalize_application_number, require_aware
+from backend.services.patients import may_act_for, represented_children, short_name
 from backend.services.unit_of_work import UnitOfWork
 
 
@@ -27,6 +28,9 @@ class ApplicationSummary:
     # The start of the appointment (APPOINTMENT only, while it is active): what the patient
     # reads as "when", not the processing deadline.
     appointment_at: dt.datetime | None = None
+    # Issue 14: the short name of the represented child the application is for; None for
+    # the signed-in patient's own.
+    for_name: str | None = None
 
     @property
     def pending_deadline(self) -> dt.datetime | None:
@@ -59,8 +63,11 @@ class ApplicationDetails:
     certificate: CertificateRequest | None = None
 
 
-def summarize(app: Application, appointment_at: dt.datetime | None = None) -> ApplicationSummary:
+def summarize(
+    app: Application, appointment_at: dt.datetime | None = None, for_name: str | None = None
+) -> ApplicationSummary:
     return ApplicationSummary(
+        for_name=for_name,
         number=app.number,
         service=app.service,
         status=app.status,
@@ -71,27 +78,52 @@ def summarize(app: Application, appointment_at: dt.datetime | None = None) -> Ap
     )
 
 
-async def list_applications(uow: UnitOfWork, patient_id: int) -> list[ApplicationSummary]:
-    """Newest first; an appointment with its start time (one query for all of them)."""
+async def list_applications(
+    uow: UnitOfWork, patient_id: int, *, today: dt.date | None = None
+) -> list[ApplicationSummary]:
+    """Newest first; an appointment with its start time (one query per person). Given
+    `today`, also those of every child the patient represents that day, each marked with the
+    child's short name (issue 14)."""
     async with uow:
-        apps = await uow.applications.of_patient(patient_id)
-        starts = await uow.applications.appointment_starts(patient_id)
-        return [summarize(a, starts.get(a.id or 0)) for a in apps]
+        people: list[tuple[int, str | None]] = [(patient_id, None)]
+        if today is not None:
+            people += [
+                (c.id or 0, short_name(c))
+                for c in await represented_children(uow, patient_id, today)
+            ]
+        found: list[ApplicationSummary] = []
+        for person, name in people:
+            apps = await uow.applications.of_patient(person)
+            starts = await uow.applications.appointment_starts(person)
+            found += [summarize(a, starts.get(a.id or 0), name) for a in apps]
+        found.sort(key=lambda s: s.created_at, reverse=True)
+        return found
 
 
-async def application_details(uow: UnitOfWork, patient_id: int, number: str) -> ApplicationDetails:
-    """One application of this patient, with its history; another patient's is not found."""
+async def application_details(
+    uow: UnitOfWork, patient_id: int, number: str, *, today: dt.date | None = None
+) -> ApplicationDetails:
+    """One application of this patient (given `today`, or of a child they represent that
+    day, issue 14), with its history; anyone else's is not found."""
     async with uow:
         app = await uow.applications.by_number(normalize_application_number(number))
-        if app is None or app.patient_id != patient_id:
+        if app is None:
             raise Refusal(RefusalCode.APPLICATION_NOT_FOUND)
+        for_name: str | None = None
+        if app.patient_id != patient_id:
+            if today is None or not await may_act_for(uow, patient_id, app.patient_id, today):
+                raise Refusal(RefusalCode.APPLICATION_NOT_FOUND)
+            child = await uow.register.patient(app.patient_id)
+            for_name = short_name(child) if child is not None else None
         appointment = None
         if app.service is ServiceType.APPOINTMENT:
             booked = await uow.applications.active_appointment_for_application(app.id or 0)
             if booked is not None:
                 appointment = await appointment_view(uow, booked, app.number)
         return ApplicationDetails(
-            summary=summarize(app, appointment.starts_at if appointment is not None else None),
+            summary=summarize(
+                app, appointment.starts_at if appointment is not None else None, for_name
+            ),
             history=tuple(app.history),
             appointment=appointment,
             home_visit=await uow.applications.home_visit(app.id or 0),

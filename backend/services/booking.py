@@ -39,6 +39,7 @@ from backend.services.common import (
     require_attached,
     require_aware,
 )
+from backend.services.patients import acting_for, may_act_for
 from backend.services.unit_of_work import UnitOfWork
 
 _SLOT_INDEX = "uq_appointments_active_slot"
@@ -54,6 +55,7 @@ class AppointmentView:
     room: str
     starts_at: dt.datetime
     ends_at: dt.datetime
+    patient_id: int = 0  # whose appointment (a represented child's, issue 14)
 
     @property
     def local_start(self) -> dt.datetime:
@@ -65,13 +67,32 @@ def _age(attached: Attached, moment: dt.datetime) -> int:
     return attached.patient.age_on(require_aware(moment).astimezone(attached.clinic.tz).date())
 
 
+async def _subject(
+    uow: UnitOfWork, patient_id: int, for_patient: int | None, now: dt.datetime | None
+) -> int:
+    """Issue 14: the signed-in `patient_id` acts for themselves or, given `for_patient`, for a
+    child they represent (S3 row 8); NOT_REPRESENTED for anyone else."""
+    if for_patient is None or for_patient == patient_id:
+        return patient_id
+    if now is None:
+        raise ValueError("acting for someone else needs `now` (the age rule)")
+    subject = await acting_for(uow, patient_id, for_patient, require_aware(now).date())
+    return subject.id or 0
+
+
 async def specialties_for(
-    uow: UnitOfWork, patient_id: int, *, now: dt.datetime | None = None
+    uow: UnitOfWork,
+    patient_id: int,
+    *,
+    now: dt.datetime | None = None,
+    for_patient: int | None = None,
 ) -> Sequence[Specialty]:
     """Specialties with doctors at the patient's own clinic (NOT_ATTACHED_HERE otherwise);
     given `now`, only those that serve the patient's age that day (a paediatrician under 18,
-    a therapist 18 and over: issue 10)."""
+    a therapist 18 and over: issue 10). Given `for_patient`, those of the child the patient
+    represents: the child's clinic and age (issue 14)."""
     async with uow:
+        patient_id = await _subject(uow, patient_id, for_patient, now)
         attached = await require_attached(uow, patient_id)
         found = await uow.register.specialties_at(attached.clinic.id or 0)
         if now is None:
@@ -81,11 +102,17 @@ async def specialties_for(
 
 
 async def doctors_for(
-    uow: UnitOfWork, patient_id: int, specialty_id: int, *, now: dt.datetime | None = None
+    uow: UnitOfWork,
+    patient_id: int,
+    specialty_id: int,
+    *,
+    now: dt.datetime | None = None,
+    for_patient: int | None = None,
 ) -> Sequence[Doctor]:
     """The specialty's doctors at the patient's own clinic; given `now`, none when the
     specialty does not serve the patient's age that day."""
     async with uow:
+        patient_id = await _subject(uow, patient_id, for_patient, now)
         attached = await require_attached(uow, patient_id)
         return await uow.register.doctors_at(
             attached.clinic.id or 0,
@@ -117,11 +144,18 @@ async def _require_serves(
 
 
 async def free_days(
-    uow: UnitOfWork, patient_id: int, doctor_id: int, *, now: dt.datetime, horizon_days: int
+    uow: UnitOfWork,
+    patient_id: int,
+    doctor_id: int,
+    *,
+    now: dt.datetime,
+    horizon_days: int,
+    for_patient: int | None = None,
 ) -> list[dt.date]:
     """The clinic-local dates on which the doctor has a free slot, from now on."""
     now = require_aware(now)
     async with uow:
+        patient_id = await _subject(uow, patient_id, for_patient, now)
         doctor, clinic = await _own_doctor(uow, patient_id, doctor_id)
         slots = await uow.register.free_slots(
             doctor.id or 0, now, now + dt.timedelta(days=horizon_days)
@@ -130,10 +164,17 @@ async def free_days(
 
 
 async def free_slots(
-    uow: UnitOfWork, patient_id: int, doctor_id: int, day: dt.date, *, now: dt.datetime
+    uow: UnitOfWork,
+    patient_id: int,
+    doctor_id: int,
+    day: dt.date,
+    *,
+    now: dt.datetime,
+    for_patient: int | None = None,
 ) -> Sequence[Slot]:
     """The doctor's free slots on a clinic-local date, later than now."""
     async with uow:
+        patient_id = await _subject(uow, patient_id, for_patient, now)
         doctor, clinic = await _own_doctor(uow, patient_id, doctor_id)
         start = max(dt.datetime.combine(day, dt.time(0), tzinfo=clinic.tz), require_aware(now))
         end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=clinic.tz)
@@ -213,6 +254,7 @@ async def appointment_view(
         room=slot.room or doctor.room,
         starts_at=slot.starts_at,
         ends_at=slot.ends_at,
+        patient_id=appointment.patient_id,
     )
 
 
@@ -224,10 +266,17 @@ async def book(
     now: dt.datetime,
     policy: BookingPolicy,
     actor: Actor = Actor.PATIENT,
+    for_patient: int | None = None,
 ) -> AppointmentView:
-    """Book a free slot of the patient's own clinic; raises Refusal, never a database error."""
+    """Book a free slot of the patient's own clinic; raises Refusal, never a database error.
+
+    Given `for_patient`, the signed-in `patient_id` books for a child they represent (issue
+    14): the child's clinic, the child's age, the child's application and cap; the history
+    notes who acted."""
     now = require_aware(now)
     async with uow:
+        acted_by = patient_id
+        patient_id = await _subject(uow, patient_id, for_patient, now)
         # The patient row is locked (PostgreSQL) so that the cap is checked and enforced
         # atomically even when one patient books from two channels at once.
         if await uow.register.patient_for_update(patient_id) is None:
@@ -249,6 +298,7 @@ async def book(
             .deadline,
             clinic_id=clinic.id,
             actor=actor,
+            by_representative=acted_by if acted_by != patient_id else None,
         )
         appointment = Appointment(
             application_id=application.id or 0,
@@ -277,7 +327,11 @@ async def _own_active_appointment(
     uow: UnitOfWork, patient_id: int, appointment_id: int, now: dt.datetime
 ) -> tuple[Appointment, Application]:
     appointment = await uow.applications.appointment(appointment_id, lock=True)
-    if appointment is None or appointment.patient_id != patient_id:
+    # Issue 14: one's own, or a represented child's (S3 row 8); anyone else's is not found.
+    if appointment is None or (
+        appointment.patient_id != patient_id
+        and not await may_act_for(uow, patient_id, appointment.patient_id, now.date())
+    ):
         raise Refusal(RefusalCode.APPOINTMENT_NOT_FOUND)
     slot = await uow.register.slot(appointment.slot_id)
     if not appointment.active or slot is None or slot.starts_at <= now:
@@ -334,6 +388,7 @@ async def reschedule(
     now = require_aware(now)
     async with uow:
         old, application = await _own_active_appointment(uow, patient_id, appointment_id, now)
+        patient_id = old.patient_id  # a represented child's appointment moves at their clinic
         if new_slot_id == old.slot_id:
             raise Refusal(RefusalCode.SLOT_TAKEN)
         slot, doctor, clinic = await _bookable_slot(uow, patient_id, new_slot_id, now)
@@ -371,9 +426,10 @@ async def reschedule(
 
 
 async def upcoming_appointments(
-    uow: UnitOfWork, patient_id: int, *, now: dt.datetime
+    uow: UnitOfWork, patient_id: int, *, now: dt.datetime, for_patient: int | None = None
 ) -> list[AppointmentView]:
     async with uow:
+        patient_id = await _subject(uow, patient_id, for_patient, now)
         rows = await uow.applications.upcoming_appointments(patient_id, require_aware(now))
         views = []
         for appointment, _slot in rows:

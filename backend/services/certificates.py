@@ -19,6 +19,7 @@ from backend.services.common import (
     require_aware,
     require_patient,
 )
+from backend.services.patients import acting_for
 from backend.services.unit_of_work import UnitOfWork
 
 REQUESTABLE = frozenset(
@@ -32,12 +33,25 @@ REQUESTABLE = frozenset(
 
 
 async def request_certificate(
-    uow: UnitOfWork, patient_id: int, kind: ServiceType, *, now: dt.datetime
+    uow: UnitOfWork,
+    patient_id: int,
+    kind: ServiceType,
+    *,
+    now: dt.datetime,
+    for_patient: int | None = None,
 ) -> ApplicationSummary:
+    """Given `for_patient`, a form 027/е for a child the signed-in patient represents (issue
+    14, in the child's name, at the child's clinic); the registry statements (S17-S19) are
+    about the signed-in person only."""
     now = require_aware(now)
     if kind not in REQUESTABLE:
         raise Refusal(RefusalCode.INVALID_INPUT, field="kind")
     async with uow:
+        acted_by = patient_id
+        if for_patient is not None and for_patient != patient_id:
+            patient_id = (await acting_for(uow, patient_id, for_patient, now.date())).id or 0
+            if kind is not ServiceType.CERTIFICATE_027:
+                raise Refusal(RefusalCode.NO_SUBJECT_CONSENT)  # S17-S19: oneself only
         clinic_id: int | None = None
         status = ApplicationStatus.REGISTERED
         deadline = now + E_CHANNEL_DEADLINE
@@ -61,6 +75,7 @@ async def request_certificate(
             at=now,
             deadline=deadline,
             clinic_id=clinic_id,
+            by_representative=acted_by if acted_by != patient_id else None,
         )
         uow.applications.add(
             CertificateRequest(

@@ -70,6 +70,7 @@ async def open_application(
     deadline: dt.datetime,
     clinic_id: int | None,
     actor: Actor = Actor.PATIENT,
+    by_representative: int | None = None,
 ) -> Application:
     """A new application, submitted by `actor` and moved at once by the system to its first
     status (registered, or carried to the next working day); stored, so it has its id."""
@@ -82,6 +83,10 @@ async def open_application(
         clinic_id=clinic_id,
         actor=actor,
     )
+    if by_representative is not None and application.history:
+        # Issue 14: the submission's actor is PATIENT; who of the patients acted is noted.
+        submitted = application.history[-1]
+        submitted.note = f"submitted by the legal representative, patient #{by_representative}"
     application.transition(status, actor=Actor.SYSTEM, at=at)
     uow.applications.add(application)
     await uow.applications.flush()

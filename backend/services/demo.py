@@ -285,7 +285,7 @@ def _featured(clinics: dict[str, _ClinicSpec]) -> list[_PatientSpec]:
         _PatientSpec(
             mother, "Сейтқали", "Айгүл", "Маратқызы", "+77011110001", Language.KK,
             f"{ast5.city}, Бейбітшілік көшесі, 14, 25 п.", ast5.code, "1",
-            note="attached, Kazakh; legal representative of Сейтқали Әли",
+            note="attached, Kazakh; legal representative of Әли and Аружан",
         ),
         _PatientSpec(
             make_iin(dt.date(1985, 7, 2), Sex.MALE, 1002), "Иванов", "Сергей", "Петрович",
@@ -312,6 +312,14 @@ def _featured(clinics: dict[str, _ClinicSpec]) -> list[_PatientSpec]:
             None, None, f"{ast5.city}, Бейбітшілік көшесі, 14, 25 п.", ast5.code,
             PAEDIATRIC_DISTRICT, representative_iin=mother,
             note="child; represented by Сейтқали Айгүл",
+        ),
+        # Issue 14: Айгүл's second child, attached to another clinic (№ 12): a parent books,
+        # calls a doctor and sees applications for two children at two clinics.
+        _PatientSpec(
+            make_iin(dt.date(2015, 4, 10), Sex.FEMALE, 1007), "Сейтқали", "Аружан",
+            "Нұрланқызы", None, None, f"{ast12.city}, Тұран даңғылы, 22, 8 п.", ast12.code,
+            PAEDIATRIC_DISTRICT, representative_iin=mother,
+            note="child; represented by Сейтқали Айгүл; another clinic",
         ),
     ]  # fmt: skip
 

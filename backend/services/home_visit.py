@@ -33,6 +33,7 @@ from backend.services.common import (
     require_attached,
     require_aware,
 )
+from backend.services.patients import acting_for, may_act_for
 from backend.services.schedules import (
     HOME_VISITS_PER_WINDOW,
     VisitWindow,
@@ -78,11 +79,23 @@ class HomeVisitView:
     window_end: dt.datetime
 
 
+async def _subject(
+    uow: UnitOfWork, patient_id: int, for_patient: int | None, now: dt.datetime
+) -> int:
+    """Issue 14, S4 row 8: oneself, or a child the signed-in patient represents (the child's
+    clinic, district doctor and address); NOT_REPRESENTED for anyone else."""
+    if for_patient is None or for_patient == patient_id:
+        return patient_id
+    return (await acting_for(uow, patient_id, for_patient, now.date())).id or 0
+
+
 async def home_visit_terms(
-    uow: UnitOfWork, patient_id: int, *, now: dt.datetime
+    uow: UnitOfWork, patient_id: int, *, now: dt.datetime, for_patient: int | None = None
 ) -> HomeVisitTerms:
     now = require_aware(now)
     async with uow:
+        actor = await uow.register.patient(patient_id)
+        patient_id = await _subject(uow, patient_id, for_patient, now)
         attached = await require_attached(uow, patient_id)
         calendar = attached.clinic.calendar(await uow.register.holiday_calendar())
         return HomeVisitTerms(
@@ -90,15 +103,19 @@ async def home_visit_terms(
             intake=calendar.intake(now),
             cutoff_today=calendar.intake_cutoff(calendar.local(now).date()),
             registered_address=attached.patient.address,
-            registered_phone=attached.patient.phone,
+            # A child's contact is the representative's phone (issue 14).
+            registered_phone=attached.patient.phone or (actor.phone if actor else None),
         )
 
 
-async def open_request_number(uow: UnitOfWork, patient_id: int, *, now: dt.datetime) -> str | None:
+async def open_request_number(
+    uow: UnitOfWork, patient_id: int, *, now: dt.datetime, for_patient: int | None = None
+) -> str | None:
     """The number of the patient's open home-visit request for the intake day, if any (issue
     10: one open request per patient per day; the dialogs show it before anything is typed)."""
     now = require_aware(now)
     async with uow:
+        patient_id = await _subject(uow, patient_id, for_patient, now)
         attached = await require_attached(uow, patient_id)
         calendar = attached.clinic.calendar(await uow.register.holiday_calendar())
         existing = await uow.applications.open_home_visit_on(patient_id, calendar.intake(now).day)
@@ -173,6 +190,7 @@ async def request_home_visit(
     now: dt.datetime,
     actor: Actor = Actor.PATIENT,
     day: dt.date | None = None,
+    for_patient: int | None = None,
 ) -> HomeVisitView:
     """Register a home visit in the earliest window with room of the district doctor's
     home-visit hours on the intake day (S4 row 7, R-13/R-14), or on `day`, a later working
@@ -190,6 +208,8 @@ async def request_home_visit(
     except InvalidPhone:
         raise Refusal(RefusalCode.INVALID_INPUT, field="contact_phone") from None
     async with uow:
+        acted_by = patient_id
+        patient_id = await _subject(uow, patient_id, for_patient, now)  # issue 14
         # The patient row is locked: one open request per day holds with two channels at once.
         if await uow.register.patient_for_update(patient_id) is None:
             raise Refusal(RefusalCode.PATIENT_NOT_FOUND)
@@ -239,6 +259,7 @@ async def request_home_visit(
             deadline=deadline,
             clinic_id=attached.clinic.id,
             actor=actor,
+            by_representative=acted_by if acted_by != patient_id else None,
         )
         uow.applications.add(
             HomeVisit(
@@ -292,8 +313,12 @@ async def cancel(
         )
         if (
             application is None
-            or application.patient_id != patient_id
             or application.service is not ServiceType.HOME_VISIT
+            or (
+                application.patient_id != patient_id
+                # Issue 14: a represented child's request too (S4 row 8).
+                and not await may_act_for(uow, patient_id, application.patient_id, now.date())
+            )
         ):
             raise Refusal(RefusalCode.APPLICATION_NOT_FOUND)
         if not can_transition(application.status, ApplicationStatus.CANCELLED):

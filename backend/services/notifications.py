@@ -215,7 +215,31 @@ async def address_of(session: AsyncSession, patient_id: int) -> Address | None:
     if row is not None:
         return Address(row.channel, row.address, row.language)
     phone = await _registered_phone(session, patient_id)
-    return Address(SMS, phone, None) if phone else None
+    if phone:
+        return Address(SMS, phone, None)
+    # Issue 14: a child with no channel of their own: their legal representative is told.
+    representative = (await _representatives(session, [patient_id])).get(patient_id)
+    if representative is None:
+        return None
+    return await address_of(session, representative)
+
+
+async def _representatives(session: AsyncSession, patient_ids: Sequence[int]) -> dict[int, int]:
+    """The representative of each of these patients who is a child today (S3/S4 row 8: the
+    representation ends at 18, so an adult's notices never go to a former representative)."""
+    today = dt.datetime.now(dt.UTC).date()
+    rows = await session.execute(
+        select(patients.c.id, patients.c.representative_id, patients.c.birth_date).where(
+            patients.c.id.in_(list(patient_ids)), patients.c.representative_id.is_not(None)
+        )
+    )
+    found: dict[int, int] = {}
+    for r in rows:
+        born: dt.date = r.birth_date
+        age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+        if age < 18 and r.representative_id != r.id:
+            found[r.id] = r.representative_id
+    return found
 
 
 async def addresses_of(session: AsyncSession, patient_ids: Iterable[int]) -> dict[int, Address]:
@@ -241,6 +265,12 @@ async def addresses_of(session: AsyncSession, patient_ids: Iterable[int]) -> dic
         )
         for r in phones:
             found[r.id] = Address(SMS, r.phone, None)
+    orphans = [p for p in wanted if p not in found]
+    if orphans:  # issue 14: children without a channel: their representative
+        for child, representative in (await _representatives(session, orphans)).items():
+            target = await address_of(session, representative)
+            if target is not None:
+                found[child] = target
     return found
 
 

@@ -5,11 +5,93 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
+from backend.adapters import orm
 from backend.domain.iin import InvalidIin, parse_iin
-from backend.domain.model import Clinic, District, Doctor, Language, Patient
+from backend.domain.model import ADULT_AGE, Clinic, District, Doctor, Language, Patient
+from backend.domain.refusals import Refusal, RefusalCode
 from backend.services import notifications
 from backend.services.common import require_patient
 from backend.services.unit_of_work import UnitOfWork
+
+# S3/S4 row 8: the service is received by the patient or their legal representative; a
+# child's representation (recorded in the register) ends on its own at 18 (issue 14).
+
+
+@dataclass(frozen=True)
+class Dependant:
+    """A person the signed-in patient may act for: a represented child under 18."""
+
+    patient_id: int
+    short_name: str
+    age: int
+
+
+def short_name(patient: Patient) -> str:
+    """The given name and the surname's initial ("Әли С."): enough to tell children apart."""
+    return (
+        f"{patient.given_name} {patient.surname[:1]}." if patient.surname else patient.given_name
+    )
+
+
+def represents(actor: Patient, subject: Patient, today: dt.date) -> bool:
+    """The register records `actor` as the legal representative of `subject`, a child under
+    18 on `today` (at 18 the representation ends without anyone changing the register)."""
+    return (
+        actor.id is not None
+        and subject.representative_id == actor.id
+        and subject.age_on(today) < ADULT_AGE
+    )
+
+
+async def represented_children(uow: UnitOfWork, actor_id: int, today: dt.date) -> list[Patient]:
+    """Inside an open unit of work: the children the actor represents on `today`, oldest first."""
+    stmt = (
+        select(Patient)
+        .where(orm.patients.c.representative_id == actor_id)
+        .order_by(orm.patients.c.birth_date, orm.patients.c.id)
+    )
+    found = (await uow.session.execute(stmt)).scalars().all()
+    actor = await uow.register.patient(actor_id)
+    if actor is None:
+        return []
+    return [c for c in found if represents(actor, c, today)]
+
+
+async def acting_for(
+    uow: UnitOfWork, actor_id: int, subject_id: int | None, today: dt.date
+) -> Patient:
+    """Inside an open unit of work: the patient the signed-in `actor_id` acts for. Oneself
+    (`subject_id` None or the actor's own id), or a child the register records the actor as
+    representing and who is under 18 on `today` (S3/S4 row 8). Anyone else, a forged option or
+    a typed number alike, is refused with NOT_REPRESENTED; the actor is never told whether
+    that other person exists."""
+    actor = await require_patient(uow, actor_id)
+    if subject_id is None or subject_id == actor_id:
+        return actor
+    subject = await uow.register.patient(subject_id)
+    if subject is None or not represents(actor, subject, today):
+        raise Refusal(RefusalCode.NOT_REPRESENTED)
+    return subject
+
+
+async def may_act_for(uow: UnitOfWork, actor_id: int, subject_id: int, today: dt.date) -> bool:
+    """Inside an open unit of work: whether `acting_for` would accept `subject_id`."""
+    try:
+        await acting_for(uow, actor_id, subject_id, today)
+    except Refusal:
+        return False
+    return True
+
+
+async def dependants(uow: UnitOfWork, actor_id: int, *, today: dt.date) -> list[Dependant]:
+    """Whom the patient may act for besides themselves ("for whom?"); empty for most."""
+    async with uow:
+        return [
+            Dependant(c.id or 0, short_name(c), c.age_on(today))
+            for c in await represented_children(uow, actor_id, today)
+        ]
 
 
 @dataclass(frozen=True)
@@ -42,9 +124,21 @@ async def set_language(uow: UnitOfWork, patient_id: int, language: Language) -> 
         await uow.commit()
 
 
-async def attachment_summary(uow: UnitOfWork, patient_id: int) -> AttachmentSummary | None:
-    """Where the patient is attached, or None when attached nowhere."""
+async def attachment_summary(
+    uow: UnitOfWork,
+    patient_id: int,
+    *,
+    for_patient: int | None = None,
+    today: dt.date | None = None,
+) -> AttachmentSummary | None:
+    """Where the patient (or the child they act for, issue 14) is attached, or None when
+    attached nowhere."""
     async with uow:
+        if for_patient is not None and for_patient != patient_id:
+            if today is None:
+                raise ValueError("acting for someone else needs the day (the age rule)")
+            subject = await acting_for(uow, patient_id, for_patient, today)
+            patient_id = subject.id or 0
         attachment = await uow.register.attachment(patient_id)
         if attachment is None:
             return None

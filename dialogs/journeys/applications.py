@@ -38,6 +38,8 @@ from dialogs.engine.step import (
     View,
 )
 from dialogs.engine.text import T, Text, Verbatim
+from dialogs.journeys.appointments import APPOINTMENT
+from dialogs.journeys.appointments import NUMBER as APPOINTMENT_NUMBER
 from dialogs.journeys.common import APPLICATIONS
 
 LIST = APPLICATIONS  # "apps.list"
@@ -116,10 +118,31 @@ def _deadline_lines(summary: ApplicationSummary, tz: ZoneInfo, now: dt.datetime)
     return [T("Deadline: {deadline}.", deadline=deadline.astimezone(tz))]
 
 
+async def _listed(ctx: Ctx) -> list[ApplicationSummary]:
+    """The patient's own and those of every child they represent today (issue 14)."""
+    return await applications.list_applications(
+        ctx.uow(), ctx.require_patient(), today=ctx.now.date()
+    )
+
+
+def _marked(app: ApplicationSummary, line: Text) -> Text:
+    """A represented child's application carries the child's short name (issue 14)."""
+    if app.for_name is None:
+        return line
+    return T("{name}: {line}", name=Verbatim(app.for_name), line=line)
+
+
+async def _details(ctx: Ctx, number: str) -> ApplicationDetails:
+    # Another patient's or unknown: Refusal (a represented child's is found, issue 14).
+    return await applications.application_details(
+        ctx.uow(), ctx.require_patient(), number, today=ctx.now.date()
+    )
+
+
 @dataclass
 class ApplicationList(Step):
     async def view(self, ctx: Ctx) -> View:
-        apps = await applications.list_applications(ctx.uow(), ctx.require_patient())
+        apps = await _listed(ctx)
         if not apps:
             return View(
                 body=(
@@ -133,7 +156,7 @@ class ApplicationList(Step):
         shown = apps[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
         tz = await _zone(ctx)
         body: list[Text] = [T("Your applications, newest first:")]
-        body.extend(_line(app, tz, ctx.now) for app in shown)
+        body.extend(_marked(app, _line(app, tz, ctx.now)) for app in shown)
         options = [
             Option(f"app.{app.number}", T("Details: {number}", number=Verbatim(app.number)))
             for app in shown
@@ -161,7 +184,7 @@ class ApplicationList(Step):
     async def on_text(self, ctx: Ctx, text: str) -> Outcome:
         """A typed application number (SMS, or read out by 1414) opens its details."""
         number = normalize_application_number(text)
-        apps = await applications.list_applications(ctx.uow(), ctx.require_patient())
+        apps = await _listed(ctx)
         if number not in {a.number for a in apps}:
             return Retry(UNKNOWN_NUMBER)
         ctx.data[K_NUMBER] = number
@@ -238,9 +261,7 @@ async def _doctor_name(ctx: Ctx, details: ApplicationDetails) -> str | None:
 class ApplicationCard(Step):
     async def view(self, ctx: Ctx) -> View:
         number = ctx.str_data(K_NUMBER) or ""
-        details = await applications.application_details(
-            ctx.uow(), ctx.require_patient(), number
-        )  # another patient's or unknown: Refusal → the main menu with the reason
+        details = await _details(ctx, number)  # Refusal → the main menu with the reason
         summary = details.summary
         tz = await _zone(ctx)
         body: list[Text] = [
@@ -248,6 +269,11 @@ class ApplicationCard(Step):
                 "Application {number}: {service}.",
                 number=Verbatim(summary.number),
                 service=service_label(summary.service),
+            ),
+            *(
+                (T("For {name}", name=Verbatim(summary.for_name)),)
+                if summary.for_name is not None
+                else ()
             ),
             T("Status: {status}.", status=status_label(summary.status)),
             *_deadline_lines(summary, tz, ctx.now),  # right under the status: late is news
@@ -262,6 +288,9 @@ class ApplicationCard(Step):
         options: tuple[Option, ...] = (REFRESH,)
         if details.home_visit is not None and is_open(summary.status):
             options = (Option("cancel", T("Cancel this request"), OptionRole.ACTION), REFRESH)
+        elif details.appointment is not None and details.appointment.starts_at > ctx.now:
+            # Issue 14: a child's appointment is cancelled or moved from here too.
+            options = (Option("appt", T("Cancel or move"), OptionRole.ACTION), REFRESH)
         return View(
             body=body,
             options=options,
@@ -272,6 +301,9 @@ class ApplicationCard(Step):
     async def on_option(self, ctx: Ctx, option_id: str) -> Outcome:
         if option_id == "cancel":
             return Goto(CANCEL_VISIT)
+        if option_id == "appt":
+            ctx.data[APPOINTMENT_NUMBER] = ctx.str_data(K_NUMBER) or ""
+            return Goto(APPOINTMENT)
         return Stay() if option_id == "refresh" else Retry(CHOOSE_AN_OPTION)
 
 
@@ -282,7 +314,7 @@ class ConfirmVisitCancel(Step):
 
     async def view(self, ctx: Ctx) -> View:
         number = ctx.str_data(K_NUMBER) or ""
-        details = await applications.application_details(ctx.uow(), ctx.require_patient(), number)
+        details = await _details(ctx, number)
         visit = details.home_visit
         if visit is None or not is_open(details.summary.status):
             return View(

@@ -29,6 +29,7 @@ from dialogs.journeys.booking import (
     flow_steps,
 )
 from dialogs.journeys.common import APPOINTMENTS, BOOK
+from dialogs.journeys.for_whom import dependants
 
 APPOINTMENT = "appts.detail"
 CANCEL = "appts.cancel"
@@ -52,18 +53,30 @@ def _gone() -> View:
 @dataclass
 class AppointmentList(ListStep):
     async def items(self, ctx: Ctx) -> Sequence[Item]:
-        upcoming = await booking.upcoming_appointments(
-            ctx.uow(), ctx.require_patient(), now=ctx.now
-        )
-        return [
-            Item(
-                f"ap.{a.appointment_id}",
-                T("{when}, {doctor}", when=a.local_start, doctor=Verbatim(a.doctor.short_name)),
-                keys=(a.application_number, a.application_number.replace("-", "")),
-                data={NUMBER: a.application_number},
+        patient = ctx.require_patient()
+        people: list[tuple[int | None, str | None]] = [(None, None)]
+        # Issue 14: the appointments of the children the patient represents, with their names.
+        people += [(c.patient_id, c.short_name) for c in await dependants(ctx)]
+        items = []
+        for child, name in people:
+            upcoming = await booking.upcoming_appointments(
+                ctx.uow(), patient, now=ctx.now, for_patient=child
             )
-            for a in upcoming
-        ]
+            for a in upcoming:
+                label = T(
+                    "{when}, {doctor}", when=a.local_start, doctor=Verbatim(a.doctor.short_name)
+                )
+                items.append(
+                    Item(
+                        f"ap.{a.appointment_id}",
+                        label
+                        if name is None
+                        else T("{name}: {line}", name=Verbatim(name), line=label),
+                        keys=(a.application_number, a.application_number.replace("-", "")),
+                        data={NUMBER: a.application_number},
+                    )
+                )
+        return items
 
     async def view(self, ctx: Ctx) -> View:
         items = await self.items(ctx)

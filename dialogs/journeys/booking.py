@@ -29,6 +29,7 @@ from dialogs.engine.screen import Option, OptionRole
 from dialogs.engine.step import CHOOSE_AN_OPTION, Back, Ctx, Goto, Outcome, Retry, Step, View
 from dialogs.engine.text import T, Text, Verbatim
 from dialogs.journeys.common import APPOINTMENTS, BOOK
+from dialogs.journeys.for_whom import asking, for_lines, subject
 
 BOOK_DOCTOR = "book.doctor"
 
@@ -139,7 +140,9 @@ async def active_appointment(
     if not number:
         return None
     try:
-        details = await applications.application_details(ctx.uow(), ctx.require_patient(), number)
+        details = await applications.application_details(
+            ctx.uow(), ctx.require_patient(), number, today=ctx.now.date()
+        )  # one's own or a represented child's (issue 14)
     except Refusal:
         return None
     appointment = details.appointment
@@ -189,10 +192,18 @@ class Chosen:
 
 
 # Read-only look-ups, done once per event: a handler and the next view share them.
+def _for(ctx: Ctx) -> int | None:
+    """Issue 14: the child the patient books for (None: themselves); the services check it."""
+    return subject(ctx, BOOK)
+
+
 async def _attachment(ctx: Ctx) -> patients.AttachmentSummary | None:
-    patient = ctx.require_patient()
+    patient, child = ctx.require_patient(), _for(ctx)
     return await ctx.once(
-        ("attachment", patient), lambda: patients.attachment_summary(ctx.uow(), patient)
+        ("attachment", patient, child),
+        lambda: patients.attachment_summary(
+            ctx.uow(), patient, for_patient=child, today=ctx.now.date()
+        ),
     )
 
 
@@ -200,15 +211,17 @@ async def _specialties(ctx: Ctx) -> Sequence[Specialty]:
     patient = ctx.require_patient()
     return await ctx.once(
         # Only the specialties that serve the patient's age today (issue 10).
-        ("specialties", patient),
-        lambda: booking.specialties_for(ctx.uow(), patient, now=ctx.now),
+        ("specialties", patient, _for(ctx)),
+        lambda: booking.specialties_for(ctx.uow(), patient, now=ctx.now, for_patient=_for(ctx)),
     )
 
 
 async def _doctors(ctx: Ctx, patient: int, specialty_id: int) -> Sequence[Doctor]:
     return await ctx.once(
-        ("doctors", patient, specialty_id),
-        lambda: booking.doctors_for(ctx.uow(), patient, specialty_id, now=ctx.now),
+        ("doctors", patient, specialty_id, _for(ctx)),
+        lambda: booking.doctors_for(
+            ctx.uow(), patient, specialty_id, now=ctx.now, for_patient=_for(ctx)
+        ),
     )
 
 
@@ -243,6 +256,14 @@ async def _chosen(ctx: Ctx, flow: Flow) -> Chosen:
         if doctor.id == doctor_id:
             return Chosen(doctor, specialty, await _own_clinic(ctx))
     raise Refusal(RefusalCode.INVALID_INPUT)
+
+
+def _whose(ctx: Ctx, chosen: Chosen) -> int | None:
+    """Whose times are shown: the appointment's own patient when moving one (a child's, issue
+    14), else the person booked for."""
+    if chosen.appointment is not None:
+        return chosen.appointment.patient_id or None
+    return _for(ctx)
 
 
 def _to_my_appointments(option_id: str) -> Outcome | None:
@@ -291,7 +312,7 @@ class ChooseSpecialty(ListStep):
             return _not_attached(refusal)
         limit = ctx.services.backend.policy.max_future_appointments
         upcoming = await booking.upcoming_appointments(
-            ctx.uow(), ctx.require_patient(), now=ctx.now
+            ctx.uow(), ctx.require_patient(), now=ctx.now, for_patient=_for(ctx)
         )
         if len(upcoming) >= limit:  # the cap of issue 2, said before any choice is made
             return View(
@@ -308,7 +329,10 @@ class ChooseSpecialty(ListStep):
         if not items:
             return View(body=(T("Your clinic has no doctors to book online yet."),))
         return View(
-            body=(T("Booking at {clinic}. Choose a specialty.", clinic=localized(clinic)),),
+            body=(
+                *await for_lines(ctx, BOOK),
+                T("Booking at {clinic}. Choose a specialty.", clinic=localized(clinic)),
+            ),
             options=[i.option for i in items],
         )
 
@@ -408,6 +432,7 @@ class ChooseDay(ListStep):
             chosen.doctor.id or 0,
             now=ctx.now,
             horizon_days=ctx.services.backend.policy.horizon_days,
+            for_patient=_whose(ctx, chosen),
         )
         return [
             # The date goes in as a date: the renderer names the day and month (CLDR).
@@ -463,7 +488,12 @@ class ChooseSlot(ListStep):
     async def _items(self, ctx: Ctx, chosen: Chosen) -> Sequence[Item]:
         day = _chosen_day(ctx, self.flow)
         slots = await booking.free_slots(
-            ctx.uow(), ctx.require_patient(), chosen.doctor.id or 0, day, now=ctx.now
+            ctx.uow(),
+            ctx.require_patient(),
+            chosen.doctor.id or 0,
+            day,
+            now=ctx.now,
+            for_patient=_whose(ctx, chosen),
         )
         items = []
         for slot in slots:
@@ -538,7 +568,12 @@ class Confirm(Step):
             )
             confirm = T("Yes, move it")
         else:
-            body = (T("Please check and confirm your appointment."), *lines, FREE_OF_CHARGE)
+            body = (
+                T("Please check and confirm your appointment."),
+                *await for_lines(ctx, BOOK),
+                *lines,
+                FREE_OF_CHARGE,
+            )
             confirm = T("Confirm")
         return View(body=body, options=(Option("confirm", confirm, OptionRole.ACTION),))
 
@@ -555,7 +590,12 @@ class Confirm(Step):
                 result = await booking.reschedule(ctx.uow(), patient, moving, slot_id, now=ctx.now)
             else:
                 result = await booking.book(
-                    ctx.uow(), patient, slot_id, now=ctx.now, policy=ctx.services.backend.policy
+                    ctx.uow(),
+                    patient,
+                    slot_id,
+                    now=ctx.now,
+                    policy=ctx.services.backend.policy,
+                    for_patient=_for(ctx),
                 )
         except Refusal as refusal:
             return self._refused(ctx, refusal)
@@ -600,6 +640,7 @@ class Done(Step):
         return View(
             body=(
                 head,
+                *(() if self.flow.moving else await for_lines(ctx, BOOK)),
                 T("Status: {status}.", status=status_label(status)),
                 *appointment_lines(
                     appointment.doctor,
@@ -626,7 +667,7 @@ def flow_steps(flow: Flow) -> tuple[Step, ...]:
 
 
 STEPS: tuple[Step, ...] = (
-    ChooseSpecialty(BOOK),
+    asking(ChooseSpecialty(BOOK), BOOK),  # issue 14: "for whom?" first, for a parent
     ChooseDoctor(BOOK_DOCTOR),
     *flow_steps(BOOKING),
 )

@@ -24,6 +24,7 @@ from dialogs.engine.step import CHOOSE_AN_OPTION, Ctx, Goto, Outcome, Retry, Ste
 from dialogs.engine.text import T, Text, Verbatim
 from dialogs.journeys.applications import STATEMENT_DAYS, STATEMENTS
 from dialogs.journeys.common import APPLICATIONS, CERTIFICATES
+from dialogs.journeys.for_whom import asking, for_lines, subject
 
 LIST = CERTIFICATES  # "certs.list"
 DONE = "certs.done"
@@ -47,9 +48,15 @@ VALIDITY = T("Valid {days} calendar days once issued.", days=STATEMENT_DAYS)
 @dataclass
 class CertificateMenu(Step):
     async def view(self, ctx: Ctx) -> View:
-        requestable = [Option(oid, service_label(kind)) for oid, (_, kind) in REQUESTABLE.items()]
+        # Issue 14: for a child, the form 027/е only (S17-S19 statements: oneself only).
+        child = subject(ctx, LIST) is not None
+        requestable = [
+            Option(oid, service_label(kind))
+            for oid, (_, kind) in REQUESTABLE.items()
+            if not child or kind is ServiceType.CERTIFICATE_027
+        ]
         return View(
-            body=(T("Certificates and statements. Choose one:"),),
+            body=(*await for_lines(ctx, LIST), T("Certificates and statements. Choose one:")),
             options=(
                 *requestable,
                 Option("cert.sick", T("Sick-leave sheet or certificate")),
@@ -93,7 +100,7 @@ class RequestCertificate(Step):
 
     async def view(self, ctx: Ctx) -> View:
         return View(
-            body=(service_label(self.kind), *_about(self.kind)),
+            body=(service_label(self.kind), *await for_lines(ctx, LIST), *_about(self.kind)),
             options=(Option("confirm", T("Request"), OptionRole.ACTION),),
             sensitive=self.kind in STATEMENTS,  # registry statements are sensitive
         )
@@ -103,7 +110,11 @@ class RequestCertificate(Step):
             return Retry(CHOOSE_AN_OPTION)
         # A refusal (S5 row 9: not attached) is shown here by the engine, with its ground.
         summary = await request_certificate(
-            ctx.uow(), ctx.require_patient(), self.kind, now=ctx.now
+            ctx.uow(),
+            ctx.require_patient(),
+            self.kind,
+            now=ctx.now,
+            for_patient=subject(ctx, LIST),
         )
         ctx.data[K_RESULT] = {
             "number": summary.number,
@@ -199,7 +210,7 @@ class Ambulance(Step):
 
 
 STEPS: tuple[Step, ...] = (
-    CertificateMenu(LIST),
+    asking(CertificateMenu(LIST), LIST),  # issue 14: "for whom?" first, for a parent
     *(RequestCertificate(state, kind=kind) for state, kind in REQUESTABLE.values()),
     Requested(DONE),
     SickLeave(SICK_LEAVE),

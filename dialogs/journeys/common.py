@@ -15,6 +15,7 @@ from dialogs.engine.screen import InputKind, Option, OptionRole
 from dialogs.engine.step import CHOOSE_AN_OPTION, Back, Ctx, Goto, Outcome, Retry, Stay, Step, View
 from dialogs.engine.text import T, Text, Verbatim
 from dialogs.journeys import sign_in
+from dialogs.journeys.for_whom import forget_all
 
 # Entry states of the journeys (each journey module defines its own steps).
 BOOK = "book.specialty"
@@ -75,7 +76,10 @@ class MainMenu(Step):
 
     async def on_option(self, ctx: Ctx, option_id: str) -> Outcome:
         target = _MENU_TARGETS.get(option_id)
-        return Goto(target) if target else Retry(CHOOSE_AN_OPTION)
+        if target is None:
+            return Retry(CHOOSE_AN_OPTION)
+        forget_all(ctx.data)  # issue 14: "for whom?" is asked again
+        return Goto(target)
 
     async def on_text(self, ctx: Ctx, text: str) -> Outcome:
         # By SMS people often send their ИИН first, or after the menu's number ("1 900315…"):

@@ -41,6 +41,7 @@ from dialogs.engine.text import T, Text, Verbatim
 from dialogs.journeys.applications import DETAILS as APPLICATION_CARD
 from dialogs.journeys.applications import K_NUMBER as APPLICATION_NUMBER
 from dialogs.journeys.common import APPLICATIONS, HOME_VISIT
+from dialogs.journeys.for_whom import asking, for_lines, subject
 
 TERMS = HOME_VISIT  # "visit.terms"
 ADDRESS = "visit.address"
@@ -94,8 +95,16 @@ def _too_long(limit: int) -> Text:
     return T("Please keep it under {limit} characters.", limit=limit)
 
 
+def _for(ctx: Ctx) -> int | None:
+    """Issue 14: the child the doctor is called to (None: the patient); the services check."""
+    return subject(ctx, TERMS)
+
+
 async def _terms(ctx: Ctx) -> HomeVisitTerms:
-    return await home_visit_terms(ctx.uow(), ctx.require_patient(), now=ctx.now)
+    # A child's: the child's clinic and address, the parent's phone (issue 14).
+    return await home_visit_terms(
+        ctx.uow(), ctx.require_patient(), now=ctx.now, for_patient=_for(ctx)
+    )
 
 
 def _intake_line(terms: HomeVisitTerms) -> Text:
@@ -151,7 +160,12 @@ class Terms(Step):
             return _not_attached(refusal)
         return View(
             # S4 row 7 (R-14): the cut-off of the patient's own clinic, from its schedule.
-            body=(CALL_103_FIRST, home_visit_cutoff(terms.clinic.schedule), _intake_line(terms)),
+            body=(
+                CALL_103_FIRST,
+                *await for_lines(ctx, TERMS),
+                home_visit_cutoff(terms.clinic.schedule),
+                _intake_line(terms),
+            ),
             options=(Option("start", T("Continue"), OptionRole.ACTION),),
         )
 
@@ -161,7 +175,9 @@ class Terms(Step):
         for key in (*_INPUTS, K_RESULT, K_FULL_DAY, K_NEXT_DAY):  # a new request starts empty
             ctx.data.pop(key, None)
         # Issue 10: one open request per day; shown before anything is typed.
-        existing = await open_request_number(ctx.uow(), ctx.require_patient(), now=ctx.now)
+        existing = await open_request_number(
+            ctx.uow(), ctx.require_patient(), now=ctx.now, for_patient=_for(ctx)
+        )
         if existing is not None:
             ctx.data[K_EXISTING] = existing
             return Goto(EXISTS)
@@ -322,7 +338,7 @@ class AskPhone(Step):
 class Confirm(Step):
     async def view(self, ctx: Ctx) -> View:
         terms = await _terms(ctx)  # again: the cut-off may have passed meanwhile
-        body: list[Text] = [T("Please check your request:")]
+        body: list[Text] = [T("Please check your request:"), *await for_lines(ctx, TERMS)]
         address, reason = ctx.str_data(K_ADDRESS), ctx.str_data(K_REASON)
         symptoms, phone = ctx.str_data(K_SYMPTOMS), ctx.str_data(K_PHONE)
         if address:
@@ -374,7 +390,7 @@ async def _submit(ctx: Ctx, day: dt.date | None) -> Outcome:
     )
     try:
         visit = await request_home_visit(
-            ctx.uow(), ctx.require_patient(), request, now=ctx.now, day=day
+            ctx.uow(), ctx.require_patient(), request, now=ctx.now, day=day, for_patient=_for(ctx)
         )
     except Refusal as refusal:
         if refusal.code is RefusalCode.HOME_VISITS_FULL:  # issue 10: never overbooked
@@ -451,7 +467,9 @@ class AlreadyOpen(Step):
 
     async def view(self, ctx: Ctx) -> View:
         number = ctx.str_data(K_EXISTING) or ""
-        details = await applications.application_details(ctx.uow(), ctx.require_patient(), number)
+        details = await applications.application_details(
+            ctx.uow(), ctx.require_patient(), number, today=ctx.now.date()
+        )
         body: list[Text] = [
             T(
                 "You already have an open home-visit request for that day: No. {number}.",
@@ -533,6 +551,7 @@ class Done(Step):
                 "Your request is sent. Application number: {number}.",
                 number=Verbatim(result.number),
             ),
+            *await for_lines(ctx, TERMS),
             T("Status: {status}.", status=status_label(result.status)),
             T("Doctor: {doctor}", doctor=Verbatim(result.doctor))
             if result.doctor
@@ -552,7 +571,7 @@ class Done(Step):
 
 
 STEPS: tuple[Step, ...] = (
-    Terms(TERMS),
+    asking(Terms(TERMS), TERMS),  # issue 14: "for whom?" first, for a parent
     AskAddress(ADDRESS),
     AskReason(REASON),
     AskSymptoms(SYMPTOMS),

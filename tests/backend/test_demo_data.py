@@ -62,7 +62,7 @@ def test_city_is_pure_and_stable() -> None:
     # documented in docs/import.md: keep these stable
     assert [p.iin for p in featured] == [
         "900315410014", "850702310020", "951120310035", "780109310040", "600525410053",
-        "190901510065",
+        "190901510065", "150410610075",
     ]  # fmt: skip
     assert all(is_valid_iin(p.iin) for p in featured)
     assert [p.iin for p in first.patients[:5]] == [p.iin for p in featured[:5]]

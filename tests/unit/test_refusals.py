@@ -101,6 +101,7 @@ IS_LEGAL_GROUND = {
     RefusalCode.HOME_VISIT_EXISTS: False,
     RefusalCode.APPLICATION_CLOSED: False,
     RefusalCode.SPECIALTY_NOT_FOR_AGE: False,
+    RefusalCode.NOT_REPRESENTED: False,  # issue 14: not the service's ground, a permission
 }
 
 

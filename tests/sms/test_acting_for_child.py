@@ -1,0 +1,155 @@
+"""Issue 14 by SMS, in Kazakh, Russian and English: a parent books a paediatrician for one
+child, calls a doctor home for the other, sees both in "My applications" with the children's
+names and cancels one; a patient who represents no one is never asked "for whom?"; a child
+whose representation ended at 18 is not offered; another child's number is not found."""
+
+from __future__ import annotations
+
+import pytest
+
+from backend.bootstrap import Backend
+from backend.domain.statuses import ApplicationStatus, ServiceType
+from backend.services import applications
+from tests.backend.children import Children, add_children
+from tests.backend.world import World
+from tests.sms.conftest import PhoneFactory
+from tests.sms.harness import SmsPhone
+from tests.sms.test_journeys import BUDGET, LANGUAGE_KEYWORD
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+FOR_NAME = {"kk": "Әли С. үшін", "ru": "Для Әли С.", "en": "For Әли С."}
+
+
+@pytest.fixture(params=["kk", "ru", "en"])
+def language(request: pytest.FixtureRequest) -> str:
+    value: str = request.param
+    return value
+
+
+@pytest.fixture
+async def kids(backend: Backend, world: World) -> Children:
+    return await add_children(backend, world)
+
+
+async def _signed_in(phone: SmsPhone, iin: str, language: str) -> None:
+    await phone.send(LANGUAGE_KEYWORD[language])
+    await phone.choose("signin")
+    await phone.send(iin)
+    await phone.send(phone.last_code())
+    assert await phone.screen() == "menu"
+
+
+def _text(phone: SmsPhone) -> str:
+    return phone.last
+
+
+def _within_budget(phone: SmsPhone) -> None:
+    assert max(phone.reply_segments) <= BUDGET, list(
+        zip(phone.reply_segments, phone.replies, strict=True)
+    )
+
+
+async def test_a_parent_books_calls_a_doctor_sees_and_cancels(
+    alice: SmsPhone, world: World, kids: Children, backend: Backend, language: str
+) -> None:
+    await _signed_in(alice, world.alice.iin, language)
+    # Booking: "for whom?" first, the children by name and age; Ерлан (18 today) is not there.
+    await alice.choose("book")
+    options = await alice.options()
+    assert options[:3] == ["for.me", f"for.{kids.ali.id}", f"for.{kids.dana.id}"]
+    assert f"for.{kids.erlan.id}" not in options
+    assert "Әли С." in _text(alice)
+    await alice.choose(f"for.{kids.ali.id}")
+    # Әли's clinic (B) and age: the paediatrician, the only one, so straight to the days.
+    await alice.choose(f"sp.{kids.paediatrician.id}")
+    await alice.choose("day.2026-11-24")
+    await alice.choose(f"slot.{kids.slots_paed_b[0].id}")
+    assert await alice.screen() == "book.confirm"
+    assert FOR_NAME[language] in _text(alice)
+    await alice.choose("confirm")
+    assert await alice.screen() == "book.done"
+
+    # A home visit for Дана: her address, her district doctor, her mother's phone.
+    await alice.send("00")
+    await alice.choose("visit")
+    await alice.choose(f"for.{kids.dana.id}")
+    await alice.choose("start")
+    await alice.choose("addr.reg")
+    await alice.send("fever 38.5, cough")
+    await alice.choose("skip")
+    await alice.choose("phone.reg")
+    assert await alice.screen() == "visit.confirm"
+    assert "Дана С." in _text(alice)
+    await alice.choose("confirm")
+    assert await alice.screen() == "visit.done"
+
+    today = backend.clock.now().date()
+    listed = await applications.list_applications(backend.uow(), world.alice.id or 0, today=today)
+    assert {(a.service, a.for_name) for a in listed} == {
+        (ServiceType.APPOINTMENT, "Әли С."),
+        (ServiceType.HOME_VISIT, "Дана С."),
+    }
+    # Both in "My applications", marked with the children's names.
+    await alice.send("00")
+    await alice.choose("apps")
+    page = "\n".join(p.text for p in (await alice.state()).rendering.pages)
+    assert "Әли С." in page and "Дана С." in page
+    visit = next(a for a in listed if a.service is ServiceType.HOME_VISIT)
+    await alice.send(visit.number)
+    assert await alice.screen() == "apps.details"
+    await alice.choose("cancel")
+    await alice.choose("yes")
+    after = await applications.application_details(
+        backend.uow(), world.alice.id or 0, visit.number, today=today
+    )
+    assert after.summary.status is ApplicationStatus.CANCELLED
+    _within_budget(alice)
+
+
+async def test_another_childs_number_is_not_found(
+    alice: SmsPhone,
+    *,
+    world: World,
+    kids: Children,
+    backend: Backend,
+    phone_of: PhoneFactory,
+    language: str,
+) -> None:
+    """Bob calls a doctor for his son; Alice types that application's number: not found."""
+    assert world.bob.phone is not None
+    bob = await phone_of(world.bob.phone)
+    await _signed_in(bob, world.bob.iin, language)
+    await bob.choose("certs")
+    await bob.choose(f"for.{kids.bobs_son.id}")
+    assert "cert.tb" not in " ".join(await bob.options())  # statements: oneself only
+    await bob.choose("cert.027")
+    await bob.choose("confirm")
+    [theirs] = await applications.list_applications(
+        backend.uow(), world.bob.id or 0, today=backend.clock.now().date()
+    )
+    assert theirs.for_name == "Павел П."
+
+    await _signed_in(alice, world.alice.iin, language)
+    await alice.choose("apps")
+    await alice.send(theirs.number)
+    assert await alice.screen() == "apps.list"  # "no such application of yours"
+    # A number beyond the "for whom?" list is refused there, nothing chosen.
+    await alice.send("00")
+    await alice.choose("certs")
+    await alice.send("7")
+    assert await alice.screen() == "certs.list"
+    assert f"for.{kids.ali.id}" in await alice.options()
+    _within_budget(alice)
+
+
+async def test_who_represents_no_one_is_never_asked(
+    world: World, kids: Children, phone_of: PhoneFactory, language: str
+) -> None:
+    assert world.dave.phone is not None
+    dave = await phone_of(world.dave.phone)
+    await _signed_in(dave, world.dave.iin, language)
+    for entry in ("book", "visit", "certs"):
+        await dave.send("00")
+        await dave.choose(entry)
+        assert not any(o.startswith("for.") for o in await dave.options())

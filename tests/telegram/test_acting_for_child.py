@@ -1,0 +1,132 @@
+"""Issue 14 through the Telegram dispatcher, in Kazakh, Russian and English: a parent books a
+paediatrician for one child, calls a doctor home for the other, sees both in "My applications"
+and cancels one; a forged button for a child one does not represent changes nothing; a child
+whose representation ended at 18 is not offered."""
+
+from __future__ import annotations
+
+import pytest
+
+from backend.bootstrap import Backend
+from backend.domain.statuses import ApplicationStatus, ServiceType
+from backend.services import applications, booking
+from bot.runtime import Runtime
+from bot.telegram.callbacks import Pick
+from tests.backend.children import Children, add_children
+from tests.backend.world import World
+from tests.dialogs.harness import RecordingSender
+from tests.telegram.harness import TelegramChat, make_chat, sign_in
+
+pytestmark = [
+    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
+    pytest.mark.parametrize("language", ["kk", "ru", "en"]),
+]
+FOR_ALI = {"kk": "Әли С. үшін", "ru": "Для Әли С.", "en": "For Әли С."}
+
+
+@pytest.fixture
+async def kids(backend: Backend, world: World) -> Children:
+    return await add_children(backend, world)
+
+
+@pytest.fixture
+async def alice(
+    runtime: Runtime, sms: RecordingSender, world: World, kids: Children, language: str
+) -> TelegramChat:
+    tg = make_chat(runtime, language_code=language)
+    await sign_in(tg, sms.last_code, world.alice.iin)
+    assert await tg.state() == "menu"
+    return tg
+
+
+async def test_a_parent_books_calls_a_doctor_sees_and_cancels(
+    alice: TelegramChat, world: World, kids: Children, backend: Backend, language: str
+) -> None:
+    await alice.tap("book")
+    assert await alice.state() == "book.specialty"
+    assert [o for o in alice.options if o.startswith("for.")] == [
+        "for.me",
+        f"for.{kids.ali.id}",
+        f"for.{kids.dana.id}",
+    ]  # Ерлан turned 18 today: no longer offered
+    await alice.tap(f"for.{kids.ali.id}")
+    assert f"sp.{kids.paediatrician.id}" in alice.options  # Әли's clinic and age
+    await alice.tap(f"sp.{kids.paediatrician.id}")
+    await alice.tap("day.2026-11-24")
+    await alice.tap(f"slot.{kids.slots_paed_b[1].id}")
+    assert await alice.state() == "book.confirm"
+    assert FOR_ALI[language] in alice.last_text
+    await alice.tap("confirm")
+    assert await alice.state() == "book.done"
+    assert FOR_ALI[language] in alice.last_text
+
+    await alice.tap("nav.menu")
+    await alice.tap("visit")
+    await alice.tap(f"for.{kids.dana.id}")
+    await alice.tap("start")
+    await alice.tap("addr.reg")
+    await alice.send_text("high fever, cough")
+    await alice.tap("skip")
+    await alice.tap("phone.reg")
+    assert await alice.state() == "visit.confirm"
+    assert "Дана С." in alice.last_text
+    await alice.tap("confirm")
+    assert await alice.state() == "visit.done"
+
+    await alice.tap("nav.menu")
+    await alice.tap("apps")
+    assert "Әли С." in alice.last_text and "Дана С." in alice.last_text
+    today = backend.clock.now().date()
+    listed = await applications.list_applications(backend.uow(), world.alice.id or 0, today=today)
+    booked = next(a for a in listed if a.service is ServiceType.APPOINTMENT)
+    # The child's appointment is cancelled from its card.
+    await alice.tap(f"app.{booked.number}")
+    await alice.tap("appt")
+    assert await alice.state() == "appts.detail"
+    await alice.tap("cancel")
+    await alice.tap("yes")
+    after = await applications.application_details(
+        backend.uow(), world.alice.id or 0, booked.number, today=today
+    )
+    assert after.summary.status is ApplicationStatus.CANCELLED
+
+
+async def test_a_forged_button_for_another_child_changes_nothing(
+    alice: TelegramChat, world: World, kids: Children, backend: Backend
+) -> None:
+    await alice.tap("book")
+    real = Pick.unpack(alice.callback_data(f"for.{kids.ali.id}"))
+    forged = Pick(seq=real.seq, opt=f"for.{kids.bobs_son.id}").pack()
+    await alice.press(forged)
+    assert await alice.state() == "book.specialty"
+    assert f"for.{kids.ali.id}" in alice.options  # still asked, nothing chosen
+    await alice.tap("for.me")
+    assert f"sp.{kids.paediatrician.id}" not in alice.options  # her own clinic and age
+    assert await applications.list_applications(backend.uow(), kids.bobs_son.id or 0) == []
+
+
+async def test_a_parent_moves_the_childs_appointment_in_my_appointments(
+    alice: TelegramChat, world: World, kids: Children, backend: Backend
+) -> None:
+    view = await booking.book(
+        backend.uow(),
+        world.alice.id or 0,
+        kids.slots_paed_b[0].id or 0,
+        now=backend.clock.now(),
+        policy=backend.policy,
+        for_patient=kids.ali.id,
+    )
+    await alice.tap("appts")
+    assert "Әли С." in alice.labels[f"ap.{view.appointment_id}"]  # marked with the name
+    await alice.tap(f"ap.{view.appointment_id}")
+    await alice.tap("move")
+    await alice.tap("day.2026-11-24")
+    # The paediatrician's times at Әли's clinic, not the mother's.
+    assert f"slot.{kids.slots_paed_b[2].id}" in alice.options
+    await alice.tap(f"slot.{kids.slots_paed_b[2].id}")
+    await alice.tap("confirm")
+    assert await alice.state() == "appts.done"
+    [moved] = await booking.upcoming_appointments(
+        backend.uow(), world.alice.id or 0, now=backend.clock.now(), for_patient=kids.ali.id
+    )
+    assert moved.starts_at == kids.slots_paed_b[2].starts_at
