@@ -37,6 +37,7 @@ Everything is compiled once at import; a message is read without touching the di
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -849,14 +850,20 @@ def _not_really(kind: str, m: _Read) -> bool:
 # Kazakh past participles -ған/-ген/-қан/-кен (folded: ган/ген/кан/кен) before «еді»: the
 # pluperfect, «құсқан еді», «жұтып қойған сияқты еді» (it had happened, it is over).
 _PARTICIPLE = ("ган", "ген", "кан", "кен")
-_THIS_YEAR = 2026  # a year typed before this one is history («2019 жылы инфаркт алған»)
+
+
+def _this_year() -> int:
+    """A year typed before this one is history («2019 жылы инфаркт алған»). Kazakhstan's
+    calendar year by UTC+5; read each call, so it moves on with the date."""
+    return dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=5))).year
 
 
 def _grammatical_past(words: Sequence[Word]) -> list[Span]:
     spans = []
+    this_year = _this_year()
     for at, word in enumerate(words):
         if word.number is not None:
-            if word.number.is_integer() and 1930 <= word.number < _THIS_YEAR:
+            if word.number.is_integer() and 1930 <= word.number < this_year:
                 spans.append((at, at + 1))
             continue
         if word.cyr.endswith(_PARTICIPLE) and any(
