@@ -151,6 +151,15 @@ class SmsRenderer:
 
         header = [line for line in (self.text(t, language) for t in head_items) if line]
         pages, overflow = self._pages(header, ids, labels, language)
+        if ids and (screen.error is not None or screen.notice is not None):
+            head_items, header, pages = self._keep_options_on_page(
+                screen,
+                preface,
+                current=(head_items, header, pages),
+                ids=ids,
+                labels=labels,
+                language=language,
+            )
         for limit in ECHO_LIMITS:  # the patient's own long typing, shortened until one reply
             if len(pages) == 1:
                 break
@@ -184,6 +193,32 @@ class SmsRenderer:
             menu=menu,
             overflow=overflow,
         )
+
+    def _keep_options_on_page(
+        self,
+        screen: Screen,
+        preface: Sequence[Text],
+        *,
+        current: tuple[list[Text | Verbatim], list[str], list[Page]],
+        ids: list[str],
+        labels: list[str],
+        language: str,
+    ) -> tuple[list[Text | Verbatim], list[str], list[Page]]:
+        """Issue 15, the page trap: a hint (or a notice) must not push the options off the page
+        the patient sees, or the numbers that were valid stop working. When it would, the hint
+        stands in for the screen's own words (then the notice goes, then the preface)."""
+        head_items, header, pages = current
+        plain = [line for line in (self.text(t, language) for t in screen.body) if line]
+        wanted = len(self._pages(plain, ids, labels, language)[0][0].numbers)
+        notice_error = [t for t in (screen.notice, screen.error) if t is not None]
+        for hint_items in ([*preface, *notice_error], notice_error, notice_error[-1:]):
+            if len(pages[0].numbers) >= wanted:
+                break
+            short = [line for line in (self.text(t, language) for t in hint_items) if line]
+            shorter, _ = self._pages(short, ids, labels, language)
+            if len(shorter[0].numbers) > len(pages[0].numbers):
+                head_items, header, pages = list(hint_items), short, shorter
+        return head_items, header, pages
 
     # --- layout --------------------------------------------------------------------------
 

@@ -25,6 +25,8 @@ def pgettext(context: str, message: str) -> str:
 
 SMS_VARIANTS: tuple[str, ...] = (
     pgettext("sms", "A person can help you at the contact centre 1414."),
+    # Issue 15: on SMS the operator is a keyword, not a numbered option.
+    pgettext("sms", "Having trouble? Choose «Operator 1414» and a person will help you."),
     pgettext("sms", "Address: {address}"),
     pgettext("sms", "Application No. {number}, status: {status}."),
     pgettext("sms", "Application {number}: {service}."),

@@ -56,6 +56,11 @@ STATEMENTS = frozenset(
 STATEMENT_DAYS = STATEMENT_VALIDITY // dt.timedelta(days=1)
 REFRESH = Option("refresh", T("Refresh"), OptionRole.ACTION)
 UNKNOWN_NUMBER = T("No application of yours has this number. Choose one below.")
+# Issue 15: a number typed on the empty list says the list is empty and what to do.
+NO_APPLICATIONS_YET = T(
+    "You have no applications yet. Book an appointment, call a doctor home or request a "
+    "certificate from the main menu."
+)
 
 
 async def _zone(ctx: Ctx) -> ZoneInfo:
@@ -162,6 +167,8 @@ class ApplicationList(Step):
         """A typed application number (SMS, or read out by 1414) opens its details."""
         number = normalize_application_number(text)
         apps = await applications.list_applications(ctx.uow(), ctx.require_patient())
+        if not apps:
+            return Retry(NO_APPLICATIONS_YET)
         if number not in {a.number for a in apps}:
             return Retry(UNKNOWN_NUMBER)
         ctx.data[K_NUMBER] = number
