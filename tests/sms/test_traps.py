@@ -68,7 +68,6 @@ async def test_code_screen_after_three_wrong_codes_keeps_its_options(
         reply = await alice.send(wrong)
         assert (await alice.state()).current.numbers == before, reply
         assert "1414" in reply or "1 " in reply
-    print(alice.replies[-3:])
     # the hint names 1414 as something to send, never a button that is not on the page
     assert "«Operator 1414»" not in alice.last and "«Оператор 1414»" not in alice.last
 

@@ -16,7 +16,6 @@ from bot.telegram import install
 from bot.telegram.setup import set_bot_profile
 from tests.telegram.harness import RecordingSession, make_bot, tg_settings
 
-
 COMMANDS = ["start", "menu", "help", "language", "operator"]
 
 
