@@ -170,8 +170,11 @@ class SmsRenderer:
             pages, overflow = self._pages(header, ids, labels, language)
         footer = self._footer(back, menu, language)
         if footer:
-            for page in pages:
-                page.text = self._with_footer(page.text, footer)
+            for index, page in enumerate(pages):
+                # Issue 15, a way on from every screen: a last page with no numbered option
+                # (the 1414 screen) always says how to go on, even at the cost of a segment.
+                way_on = index == len(pages) - 1 and not page.numbers
+                page.text = self._with_footer(page.text, footer, way_on=way_on, language=language)
         for page in pages:
             page.text = gsm7_or_original(page.text)
 
@@ -231,14 +234,24 @@ class SmsRenderer:
             return self.text(texts.NAV_BACK, language)
         return None
 
-    def _with_footer(self, text: str, footer: str) -> str:
-        """The footer only when it costs no extra segment (HELP explains 0 and 00 anyway)."""
+    def _with_footer(
+        self, text: str, footer: str, *, way_on: bool = False, language: str = ""
+    ) -> str:
+        """The footer only when it costs no extra segment (HELP explains 0 and 00 anyway), or,
+        on a page that shows no other way on, whenever it fits the budget ("00 menu" at least).
+        """
         if not text:
             return footer
         longer = f"{text}\n{footer}"
         cost = segments(gsm7_or_original(longer))
         free = cost <= max(segments(gsm7_or_original(text)), 1) and cost <= self.budget
-        return longer if free else text
+        if free or (way_on and cost <= self.budget):
+            return longer
+        if way_on:
+            menu_only = f"{text}\n{self.text(texts.NAV_MENU, language)}"
+            if fits(menu_only, self.budget):
+                return menu_only
+        return text
 
     def _pages(
         self, header: list[str], ids: list[str], labels: list[str], language: str

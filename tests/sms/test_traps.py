@@ -81,3 +81,92 @@ async def test_help_then_a_number_of_the_menu(alice: SmsPhone) -> None:
     assert state.rendering.state != "help" or state.rendering.pages[0].numbers, alice.replies
     assert alice.last.strip(), alice.replies
     assert menu
+
+
+@pytest.mark.parametrize("language", ["kk", "ru", "en"])
+@pytest.mark.parametrize("keyword", ["1414", "OPERATOR"])
+async def test_the_operator_screen_says_how_to_go_on(
+    alice: SmsPhone, language: str, keyword: str
+) -> None:
+    await alice.send(LANGUAGE_KEYWORD[language])
+    reply = await alice.send(keyword)
+    assert await alice.screen() == "operator"
+    lines = reply.splitlines()
+    assert any(line.startswith(("00 ", "0 ")) for line in lines), reply  # «00 мәзір»
+    await alice.send("00")
+    assert await alice.screen() == "menu"
+
+
+async def test_signing_out_keeps_the_language(alice: SmsPhone, world: World) -> None:
+    await _signed_in(alice, world, "ru")
+    await alice.choose("account")
+    reply = await alice.choose("signout")
+    assert await alice.screen() == "menu"
+    assert (await alice.state()).rendering.language == "ru", reply
+    assert "Вы вышли" in reply, reply
+
+
+async def test_a_number_on_the_empty_application_list(alice: SmsPhone, world: World) -> None:
+    await _signed_in(alice, world, "ru")
+    await alice.choose("apps")
+    assert await alice.screen() == "apps.list"
+    reply = await alice.send("5")
+    assert "Нет заявки с таким номером" not in reply
+    assert "нет заявок" in reply, reply
+    assert (await alice.state()).current.numbers  # still a way on
+
+
+@pytest.mark.parametrize(
+    ("greeting", "language"),
+    [("Привет", "ru"), ("Здравствуйте!", "ru"), ("Hello", "en"), ("hi", "en"), ("Сәлем", "kk")],
+)
+async def test_a_greeting_is_answered_in_its_language(
+    alice: SmsPhone, greeting: str, language: str
+) -> None:
+    reply = await alice.send(greeting)
+    state = await alice.state()
+    assert state.rendering.state == "menu"
+    assert state.rendering.language == language, reply
+    assert "KZ" in reply and "RU" in reply and "EN" in reply, reply
+
+
+async def test_cancel_points_to_the_option_on_the_screen(alice: SmsPhone, world: World) -> None:
+    await _signed_in(alice, world, "ru")
+    await alice.choose("book")
+    await alice.choose(f"sp.{world.therapist.id}")
+    await alice.choose(f"dr.{world.doctor_a.id}")
+    await alice.choose("day.2026-11-24")
+    await alice.choose(f"slot.{world.slots_a[0].id}")
+    await alice.choose("confirm")
+    await alice.send("00")
+    await alice.choose("appts")
+    await alice.send("1")
+    number = await alice.number_of("cancel")
+    reply = await alice.send("ОТМЕНА")
+    assert f"отправьте {number}" in reply, reply
+    assert "00" not in reply
+
+
+@pytest.mark.parametrize("language", ["kk", "ru"])
+async def test_stop_names_the_start_words_of_every_alphabet(
+    alice: SmsPhone, language: str
+) -> None:
+    await alice.send(LANGUAGE_KEYWORD[language])
+    reply = await alice.send("STOP")
+    for word in ("START", "СТАРТ", "БАСТАУ"):
+        assert word in reply, reply
+    assert "СТАРТ" in await alice.send("меню")  # while off
+    assert await alice.send("БАСТАУ")
+    assert await alice.screen() == "menu"
+
+
+async def test_an_emoji_only_reason_asks_for_words(alice: SmsPhone, world: World) -> None:
+    await _signed_in(alice, world, "ru")
+    await alice.choose("visit")
+    await alice.choose("start")
+    await alice.choose("addr.reg")
+    assert await alice.screen() == "visit.reason"
+    await alice.send("🤒🤒🤒")
+    assert await alice.screen() == "visit.reason", alice.last
+    await alice.send("температура 38")
+    assert await alice.screen() == "visit.symptoms", alice.last
