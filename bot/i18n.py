@@ -39,7 +39,8 @@ DOMAINS = (DOMAIN, CONSOLE_DOMAIN)
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 Style = Literal["long", "short"]
 
-_LONG = {"date": "EEEE, d MMMM", "datetime": "d MMMM, EEEE, HH:mm", "time": "HH:mm"}
+# Issue 15: one order everywhere, the weekday first (the day buttons and every sentence).
+_LONG = {"date": "EEEE, d MMMM", "datetime": "EEEE, d MMMM, HH:mm", "time": "HH:mm"}
 # SMS: short and unambiguous ("25.11 09:20"), issue 5.
 _SHORT = {"date": "dd.MM", "datetime": "dd.MM HH:mm", "time": "HH:mm"}
 

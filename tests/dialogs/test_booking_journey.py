@@ -74,7 +74,7 @@ async def test_alice_books_specialty_doctor_day_and_time_and_gets_the_number_and
     text = chat.text()
     for part in ("Ахметова А. С.", "Therapist", "Polyclinic No. 1", "room 101"):
         assert part in text
-    assert "24 November, Tuesday, 09:20" in text
+    assert "Tuesday, 24 November, 09:20" in text
     assert "free of charge" in text
 
     screen = await chat.tap("confirm")
@@ -85,7 +85,7 @@ async def test_alice_books_specialty_doctor_day_and_time_and_gets_the_number_and
     text = chat.text()
     assert f"Application No. {apps[0].number}" in text
     assert "Status: Registered." in text
-    assert "24 November, Tuesday, 09:20" in text
+    assert "Tuesday, 24 November, 09:20" in text
     assert "room 101" in text
     assert "nav.back" not in screen.option_ids  # a finished request: no way back into it
     assert (await chat.tap("appts")).state == "appts.list"

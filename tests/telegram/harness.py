@@ -126,7 +126,8 @@ class RecordingSession(BaseSession):
         """The bot's commands and descriptions per language: kept, and answered back."""
         code = getattr(method, "language_code", None) or ""
         if isinstance(method, GetMyCommands):
-            return list(self.profile.get(("commands", code), []))
+            commands = self.profile.get(("commands", code))
+            return list(commands) if isinstance(commands, list) else []
         if isinstance(method, GetMyDescription):
             return BotDescription(description=str(self.profile.get(("description", code), "")))
         if isinstance(method, GetMyShortDescription):
