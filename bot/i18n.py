@@ -67,6 +67,16 @@ def _load(locales_dir: Path, language: str, domain: str = DOMAIN) -> NullTransla
     return NullTranslations()
 
 
+def _in_sentence(name: str, placeholder: str, template: str) -> str:
+    """A common noun inside a sentence in lower case (issue 15: «…, кардиолог»); at the start
+    of the text, and an abbreviation («ЛОР»), as written."""
+    if template.lstrip().startswith(f"{{{placeholder}}}") or len(name) < 2:
+        return name
+    if not (name[0].isupper() and name[1].islower()):
+        return name
+    return name[0].lower() + name[1:]
+
+
 class Translator:
     def __init__(self, locales_dir: Path = LOCALES_DIR, *, domain: str = DOMAIN) -> None:
         """The catalogs of one gettext domain (`messages` unless told) in every language."""
@@ -107,7 +117,12 @@ class Translator:
         if not item.params:
             return template
         values = _Defaults(
-            {k: self._param(v, language, style, context) for k, v in item.params.items()}
+            {
+                k: _in_sentence(self._param(v, language, style, context), k, template)
+                if isinstance(v, Localized) and v.common
+                else self._param(v, language, style, context)
+                for k, v in item.params.items()
+            }
         )
         try:
             return Formatter().vformat(template, (), values)

@@ -37,7 +37,7 @@ from dialogs.engine.step import (
     Step,
     View,
 )
-from dialogs.engine.text import T, Text, Verbatim
+from dialogs.engine.text import T, Text, Verbatim, common_noun
 from dialogs.journeys.common import APPLICATIONS
 
 LIST = APPLICATIONS  # "apps.list"
@@ -185,7 +185,7 @@ def _specifics(details: ApplicationDetails, tz: ZoneInfo, doctor: str | None) ->
                 "Appointment: {when}, {doctor} ({specialty}), room {room}, {clinic}.",
                 when=booked.local_start,
                 doctor=Verbatim(booked.doctor.short_name),
-                specialty=localized(booked.specialty),
+                specialty=common_noun(localized(booked.specialty)),
                 room=Verbatim(booked.room or "—"),
                 clinic=localized(booked.clinic),
             )

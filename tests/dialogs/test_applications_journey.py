@@ -80,7 +80,7 @@ async def test_list_newest_first_and_appointment_details_with_history(
     assert "Deadline" not in details  # an appointment owes no result by a deadline
     assert "Late" not in details
     assert (
-        "Appointment: Tuesday, 24 November, 09:00, Ахметова А. С. (Therapist), room 101, "
+        "Appointment: Tuesday, 24 November, 09:00, Ахметова А. С. (therapist), room 101, "
         "Polyclinic No. 1."
     ) in details
     assert "History:" in details

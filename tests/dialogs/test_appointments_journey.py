@@ -88,7 +88,7 @@ async def test_the_list_shows_date_time_and_doctor_and_opens_the_details(
     assert {"move", "cancel"} <= set(screen.option_ids)
     text = chat.text()
     assert f"Application No. {cardio}, status: Registered." in text
-    assert "Ким В., Cardiologist" in text
+    assert "Ким В., cardiologist" in text
     assert "room 205" in text
     assert therapist not in text
 
