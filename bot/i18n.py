@@ -39,7 +39,8 @@ DOMAINS = (DOMAIN, CONSOLE_DOMAIN)
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 Style = Literal["long", "short"]
 
-_LONG = {"date": "EEEE, d MMMM", "datetime": "d MMMM, EEEE, HH:mm", "time": "HH:mm"}
+# Issue 15: one order everywhere, the weekday first (the day buttons and every sentence).
+_LONG = {"date": "EEEE, d MMMM", "datetime": "EEEE, d MMMM, HH:mm", "time": "HH:mm"}
 # SMS: short and unambiguous ("25.11 09:20"), issue 5.
 _SHORT = {"date": "dd.MM", "datetime": "dd.MM HH:mm", "time": "HH:mm"}
 
@@ -64,6 +65,16 @@ def _load(locales_dir: Path, language: str, domain: str = DOMAIN) -> NullTransla
         return Translations(buffer, domain=domain)
     log.warning("no %s catalog for %s in %s: showing message ids", domain, language, locales_dir)
     return NullTranslations()
+
+
+def _in_sentence(name: str, placeholder: str, template: str) -> str:
+    """A common noun inside a sentence in lower case (issue 15: «…, кардиолог»); at the start
+    of the text, and an abbreviation («ЛОР»), as written."""
+    if template.lstrip().startswith(f"{{{placeholder}}}") or len(name) < 2:
+        return name
+    if not (name[0].isupper() and name[1].islower()):
+        return name
+    return name[0].lower() + name[1:]
 
 
 class Translator:
@@ -106,7 +117,12 @@ class Translator:
         if not item.params:
             return template
         values = _Defaults(
-            {k: self._param(v, language, style, context) for k, v in item.params.items()}
+            {
+                k: _in_sentence(self._param(v, language, style, context), k, template)
+                if isinstance(v, Localized) and v.common
+                else self._param(v, language, style, context)
+                for k, v in item.params.items()
+            }
         )
         try:
             return Formatter().vformat(template, (), values)

@@ -9,6 +9,7 @@ same dialogs as on Telegram, rendered by `SmsRenderer` and read back by `bot.sms
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import MappingProxyType
 
 from backend.bootstrap import Backend
 from backend.domain.phone import InvalidPhone, mask_phone, normalize_kz_mobile
@@ -20,7 +21,7 @@ from bot.desk.gate import DeskGate
 from bot.logs import get_logger
 from bot.notify.answers import reminder_answer
 from bot.sms import texts
-from bot.sms.keywords import LANGUAGE_KEYWORDS, Keyword
+from bot.sms.keywords import LANGUAGE_KEYWORDS, Keyword, greeting_language
 from bot.sms.parse import (
     KeywordSent,
     Parsed,
@@ -35,7 +36,7 @@ from bot.sms.state import SmsState, SmsStateStore
 from dialogs.engine.engine import Engine
 from dialogs.engine.events import Chose, Command, Event, Typed
 from dialogs.engine.screen import InputKind
-from dialogs.engine.text import Text
+from dialogs.engine.text import Text, Verbatim
 from dialogs.journeys.common import LEAVE, OPERATOR_QUEUED
 
 log = get_logger("bot.sms")
@@ -115,6 +116,12 @@ class SmsConversations:
         chat = await self.desk.open_chat(CHANNEL, phone)
         if chat is not None:
             return await self._desk(phone, chat, body, parsed)
+        return await self._route(phone, parsed, state, preface)
+
+    async def _route(
+        self, phone: str, parsed: Parsed, state: SmsState | None, preface: list[Text]
+    ) -> str | None:
+        """A message for the bot: a keyword, a page, a shortcut, a greeting or the dialog."""
         if isinstance(parsed, KeywordSent):
             return await self._keyword(phone, parsed.keyword, preface)
         if isinstance(parsed, ShowPage):
@@ -125,7 +132,30 @@ class SmsConversations:
             return state.current.text
         if isinstance(parsed, Shortcut):
             return await self._shortcut(phone, parsed.numbers, state)
-        return await self._show(phone, parsed.event, preface)
+        greeting = await self._greeting(phone, parsed, state)
+        if greeting is not None:
+            return await self._welcome_in(phone, greeting, preface)
+        # A first message that gets the welcome: it names the language keywords (issue 15).
+        return await self._show(phone, parsed.event, preface, welcome=state is None)
+
+    async def _greeting(self, phone: str, parsed: Parsed, state: SmsState | None) -> str | None:
+        """Issue 15: the language of a greeting sent to the welcome (a first message, or on the
+        main menu) by a patient who is not signed in (a signed-in one keeps theirs)."""
+        if not isinstance(parsed, ToDialog) or not isinstance(parsed.event, Typed):
+            return None
+        if state is not None and state.rendering.state != "menu":
+            return None
+        code = greeting_language(parsed.event.text)
+        if code is None:
+            return None
+        if await self.engine.services.sessions.current(CHANNEL, phone) is not None:
+            return None
+        return code
+
+    async def _welcome_in(self, phone: str, code: str, preface: list[Text]) -> str:
+        if await self.language(phone) != code:
+            await self._switch_language(phone, code)
+        return await self._show(phone, Command("menu"), preface, welcome=True)
 
     async def _desk(self, phone: str, chat: DeskChat, body: str, parsed: Parsed) -> str | None:
         text = body.strip()
@@ -150,8 +180,18 @@ class SmsConversations:
     async def _keyword(self, phone: str, keyword: Keyword, preface: list[Text]) -> str | None:
         if keyword is Keyword.CANCEL:
             # Never an appointment cancelled by a bare word (nor a carrier opt-out): how to do
-            # it, and the screen stays as it was.
-            return self.renderer.notice([texts.CANCEL_HINT], await self.language(phone))
+            # it, and the screen stays as it was. Issue 15: the number of the screen's own
+            # "cancel" option when it shows one.
+            language = await self.language(phone)
+            state = await self.states.load(phone)
+            shown = state.current.numbers.items() if state is not None else ()
+            number = next((n for n, option in shown if option == "cancel"), None)
+            if number is not None:
+                hint = Text(
+                    texts.CANCEL_HERE.msgid, MappingProxyType({"number": Verbatim(number)})
+                )
+                return self.renderer.notice([hint], language)
+            return self.renderer.notice([texts.CANCEL_HINT], language)
         if keyword is Keyword.CONFIRM:  # issue 11: the answer to a reminder (bot/notify)
             answer = await reminder_answer(self.backend, phone)
             return self.renderer.notice([answer], await self.language(phone))
@@ -190,12 +230,20 @@ class SmsConversations:
 
     # --- the engine ------------------------------------------------------------------------
 
-    async def _step(self, phone: str, event: Event, preface: Sequence[Text]) -> Rendering:
+    async def _step(
+        self, phone: str, event: Event, preface: Sequence[Text], *, welcome: bool = False
+    ) -> Rendering:
         screen = await self.engine.handle(CHANNEL, phone, event)
+        if welcome and screen.state == "menu" and screen.error is None:
+            preface = [*preface, texts.LANGUAGES_LINE]
         return self.renderer.render(screen, await self.language(phone), preface=preface)
 
-    async def _show(self, phone: str, event: Event, preface: Sequence[Text]) -> str:
-        return await self._remember(phone, await self._step(phone, event, preface))
+    async def _show(
+        self, phone: str, event: Event, preface: Sequence[Text], *, welcome: bool = False
+    ) -> str:
+        return await self._remember(
+            phone, await self._step(phone, event, preface, welcome=welcome)
+        )
 
     async def _remember(self, phone: str, rendering: Rendering) -> str:
         state = SmsState(rendering)

@@ -143,5 +143,50 @@ def match_keyword(text: str) -> Keyword | None:
     return None
 
 
+# Issue 15: a greeting in a recognisable language is answered in that language (the first
+# word, Cyrillic or Latin, however it is typed; Kazakh letters may be plain Russian ones).
+_GREETINGS: dict[str, tuple[str, ...]] = {
+    "kk": (
+        "сәлем",
+        "салем",
+        "сәлеметсіз",
+        "салеметсиз",
+        "салеметсіз",
+        "сәлеметсіз бе",
+        "салем",
+        "salem",
+        "salemetsiz",
+        "ассалаумағалейкум",
+        "ассалаумагалейкум",
+    ),
+    "ru": (
+        "привет",
+        "здравствуйте",
+        "здравствуй",
+        "здрасте",
+        "добрый день",
+        "доброе утро",
+        "добрый вечер",
+        "privet",
+        "zdravstvuyte",
+        "zdravstvuite",
+    ),
+    "en": ("hello", "hi", "hey", "good morning", "good afternoon", "good evening"),
+}
+_GREETING_INDEX = {
+    _skeleton(normalize(word)): code for code, words in _GREETINGS.items() for word in words
+}
+
+
+def greeting_language(text: str) -> str | None:
+    """The language of a message that is only a greeting ("Привет!", "Hello", "Salem"), or None."""
+    if len(text) > 40:
+        return None
+    word = normalize(text)
+    if not word:
+        return None
+    return _GREETING_INDEX.get(_skeleton(word))
+
+
 def spellings(keyword: Keyword) -> tuple[str, ...]:
     return _SPELLINGS[keyword]

@@ -71,6 +71,14 @@ def parse_number(text: str, state: SmsState) -> ShowPage | ToDialog | None:
         return ToDialog(Command("menu"))  # nowhere to go back to: the menu
     if number in page.numbers:
         return ToDialog(Chose(page.numbers[number], seq=rendering.seq))
+    if not page.numbers:
+        # A page of words only (a long hint, HELP): its numbers are those of the first page
+        # that has options, so a number that was valid stays valid (issue 15, page trap).
+        for other in rendering.pages:
+            if other.numbers:
+                if number in other.numbers:
+                    return ToDialog(Chose(other.numbers[number], seq=rendering.seq))
+                break
     if number == MORE_NUMBER and state.has_next:
         return ShowPage((state.page + 1) % len(rendering.pages))  # past the last: the first
     return None

@@ -151,6 +151,15 @@ class SmsRenderer:
 
         header = [line for line in (self.text(t, language) for t in head_items) if line]
         pages, overflow = self._pages(header, ids, labels, language)
+        if ids and (screen.error is not None or screen.notice is not None):
+            head_items, header, pages = self._keep_options_on_page(
+                screen,
+                preface,
+                current=(head_items, header, pages),
+                ids=ids,
+                labels=labels,
+                language=language,
+            )
         for limit in ECHO_LIMITS:  # the patient's own long typing, shortened until one reply
             if len(pages) == 1:
                 break
@@ -161,8 +170,11 @@ class SmsRenderer:
             pages, overflow = self._pages(header, ids, labels, language)
         footer = self._footer(back, menu, language)
         if footer:
-            for page in pages:
-                page.text = self._with_footer(page.text, footer)
+            for index, page in enumerate(pages):
+                # Issue 15, a way on from every screen: a last page with no numbered option
+                # (the 1414 screen) always says how to go on, even at the cost of a segment.
+                way_on = index == len(pages) - 1 and not page.numbers
+                page.text = self._with_footer(page.text, footer, way_on=way_on, language=language)
         for page in pages:
             page.text = gsm7_or_original(page.text)
 
@@ -185,6 +197,32 @@ class SmsRenderer:
             overflow=overflow,
         )
 
+    def _keep_options_on_page(
+        self,
+        screen: Screen,
+        preface: Sequence[Text],
+        *,
+        current: tuple[list[Text | Verbatim], list[str], list[Page]],
+        ids: list[str],
+        labels: list[str],
+        language: str,
+    ) -> tuple[list[Text | Verbatim], list[str], list[Page]]:
+        """Issue 15, the page trap: a hint (or a notice) must not push the options off the page
+        the patient sees, or the numbers that were valid stop working. When it would, the hint
+        stands in for the screen's own words (then the notice goes, then the preface)."""
+        head_items, header, pages = current
+        plain = [line for line in (self.text(t, language) for t in screen.body) if line]
+        wanted = len(self._pages(plain, ids, labels, language)[0][0].numbers)
+        notice_error = [t for t in (screen.notice, screen.error) if t is not None]
+        for hint_items in ([*preface, *notice_error], notice_error, notice_error[-1:]):
+            if len(pages[0].numbers) >= wanted:
+                break
+            short = [line for line in (self.text(t, language) for t in hint_items) if line]
+            shorter, _ = self._pages(short, ids, labels, language)
+            if len(shorter[0].numbers) > len(pages[0].numbers):
+                head_items, header, pages = list(hint_items), short, shorter
+        return head_items, header, pages
+
     # --- layout --------------------------------------------------------------------------
 
     def _footer(self, back: bool, menu: bool, language: str) -> str | None:
@@ -196,14 +234,24 @@ class SmsRenderer:
             return self.text(texts.NAV_BACK, language)
         return None
 
-    def _with_footer(self, text: str, footer: str) -> str:
-        """The footer only when it costs no extra segment (HELP explains 0 and 00 anyway)."""
+    def _with_footer(
+        self, text: str, footer: str, *, way_on: bool = False, language: str = ""
+    ) -> str:
+        """The footer only when it costs no extra segment (HELP explains 0 and 00 anyway), or,
+        on a page that shows no other way on, whenever it fits the budget ("00 menu" at least).
+        """
         if not text:
             return footer
         longer = f"{text}\n{footer}"
         cost = segments(gsm7_or_original(longer))
         free = cost <= max(segments(gsm7_or_original(text)), 1) and cost <= self.budget
-        return longer if free else text
+        if free or (way_on and cost <= self.budget):
+            return longer
+        if way_on:
+            menu_only = f"{text}\n{self.text(texts.NAV_MENU, language)}"
+            if fits(menu_only, self.budget):
+                return menu_only
+        return text
 
     def _pages(
         self, header: list[str], ids: list[str], labels: list[str], language: str

@@ -27,4 +27,8 @@ CANCEL_HINT = T(
     "To cancel an appointment: 00, «My appointments», then confirm by its number. "
     "STOP ends all SMS."
 )
+# Issue 15: the CANCEL keyword on a screen that offers cancelling points to its number.
+CANCEL_HERE = T("To cancel it, reply {number}. STOP ends all SMS.")
+# Issue 15: the welcome names the language keywords in one short line.
+LANGUAGES_LINE = T("Language: KZ, RU or EN.")
 NO_DOCUMENT = T("Documents are not sent by SMS: open this in Telegram or ask your clinic.")

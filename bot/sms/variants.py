@@ -43,6 +43,8 @@ SMS_VARIANTS: tuple[str, ...] = (
     pgettext("sms", "Write your message: what you need and, if not this number, a phone to call."),
     pgettext("sms", "Are you satisfied with the quality and the result of the service?"),
     pgettext("sms", "Are you satisfied with the information on how the service works?"),
+    # Issue 15: on SMS the operator is a keyword, not a numbered option.
+    pgettext("sms", "Having trouble? Choose «Operator 1414» and a person will help you."),
     pgettext("sms", "Address: {address}"),
     pgettext("sms", "Application No. {number}, status: {status}."),
     pgettext("sms", "Application {number}: {service}."),

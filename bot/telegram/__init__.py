@@ -15,7 +15,7 @@ from aiohttp import web
 from bot.runtime import Runtime
 from bot.telegram.polling import install_polling
 from bot.telegram.render import send_screen
-from bot.telegram.setup import KEY_PREFIX, build_bot, build_dispatcher
+from bot.telegram.setup import KEY_PREFIX, build_bot, build_dispatcher, set_bot_profile
 from bot.telegram.webhook import WEBHOOK_PATH, install_webhook
 
 __all__ = ["BOT_KEY", "DISPATCHER_KEY", "WEBHOOK_PATH", "install", "send_screen"]
@@ -44,6 +44,11 @@ def install(
     dispatcher = build_dispatcher(runtime, key_prefix=key_prefix)
     app[BOT_KEY] = bot
     app[DISPATCHER_KEY] = dispatcher
+
+    async def profile(_app: web.Application) -> None:  # issue 15: commands and descriptions
+        await set_bot_profile(bot, runtime.translator)
+
+    app.on_startup.append(profile)
     if settings.public_base_url.strip():
         install_webhook(app, dispatcher, bot, settings)
     else:

@@ -205,9 +205,11 @@ async def send_screen(
 def _editable(message: Message, rendered: Rendered, screen: Screen) -> bool:
     if len(rendered.parts) != 1 or screen.document is not None:
         return False
-    # Protection is set when a message is sent: a sensitive screen goes out as a new message
-    # unless the one it replaces is protected already.
-    return not rendered.protect or bool(message.has_protected_content)
+    # Protection is set when a message is sent and cannot be changed by an edit: a screen is
+    # edited only into a message protected as it should be (issue 15: a sensitive screen goes
+    # out as a new message from an unprotected one, and so does any other screen from a
+    # protected one, so only sensitive screens are protected).
+    return rendered.protect == bool(message.has_protected_content)
 
 
 async def show_screen(

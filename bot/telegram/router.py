@@ -107,6 +107,8 @@ async def _answer_tap(query: CallbackQuery, event: Chose, runtime: Runtime, bot:
             await query.answer()
     except TelegramBadRequest as exc:  # too old to answer: the reply below still goes out
         log.info("callback answer refused", reason=exc.message)
+    if screen.repeat:  # a double tap: the alert only, the screen is already there (issue 15)
+        return
     await show_screen(
         bot,
         chat_id,

@@ -49,6 +49,7 @@ NAV_OPERATOR = "nav.op"
 COMMANDS = {"menu": MENU, "help": HELP, "language": LANGUAGE, "operator": OPERATOR}
 
 STALE = T("This menu is out of date. Here is the current one.")
+ALREADY_DONE = T("Already done: the message shows where you are.")
 RESTARTED = T("Welcome back! We start again from the main menu.")
 SIGN_IN_FIRST = T("Please sign in first.")
 TROUBLE = T("Having trouble? Choose «Operator 1414» and a person will help you.")
@@ -177,6 +178,7 @@ class Engine:
         )
 
     async def _step(self, ctx: Ctx, event: Event, *, fresh: bool) -> Screen:
+        shown_before = (ctx.conv.seq, list(ctx.conv.shown))
         try:
             outcome = await self._dispatch(ctx, event, fresh=fresh)
         except Refusal as refusal:
@@ -186,7 +188,20 @@ class Engine:
             outcome = Goto(MENU, notice=FAILURE, reset=True)
         screen = await self._apply(ctx, outcome)
         notice = None if isinstance(outcome, Retry) else outcome.notice
-        return replace(screen, stale=isinstance(event, Chose) and notice in (STALE, RESTARTED))
+        stale = isinstance(event, Chose) and notice in (STALE, RESTARTED)
+        seq, shown = shown_before
+        if (
+            stale
+            and notice is STALE
+            and isinstance(event, Chose)
+            and event.seq == seq - 1
+            and list(screen.option_ids) == shown
+        ):
+            # A second tap on the screen just replaced (a double tap, issue 15): the current
+            # screen is already shown with these very options, so its buttons stay valid.
+            ctx.conv.seq = seq
+            return replace(screen, seq=seq, stale=True, repeat=True, notice=ALREADY_DONE)
+        return replace(screen, stale=stale)
 
     async def _dispatch(self, ctx: Ctx, event: Event, *, fresh: bool) -> Outcome:
         conv = ctx.conv

@@ -56,6 +56,9 @@ class Screen:
     columns: int = 1  # a layout hint for button channels (times in rows of 3)
     language: str = "kk"  # the language to show it in (after any switch made in this step)
     stale: bool = False  # the answer to a tap on an old screen: show it anew, don't edit
+    # A stale tap on the screen this one just replaced (a double tap): the patient already
+    # sees it, with these very options; a channel that shows screens in place sends nothing.
+    repeat: bool = False
 
     @property
     def option_ids(self) -> tuple[str, ...]:

@@ -21,9 +21,17 @@ class Localized:
     kk: str
     ru: str
     en: str
+    # A common noun (a specialty): written in lower case inside a sentence («Врач: Оспанова
+    # С. Б., кардиолог»), as it is in the register at the start of one (issue 15).
+    common: bool = False
 
     def pick(self, language: str) -> str:
         return {"ru": self.ru, "en": self.en}.get(language, self.kk)
+
+
+def common_noun(name: Localized) -> Localized:
+    """`name` marked as a common noun: lower-cased by the renderer inside a sentence."""
+    return Localized(name.kk, name.ru, name.en, common=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,7 +37,7 @@ from dialogs.engine.step import (
     Step,
     View,
 )
-from dialogs.engine.text import T, Text, Verbatim
+from dialogs.engine.text import T, Text, Verbatim, common_noun
 from dialogs.journeys.appointments import APPOINTMENT
 from dialogs.journeys.appointments import NUMBER as APPOINTMENT_NUMBER
 from dialogs.journeys.common import APPLICATIONS
@@ -58,6 +58,11 @@ STATEMENTS = frozenset(
 STATEMENT_DAYS = STATEMENT_VALIDITY // dt.timedelta(days=1)
 REFRESH = Option("refresh", T("Refresh"), OptionRole.ACTION)
 UNKNOWN_NUMBER = T("No application of yours has this number. Choose one below.")
+# Issue 15: a number typed on the empty list says the list is empty and what to do.
+NO_APPLICATIONS_YET = T(
+    "You have no applications yet. Book an appointment, call a doctor home or request a "
+    "certificate from the main menu."
+)
 
 
 async def _zone(ctx: Ctx) -> ZoneInfo:
@@ -185,6 +190,8 @@ class ApplicationList(Step):
         """A typed application number (SMS, or read out by 1414) opens its details."""
         number = normalize_application_number(text)
         apps = await _listed(ctx)
+        if not apps:
+            return Retry(NO_APPLICATIONS_YET)
         if number not in {a.number for a in apps}:
             return Retry(UNKNOWN_NUMBER)
         ctx.data[K_NUMBER] = number
@@ -201,7 +208,7 @@ def _specifics(details: ApplicationDetails, tz: ZoneInfo, doctor: str | None) ->
                 "Appointment: {when}, {doctor} ({specialty}), room {room}, {clinic}.",
                 when=booked.local_start,
                 doctor=Verbatim(booked.doctor.short_name),
-                specialty=localized(booked.specialty),
+                specialty=common_noun(localized(booked.specialty)),
                 room=Verbatim(booked.room or "—"),
                 clinic=localized(booked.clinic),
             )

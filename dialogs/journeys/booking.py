@@ -27,7 +27,7 @@ from dialogs.common import attached_nowhere, localized, refusal_notice, status_l
 from dialogs.engine.conversation import JsonValue
 from dialogs.engine.screen import Option, OptionRole
 from dialogs.engine.step import CHOOSE_AN_OPTION, Back, Ctx, Goto, Outcome, Retry, Step, View
-from dialogs.engine.text import T, Text, Verbatim
+from dialogs.engine.text import T, Text, Verbatim, common_noun
 from dialogs.journeys.common import APPOINTMENTS, BOOK
 from dialogs.journeys.for_whom import asking, for_lines, subject
 
@@ -158,7 +158,7 @@ def appointment_lines(
     who = T(
         "Doctor: {doctor}, {specialty}.",
         doctor=Verbatim(doctor.short_name),
-        specialty=localized(specialty),
+        specialty=common_noun(localized(specialty)),
     )
     if room:
         where = T(

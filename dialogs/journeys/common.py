@@ -362,6 +362,8 @@ class Account(Step):
 
     async def on_option(self, ctx: Ctx, option_id: str) -> Outcome:
         sessions = ctx.services.sessions
+        # Issue 15: signing out keeps the language the patient was reading.
+        ctx.conv.locale = ctx.language
         if option_id == "signout":
             await sessions.sign_out(ctx.conv.channel, ctx.conv.user_id)
             ctx.patient_id = None

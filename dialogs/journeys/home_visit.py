@@ -242,7 +242,7 @@ class AskReason(Step):
         reason = _squeeze(text)
         if looks_like_emergency(reason):  # S12 / R-38: never queued
             return Goto(EMERGENCY_STOP)
-        if not reason:
+        if not any(ch.isalpha() for ch in reason):  # issue 15: «🤒🤒🤒» is no reason in words
             return Retry(NO_REASON)
         if len(reason) > MAX_REASON:
             return Retry(_too_long(MAX_REASON))

@@ -65,7 +65,7 @@ async def test_list_newest_first_and_appointment_details_with_history(
     assert listing.index(visit) < listing.index(booked)
     # issue 10 part 3: the appointment's own date and time, not its processing deadline
     assert (
-        f"{booked}: Appointment with a doctor on 24 November, Tuesday, 09:00. Registered."
+        f"{booked}: Appointment with a doctor on Tuesday, 24 November, 09:00. Registered."
     ) in listing
     assert f"{visit}: Doctor's home visit. Registered." in listing
     assert "Deadline" not in listing
@@ -76,16 +76,16 @@ async def test_list_newest_first_and_appointment_details_with_history(
     details = chat.text("en")
     assert f"Application {booked}: Appointment with a doctor." in details
     assert "Status: Registered." in details
-    assert "Submitted: 23 November, Monday, 10:00." in details
+    assert "Submitted: Monday, 23 November, 10:00." in details
     assert "Deadline" not in details  # an appointment owes no result by a deadline
     assert "Late" not in details
     assert (
-        "Appointment: 24 November, Tuesday, 09:00, Ахметова А. С. (Therapist), room 101, "
+        "Appointment: Tuesday, 24 November, 09:00, Ахметова А. С. (therapist), room 101, "
         "Polyclinic No. 1."
     ) in details
     assert "History:" in details
-    assert "23 November, Monday, 10:00: Submitted (patient)" in details
-    assert "23 November, Monday, 10:00: Registered (system)" in details
+    assert "Monday, 23 November, 10:00: Submitted (patient)" in details
+    assert "Monday, 23 November, 10:00: Registered (system)" in details
     assert "refresh" in chat.last.option_ids
 
 
@@ -100,7 +100,7 @@ async def test_home_visit_details(
     details = chat.text("en")
     assert "Address: Астана, Мәңгілік Ел, 10, 5" in details
     assert "Doctor: Ахметова А. С." in details
-    assert "Planned arrival: 23 November, Monday, 12:00–14:00." in details
+    assert "Planned arrival: Monday, 23 November, 12:00–14:00." in details
     assert chat.last is not None and chat.last.sensitive
 
 
@@ -128,7 +128,7 @@ async def test_a_refused_application_shows_its_ground_and_1414(
         "Reasoned refusal: The documents or data you submitted were found to be unreliable. "
         "Information: 1414, 8-800-080-7777 (free)."
     ) in details
-    assert "23 November, Monday, 10:10: Reasoned refusal (clinic)" in details
+    assert "Monday, 23 November, 10:10: Reasoned refusal (clinic)" in details
     assert "Appointment:" not in details  # the slot was freed with the refusal
 
 
@@ -210,9 +210,9 @@ async def test_a_certificate_shows_its_deadline_while_owed_and_is_late_after_it_
     await _open(chat, sender, world)
 
     line = f"{number}: Certificate from the PHC clinic (form 027/u). Registered."
-    assert f"{line} Deadline: 23 November, Monday, 10:30." in chat.text("en")
+    assert f"{line} Deadline: Monday, 23 November, 10:30." in chat.text("en")
     await chat.tap(f"app.{number}")
-    assert "Deadline: 23 November, Monday, 10:30." in chat.text("en")
+    assert "Deadline: Monday, 23 November, 10:30." in chat.text("en")
     assert "Late" not in chat.text("en")
 
     clock.advance(dt.timedelta(minutes=31))  # 10:31: the deadline has passed, no result
@@ -220,7 +220,7 @@ async def test_a_certificate_shows_its_deadline_while_owed_and_is_late_after_it_
 
     card = chat.text("en")
     assert (
-        "Late: the deadline 23 November, Monday, 10:30 has passed without a result. Please "
+        "Late: the deadline Monday, 23 November, 10:30 has passed without a result. Please "
         "call the contact centre: 1414, 8-800-080-7777 (free)."
     ) in card
     assert "Deadline: 23 November" not in card
@@ -228,7 +228,7 @@ async def test_a_certificate_shows_its_deadline_while_owed_and_is_late_after_it_
     assert "Өтінім кешікті" in chat.text("kk")
     await chat.tap("nav.back")
     assert chat.state == "apps.list"
-    assert f"{line} Late: due 23 November, Monday, 10:30; call 1414." in chat.text("en")
+    assert f"{line} Late: due Monday, 23 November, 10:30; call 1414." in chat.text("en")
 
     await applications.change_status(
         backend.uow(), number, ApplicationStatus.COMPLETED, actor=Actor.CLINIC, now=clock.now()
@@ -250,7 +250,7 @@ async def test_a_home_visit_carried_to_the_next_working_day_shows_that_deadline(
 
     assert (
         f"{visit}: Doctor's home visit. Will be processed on the next working day. "
-        "Deadline: 24 November, Tuesday, 08:30."
+        "Deadline: Tuesday, 24 November, 08:30."
     ) in chat.text("en")
 
     await applications.change_status(
@@ -302,7 +302,7 @@ async def test_a_home_visit_is_cancelled_after_a_confirmation_and_its_place_is_f
     assert chat.state == "apps.cancel_visit"
     question = chat.text("en")
     assert f"Cancel the home-visit request No. {visit}?" in question
-    assert "Planned arrival: 23 November, Monday, 12:00–14:00." in question
+    assert "Planned arrival: Monday, 23 November, 12:00–14:00." in question
     await chat.tap("no")
     assert chat.state == "apps.details"
     assert "Nothing has changed: the request is kept." in chat.text("en")

@@ -78,8 +78,8 @@ async def test_the_list_shows_date_time_and_doctor_and_opens_the_details(
 
     assert _items(screen, "ap.") == [f"ap.{v.appointment_id}" for v in views]
     text = chat.text()
-    assert "24 November, Tuesday, 09:20, Ахметова А. С." in text
-    assert "24 November, Tuesday, 14:00, Ким В." in text
+    assert "Tuesday, 24 November, 09:20, Ахметова А. С." in text
+    assert "Tuesday, 24 November, 14:00, Ким В." in text
     assert text.index("09:20") < text.index("14:00")
 
     screen = await chat.tap(f"ap.{views[1].appointment_id}")
@@ -88,7 +88,7 @@ async def test_the_list_shows_date_time_and_doctor_and_opens_the_details(
     assert {"move", "cancel"} <= set(screen.option_ids)
     text = chat.text()
     assert f"Application No. {cardio}, status: Registered." in text
-    assert "Ким В., Cardiologist" in text
+    assert "Ким В., cardiologist" in text
     assert "room 205" in text
     assert therapist not in text
 
@@ -140,7 +140,7 @@ async def test_cancel_yes_cancels_and_frees_the_slot(
     assert screen.state == "appts.list"
     assert "nav.back" not in screen.option_ids
     assert (
-        f"Cancelled: the appointment of 24 November, Tuesday, 09:00, application No. {number}."
+        f"Cancelled: the appointment of Tuesday, 24 November, 09:00, application No. {number}."
         in chat.text()
     )
     assert _items(screen, "ap.") == []
@@ -182,8 +182,8 @@ async def test_reschedule_moves_to_another_time_keeping_the_application_number(
     screen = await chat.tap(f"slot.{world.slots_a[2].id}")
     assert screen.state == "appts.confirm"
     text = chat.text()
-    assert "Move your appointment of 24 November, Tuesday, 09:00 to this time?" in text
-    assert "Date and time: 24 November, Tuesday, 09:40." in text
+    assert "Move your appointment of Tuesday, 24 November, 09:00 to this time?" in text
+    assert "Date and time: Tuesday, 24 November, 09:40." in text
 
     screen = await chat.tap("confirm")
 

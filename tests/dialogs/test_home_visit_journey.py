@@ -87,7 +87,7 @@ async def test_same_day_visit_end_to_end(
     assert f"Application number: {app.number}." in result
     assert "Status: Registered." in result
     assert "Doctor: Ахметова А. С." in result
-    assert "Planned arrival: 23 November, Monday, 12:00–14:00." in result
+    assert "Planned arrival: Monday, 23 November, 12:00–14:00." in result
     assert "Medical care is given at home at the set time." in result
     assert "nav.back" not in chat.last.option_ids  # the request is finished
 
@@ -112,7 +112,7 @@ async def test_after_the_cut_off_the_first_screen_says_next_working_day(
 
     result = chat.text("en")
     assert "Status: Will be processed on the next working day." in result
-    assert "Planned arrival: 24 November, Tuesday, 12:00–14:00." in result
+    assert "Planned arrival: Tuesday, 24 November, 12:00–14:00." in result
     assert "1414" in result  # the contact centre on every delay
     [app] = await _applications(backend, world)
     assert app.status is ApplicationStatus.NEXT_WORKING_DAY
@@ -414,7 +414,7 @@ async def test_a_full_day_offers_the_next_working_day_and_keeps_what_was_typed(
     await chat.tap("accept")
 
     assert chat.state == "visit.done"
-    assert "Planned arrival: 24 November, Tuesday, 12:00–14:00." in chat.text("en")
+    assert "Planned arrival: Tuesday, 24 November, 12:00–14:00." in chat.text("en")
     [app] = await _applications(backend, world)
     details = await applications.application_details(
         backend.uow(), world.alice.id or 0, app.number
@@ -458,7 +458,7 @@ async def test_an_open_request_for_the_day_is_shown_instead_of_a_second_one(
         f"{first.application_number}."
     ) in text
     assert "Status: Registered." in text
-    assert "Planned arrival: 23 November, Monday, 12:00–14:00." in text
+    assert "Planned arrival: Monday, 23 November, 12:00–14:00." in text
     assert len(await _applications(backend, world)) == 1
 
     await chat.tap("open")

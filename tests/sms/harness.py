@@ -169,7 +169,7 @@ class SmsPhone:
 
     async def sign_in(self, iin: str) -> str:
         if await self.channel.conversations.states.load(self.phone) is None:
-            await self.send("Hello")
+            await self.send("Сәлем")
         await self.choose("signin")
         await self.send(iin)
         return await self.send(self.last_code())

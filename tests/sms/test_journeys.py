@@ -315,7 +315,7 @@ async def test_the_help_journey_from_the_menu(
 async def test_language_switch_keeps_the_place(
     alice: SmsPhone, world: World, word: str, language: str
 ) -> None:
-    await alice.send("Hello")
+    await alice.send("Сәлем")
     await alice.choose("signin")
 
     await alice.send(word)
@@ -364,7 +364,7 @@ async def test_stop_and_start(
 async def test_carrier_opt_out_is_recorded_without_a_second_confirmation(
     alice: SmsPhone, backend: Backend, world: World
 ) -> None:
-    await alice.send("Hello")
+    await alice.send("Сәлем")
 
     status, xml = await alice.post("UNSUBSCRIBE", extra={"OptOutType": "STOP"})
 
@@ -376,7 +376,7 @@ async def test_carrier_opt_out_is_recorded_without_a_second_confirmation(
 async def test_an_iin_registered_to_another_phone_is_refused_politely(
     alice: SmsPhone, world: World, backend: Backend
 ) -> None:
-    await alice.send("Hello")
+    await alice.send("Сәлем")
     await alice.choose("signin")
 
     other = await alice.send(world.bob.iin)  # Bob's ИИН from Alice's phone
@@ -396,7 +396,7 @@ async def test_an_iin_registered_to_another_phone_is_refused_politely(
 
 async def test_a_stranger_cannot_sign_in_as_alice(phone_of: PhoneFactory, world: World) -> None:
     stranger = await phone_of("+77051234599")
-    await stranger.send("Hello")
+    await stranger.send("Сәлем")
     await stranger.choose("signin")
 
     reply = await stranger.send(world.alice.iin)
@@ -407,7 +407,7 @@ async def test_a_stranger_cannot_sign_in_as_alice(phone_of: PhoneFactory, world:
 
 
 async def test_numbers_back_menu_and_strikes(alice: SmsPhone, world: World) -> None:
-    await alice.send("Hello")
+    await alice.send("Сәлем")
     await alice.choose("signin")
 
     await alice.send("0")

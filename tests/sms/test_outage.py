@@ -113,7 +113,7 @@ async def test_every_sms_is_answered_while_redis_is_down_and_all_after_its_resta
     assert outage_sids[0] in await inbound_sids(backend)
 
     phones = [SmsPhone(client, app, gateway, f"+7701555{n:04d}") for n in range(50)]
-    replies = await asyncio.gather(*(post(p, "Hello", new_sid()) for p in phones))
+    replies = await asyncio.gather(*(post(p, "Сәлем", new_sid()) for p in phones))
     assert all(replies), replies
     assert apology(app) not in replies
     assert apology(app, "en") not in replies
@@ -130,13 +130,13 @@ async def test_a_redis_restart_costs_no_request(
     client = await aiohttp_client(app)
     phones = [SmsPhone(client, app, gateway, f"+7701666{n:04d}") for n in range(5)]
     # Fill the pool with connections that the restart will close under it.
-    before = await asyncio.gather(*(post(p, "Hello", new_sid()) for p in phones))
+    before = await asyncio.gather(*(post(p, "Сәлем", new_sid()) for p in phones))
     assert all(before)
 
     own_redis.stop()
     own_redis.start()
 
-    after = await asyncio.gather(*(post(p, "Hello", new_sid()) for p in phones))
+    after = await asyncio.gather(*(post(p, "Сәлем", new_sid()) for p in phones))
     assert all(after), after
     assert apology(app) not in after
 
@@ -267,7 +267,7 @@ async def test_a_nul_byte_in_a_signed_sms_never_reaches_postgresql(
     assert reply and reply != apology(app)
     sids = await inbound_sids(backend)
     assert len(sids) == 1
-    status, _ = await alice.post("Hello", sid="SM\x00" + "1" * 30)
+    status, _ = await alice.post("Сәлем", sid="SM\x00" + "1" * 30)
     assert status == 400
     assert await inbound_sids(backend) == sids
 

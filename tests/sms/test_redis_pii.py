@@ -116,7 +116,7 @@ async def test_no_iin_or_phone_at_rest_during_a_sign_in_and_a_booking(
     async def choose(option: str) -> None:
         await send(await alice.number_of(option))
 
-    await send("Hello")
+    await send("Сәлем")
     await choose("signin")
     await send(world.alice.iin)
     await send("hello")  # not a code: a hint

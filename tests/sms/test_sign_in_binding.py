@@ -85,7 +85,7 @@ async def _first_message(phone: SmsPhone, iin: str) -> str:
 
 
 async def _after_expiry(phone: SmsPhone, iin: str) -> str:
-    await phone.send("Hello")
+    await phone.send("Сәлем")
     await phone.choose("signin")
     # The conversation and the SMS pages expire (their TTL): both records are gone.
     conversations = phone.channel.conversations
@@ -95,7 +95,7 @@ async def _after_expiry(phone: SmsPhone, iin: str) -> str:
 
 
 async def _from_the_menu(phone: SmsPhone, iin: str) -> str:
-    await phone.send("Hello")
+    await phone.send("Сәлем")
     return await phone.send(iin)
 
 
@@ -116,13 +116,13 @@ async def _after_a_language_switch(phone: SmsPhone, iin: str) -> str:
 
 
 async def _shortcut(phone: SmsPhone, iin: str) -> str:
-    await phone.send("Hello")
+    await phone.send("Сәлем")
     signin = await phone.number_of("signin")
     return await phone.send(f"{signin} {iin}")
 
 
 async def _sign_in_step(phone: SmsPhone, iin: str) -> str:
-    await phone.send("Hello")
+    await phone.send("Сәлем")
     await phone.choose("signin")
     return await phone.send(iin)
 
@@ -191,7 +191,7 @@ async def test_one_reply_for_another_phone_an_unknown_iin_and_no_phone(
         await uow.commit()
     unknown = make_iin(dt.date(1970, 5, 5), Sex.MALE, 4242)
     stranger = phone_of(STRANGER)
-    await stranger.send("Hello")
+    await stranger.send("Сәлем")
     await stranger.choose("signin")
 
     replies = [await stranger.send(iin) for iin in (world.alice.iin, unknown, world.carol.iin)]

@@ -20,13 +20,21 @@ from aiogram.client.session.base import BaseSession
 from aiogram.methods import (
     EditMessageText,
     GetMe,
+    GetMyCommands,
+    GetMyDescription,
+    GetMyShortDescription,
     GetUpdates,
     SendDocument,
     SendMessage,
+    SetMyCommands,
+    SetMyDescription,
+    SetMyShortDescription,
     TelegramMethod,
 )
 from aiogram.methods.base import TelegramType
 from aiogram.types import (
+    BotDescription,
+    BotShortDescription,
     CallbackQuery,
     Chat,
     Contact,
@@ -61,6 +69,7 @@ class RecordingSession(BaseSession):
         self.results: list[object] = []
         self.fail: dict[type[TelegramMethod[Any]], Exception] = {}
         self.updates: asyncio.Queue[Update] = asyncio.Queue()
+        self.profile: dict[tuple[str, str], object] = {}
         self._called = asyncio.Event()
         self._ids = itertools.count(1000)
 
@@ -88,6 +97,9 @@ class RecordingSession(BaseSession):
                 return cast(TelegramType, [])
         if isinstance(method, GetMe):  # aiogram's own look-up (command filters): not a reply
             return cast(TelegramType, BOT_USER)
+        profile = self._profile(method)
+        if profile is not None:
+            return cast(TelegramType, profile)
         self.calls.append(method)
         self._called.set()
         failure = self.fail.pop(type(method), None)
@@ -109,6 +121,28 @@ class RecordingSession(BaseSession):
             )
         self.results.append(result)
         return cast(TelegramType, result)
+
+    def _profile(self, method: TelegramMethod[Any]) -> object | None:
+        """The bot's commands and descriptions per language: kept, and answered back."""
+        code = getattr(method, "language_code", None) or ""
+        if isinstance(method, GetMyCommands):
+            commands = self.profile.get(("commands", code))
+            return list(commands) if isinstance(commands, list) else []
+        if isinstance(method, GetMyDescription):
+            return BotDescription(description=str(self.profile.get(("description", code), "")))
+        if isinstance(method, GetMyShortDescription):
+            short = str(self.profile.get(("short", code), ""))
+            return BotShortDescription(short_description=short)
+        if isinstance(method, SetMyCommands | SetMyDescription | SetMyShortDescription):
+            self.calls.append(method)
+            if isinstance(method, SetMyCommands):
+                self.profile[("commands", code)] = list(method.commands)
+            elif isinstance(method, SetMyDescription):
+                self.profile[("description", code)] = method.description or ""
+            else:
+                self.profile[("short", code)] = method.short_description or ""
+            return True
+        return None
 
     async def stream_content(
         self,

@@ -199,6 +199,8 @@ async def test_a_stale_button_is_answered_and_the_current_screen_sent_anew(
     assert menu is not None
     old = tg.callback_data("signin")
     await tg.tap("help")
+    await tg.tap("hours")  # two screens on (one screen on is a double tap: test_polish.py)
+    state, rows = await tg.state(), tg.rows
 
     calls = await tg.press(old, message=menu)
 
@@ -207,9 +209,9 @@ async def test_a_stale_button_is_answered_and_the_current_screen_sent_anew(
     assert isinstance(answer, AnswerCallbackQuery)
     assert answer.show_alert is True
     assert answer.text == said("kk", STALE.msgid)
-    assert await tg.state() == "help"
+    assert await tg.state() == state
     assert said("kk", STALE.msgid) in tg.last_text
-    assert tg.rows == [["hours"], ["nav.back", "nav.menu"], ["nav.lang", "nav.op"]]
+    assert tg.rows == rows
 
 
 async def test_a_button_of_an_expired_conversation_restarts_at_the_menu(tg: TelegramChat) -> None:
