@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 
-from otp import codes
 from otp.codes import format_code, generate, normalize_code
 
 # What people (and phones that auto-format "123 456") put inside a typed code.
@@ -91,7 +92,7 @@ def test_generate_draws_digits_uniformly_and_pads(
         bounds.append(bound)
         return 42
 
-    monkeypatch.setattr(codes.secrets, "randbelow", randbelow)
+    monkeypatch.setattr(secrets, "randbelow", randbelow)
     assert generate(digits) == "42".zfill(digits)
     assert bounds == [10**digits]
 
