@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from otp.policy import MAX_CODE_LIFETIME, MIN_CODE_DIGITS, OtpPolicy
+from otp.policy import MAX_CODE_LIFETIME, MIN_CODE_DIGITS, OtpPolicy, SystemClock
 
 _MICRO = dt.timedelta(microseconds=1)
 _ZERO = dt.timedelta(0)
@@ -140,3 +140,10 @@ def test_each_session_lifetime_is_positive(lifetime: str) -> None:
 )
 def test_lock_waits_escalate_then_stay_at_the_cap(level: int, wait: dt.timedelta) -> None:
     assert OtpPolicy().lock_wait(level) == wait
+
+
+def test_the_system_clock_is_utc_now() -> None:
+    before = dt.datetime.now(dt.UTC)
+    now = SystemClock().now()
+    assert now.utcoffset() == dt.timedelta(0)
+    assert before <= now <= dt.datetime.now(dt.UTC)
