@@ -26,9 +26,8 @@ def main() -> int:
         match = _LINE.match(line)
         if match:
             per_module[match["module"]][match["status"].strip()] += 1
-    print(
-        f"{'module':32} {'mutants':>7} {'killed':>7} {'survived':>8} {'no tests':>8} {'score':>7}"
-    )
+    head = ("module", "mutants", "killed", "survived", "no tests", "score")
+    sys.stdout.write("{:32} {:>7} {:>7} {:>8} {:>8} {:>7}\n".format(*head))
     for module, counts in sorted(per_module.items()):
         total = sum(counts.values())
         killed = sum(counts[s] for s in _KILLED)
