@@ -97,9 +97,6 @@ async def test_1000_patients_racing_for_100_slots_get_exactly_100_appointments(
     backend: Backend, clock: FixedClock
 ) -> None:
     world = await build_world(backend)
-    async with backend.engine.begin() as conn:
-        from sqlalchemy import text as _t
-        await conn.execute(_t("DROP INDEX uq_appointments_active_slot"))
     async with backend.uow() as uow:
         first = at(dt.date(2026, 11, 25), 8)
         extra = [
