@@ -182,3 +182,8 @@ def test_mask_phone_shows_operator_code_and_last_two_digits() -> None:
 def test_mask_phone_of_a_non_kz_number_keeps_only_the_last_two_digits() -> None:
     assert mask_phone("+996555123456") == "***********56"
     assert mask_phone("1") == "1"
+
+
+@pytest.mark.parametrize("text", ["++7 701 123 45 67", "++77011234567", "+++77011234567"])
+def test_more_than_one_plus_is_malformed(text: str) -> None:
+    assert _reason(text) is PhoneError.MALFORMED
