@@ -152,15 +152,30 @@ async def test_0011_checks_come_off_and_back_on_with_data(backend: Backend) -> N
                 for t in tables
             }
 
+    async def history_triggers() -> int:
+        sql = (
+            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
+            " AND tbl_name = 'application_status_history'"
+            if backend.engine.dialect.name == "sqlite"
+            else "SELECT count(*) FROM information_schema.triggers"
+            " WHERE event_object_table = 'application_status_history'"
+        )
+        async with backend.engine.connect() as conn:
+            return int((await conn.execute(text(sql))).scalar_one())
+
     before = await counts()
+    triggers = await history_triggers()
+    assert triggers == 2  # BEFORE UPDATE and BEFORE DELETE
     await backend.engine.dispose()
     await asyncio.to_thread(downgrade_to, url, "0006")
     async with backend.engine.connect() as conn:
         await conn.execute(update(orm.patients).values(sex="female"))  # nothing checks it
         await conn.rollback()
     assert await counts() == before  # no row lost (SQLite rebuilds each table)
+    assert await history_triggers() == triggers  # the history stays append-only (0001)
     await asyncio.to_thread(migrate, url, "head")
     assert await counts() == before
+    assert await history_triggers() == triggers
     async with backend.engine.connect() as conn:
         with pytest.raises(IntegrityError):
             await conn.execute(update(orm.patients).values(sex="female"))

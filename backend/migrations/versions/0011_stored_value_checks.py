@@ -116,10 +116,27 @@ def _sqlite_foreign_keys_off() -> Iterator[None]:
     bind.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+@contextmanager
+def _sqlite_triggers_kept(table: str) -> Iterator[None]:
+    """SQLite drops a table's triggers with the table, and batch mode does not recreate them:
+    `application_status_history` would lose the triggers that keep it append-only (0001).
+    They are read before the rebuild and created again after it."""
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        yield
+        return
+    rows = bind.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", (table,)
+    ).fetchall()
+    yield
+    for (sql,) in rows:
+        bind.exec_driver_sql(sql)
+
+
 def upgrade() -> None:
     with _sqlite_foreign_keys_off():
         for table, checks in CHECKS.items():
-            with op.batch_alter_table(table, schema=None) as batch_op:
+            with _sqlite_triggers_kept(table), op.batch_alter_table(table) as batch_op:
                 for name, column, values in checks:
                     batch_op.create_check_constraint(
                         op.f(f"ck_{table}_{name}"), condition(column, values)
@@ -129,6 +146,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     with _sqlite_foreign_keys_off():
         for table, checks in CHECKS.items():
-            with op.batch_alter_table(table, schema=None) as batch_op:
+            with _sqlite_triggers_kept(table), op.batch_alter_table(table) as batch_op:
                 for name, _column, _values in checks:
                     batch_op.drop_constraint(op.f(f"ck_{table}_{name}"), type_="check")
