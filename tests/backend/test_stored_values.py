@@ -101,8 +101,6 @@ CHECKED: dict[tuple[str, str], list[str]] = {
     ("calendar_days", "kind"): CALENDAR_DAY_KINDS,
     ("sms_outbox", "status"): OUTBOX_STATUSES,
     ("sms_inbound", "state"): INBOUND_STATES,
-    ("patient_channels", "channel"): CHANNEL_NAMES,
-    ("notifications", "channel"): CHANNEL_NAMES,
     ("notifications", "kind"): NOTIFICATION_KINDS,
     ("notifications", "status"): NOTIFICATION_STATUSES,
     ("reminders", "kind"): REMINDER_KINDS,
