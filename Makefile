@@ -17,7 +17,7 @@ EXTRACT_CONSOLE := $(BIN)/pybabel -q extract --no-default-keywords -k C_ \
 	--no-location --sort-output --project dariger -c TRANSLATORS:
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint fmt typecheck services locales update-locales clean
+.PHONY: help install run test lint fmt typecheck services locales update-locales clean mutation
 
 help:
 	@echo "make run        start the service on http://127.0.0.1:8080 (SQLite, demo data, console SMS)"
@@ -25,6 +25,7 @@ help:
 	@echo "make lint       ruff check + ruff format --check + lint-imports"
 	@echo "make fmt        ruff format + ruff check --fix"
 	@echo "make typecheck  mypy (strict)"
+	@echo "make mutation   mutation testing of backend/domain and otp policy/codes (slow; docs/testing.md)"
 	@echo "make clean      remove the venv, caches, build output and var/"
 
 # The venv is rebuilt only when pyproject.toml changes: a second `make run` installs nothing.
@@ -75,7 +76,7 @@ fmt: install
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) build dist var *.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) build dist var *.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis mutants
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 	rm -f locales/*/LC_MESSAGES/*.mo
 
@@ -85,3 +86,10 @@ PHONE ?= +77011110001
 .PHONY: chat
 chat: install
 	$(BIN)/dariger chat --phone $(PHONE)
+
+# Mutation testing (docs/testing.md): mutmut mutates backend/domain/, otp/policy.py and
+# otp/codes.py ([tool.mutmut] in pyproject.toml) and runs their unit tests against each mutant;
+# then the score per module. Not part of `make test`: it takes a quarter of an hour or more.
+mutation: install
+	$(BIN)/mutmut run --max-children 2
+	$(BIN)/python scripts/mutation_score.py $(BIN)/mutmut

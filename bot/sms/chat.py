@@ -163,7 +163,7 @@ async def chat_in_process(
     """Run the app on a local port and talk to it (the app owns and closes `backend`)."""
     from bot.app import create_app  # noqa: PLC0415 - the app imports this package
     from bot.runtime import build_sender  # noqa: PLC0415
-    from bot.sms.channel import SMS_KEY  # noqa: PLC0415
+    from bot.sms.channel import SMS_KEY, SMS_WORKER_KEY  # noqa: PLC0415
 
     printer = Printer(out)
     token = secrets.token_urlsafe(24)  # this session's signing key, known only here
@@ -172,6 +172,10 @@ async def chat_in_process(
     )
     gateway = PrintingSender(sender or build_sender(settings), printer)
     app = create_app(local, backend, sender=gateway)
+    # The session sends the outbox itself after each reply (`drain` below), so an OTP code is
+    # printed before the next prompt. With the app's background worker running too, the worker
+    # could claim the message first and `drain` returned before it was sent (issue 17).
+    app[SMS_WORKER_KEY] = False
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     try:

@@ -22,6 +22,11 @@ from backend.ports import FixedClock
 from backend.services import booking
 from tests.backend.world import World, at, build_world
 
+# At most this many bookings in flight at once, below the engine's pool (10 + 20 overflow,
+# backend/adapters/db.py): a loaded machine then never waits 30 s for a connection (QueuePool
+# timeout), and the in-flight bookings still race on the same slots with real connections.
+IN_FLIGHT = 25
+
 
 async def _add_patients(backend: Backend, world: World, count: int) -> list[int]:
     async with backend.uow() as uow:
@@ -64,11 +69,14 @@ async def test_200_coroutines_booking_one_slot_exactly_one_wins(
     patients = await _add_patients(backend, world, 200)
     slot = world.slots_a[0].id or 0
 
+    in_flight = asyncio.Semaphore(IN_FLIGHT)
+
     async def attempt(patient_id: int) -> object:
         try:
-            return await booking.book(
-                backend.uow(), patient_id, slot, now=clock.now(), policy=backend.policy
-            )
+            async with in_flight:
+                return await booking.book(
+                    backend.uow(), patient_id, slot, now=clock.now(), policy=backend.policy
+                )
         except Refusal as refusal:
             return refusal
 
@@ -120,7 +128,13 @@ async def test_1000_patients_racing_for_100_slots_get_exactly_100_appointments(
 
     days = (dt.date(2026, 11, 24), dt.date(2026, 11, 25))
 
+    in_flight = asyncio.Semaphore(IN_FLIGHT)
+
     async def patient_books(patient_id: int) -> str:
+        async with in_flight:
+            return await looks_and_books(patient_id)
+
+    async def looks_and_books(patient_id: int) -> str:
         """Like a patient: look at the free slots, pick one; if it was just taken, look again."""
         while True:
             free = [

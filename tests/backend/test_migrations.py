@@ -10,7 +10,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -19,6 +19,7 @@ from backend.adapters.db import alembic_config, make_engine, migrate
 from backend.adapters.orm import metadata
 from backend.bootstrap import Backend
 from backend.domain.model import Audience
+from tests.backend.world import build_world
 
 
 def _diff(connection: Connection) -> list[object]:
@@ -135,3 +136,46 @@ async def test_0004_gives_existing_rows_their_defaults(tmp_path: Path) -> None:
 
 def downgrade_to(url: str, revision: str) -> None:
     command.downgrade(alembic_config(url), revision)
+
+
+async def test_0011_checks_come_off_and_back_on_with_data(backend: Backend) -> None:
+    """Migration 0011 (CHECKs pinning stored enum values) goes down and up again on a database
+    with rows, keeping them; the checks are gone below 0011 and back at the head."""
+    url = backend.engine.url.render_as_string(hide_password=False)
+    await build_world(backend)
+    tables = list(orm.metadata.sorted_tables)
+
+    async def counts() -> dict[str, int]:
+        async with backend.engine.connect() as conn:
+            return {
+                t.name: (await conn.execute(select(func.count()).select_from(t))).scalar_one()
+                for t in tables
+            }
+
+    async def history_triggers() -> int:
+        sql = (
+            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
+            " AND tbl_name = 'application_status_history'"
+            if backend.engine.dialect.name == "sqlite"
+            else "SELECT count(*) FROM information_schema.triggers"
+            " WHERE event_object_table = 'application_status_history'"
+        )
+        async with backend.engine.connect() as conn:
+            return int((await conn.execute(text(sql))).scalar_one())
+
+    before = await counts()
+    triggers = await history_triggers()
+    assert triggers == 2  # BEFORE UPDATE and BEFORE DELETE
+    await backend.engine.dispose()
+    await asyncio.to_thread(downgrade_to, url, "0006")
+    async with backend.engine.connect() as conn:
+        await conn.execute(update(orm.patients).values(sex="female"))  # nothing checks it
+        await conn.rollback()
+    assert await counts() == before  # no row lost (SQLite rebuilds each table)
+    assert await history_triggers() == triggers  # the history stays append-only (0001)
+    await asyncio.to_thread(migrate, url, "head")
+    assert await counts() == before
+    assert await history_triggers() == triggers
+    async with backend.engine.connect() as conn:
+        with pytest.raises(IntegrityError):
+            await conn.execute(update(orm.patients).values(sex="female"))

@@ -294,7 +294,9 @@ async def test_the_top_up_can_be_turned_off(
 
     client = await aiohttp_client(app)
     assert (await client.get("/healthz")).status == 200
-    await asyncio.sleep(0.2)
+    # A barrier instead of a fixed sleep: stopping the app waits for a top-up round in progress
+    # (bot/app.py `_run_slot_top_up`), and a round would start as soon as the app is up.
+    await client.close()
 
     assert await _slots(demo_backend) == loaded
 

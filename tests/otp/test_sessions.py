@@ -16,6 +16,12 @@ async def sign_in(
     return result.session
 
 
+async def current_id(env: Env, channel: str = "telegram", user: str = "100") -> str | None:
+    """The id of the identity's current session (to assert it is the same session, not any)."""
+    current = await env.sessions.current(channel, user)
+    return None if current is None else current.session_id
+
+
 class TestCurrent:
     async def test_signed_in_identity_has_a_session(self, env: Env) -> None:
         opened = await sign_in(env)
@@ -61,17 +67,17 @@ class TestExpiry:
         assert await env.sessions.current("telegram", "100") is None
 
     async def test_use_keeps_the_session_alive(self, env: Env) -> None:
-        await sign_in(env)
+        opened = await sign_in(env)
         env.clock.advance(days=6)
-        assert await env.sessions.current("telegram", "100") is not None
+        assert await current_id(env) == opened.session_id
         env.clock.advance(days=6)
 
-        assert await env.sessions.current("telegram", "100") is not None
+        assert await current_id(env) == opened.session_id
 
     async def test_absolute_expiry_even_when_used(self, env: Env) -> None:
         opened = await sign_in(env)
         while env.clock.now() - opened.created_at < env.policy.session_absolute:
-            assert await env.sessions.current("telegram", "100") is not None
+            assert await current_id(env) == opened.session_id
             env.clock.advance(days=6)
 
         assert await env.sessions.current("telegram", "100") is None
@@ -80,7 +86,7 @@ class TestExpiry:
         opened = await sign_in(env)
         for _ in range(4):
             env.clock.advance(days=6)
-            assert await env.sessions.current("telegram", "100") is not None
+            assert await current_id(env) == opened.session_id
         env.clock.current = opened.created_at + env.policy.session_absolute
 
         assert await env.sessions.current("telegram", "100") is None
@@ -89,25 +95,25 @@ class TestExpiry:
 class TestSignOut:
     async def test_sign_out_ends_this_session_only(self, env: Env) -> None:
         await sign_in(env, "telegram", "100")
-        await sign_in(env, "sms", KNOWN_PHONE)
+        by_sms = await sign_in(env, "sms", KNOWN_PHONE)
 
         assert await env.sessions.sign_out("telegram", "100") is True
 
         assert await env.sessions.current("telegram", "100") is None
-        assert await env.sessions.current("sms", KNOWN_PHONE) is not None
+        assert await current_id(env, "sms", KNOWN_PHONE) == by_sms.session_id
         assert await env.sessions.sign_out("telegram", "100") is False
 
     async def test_sign_out_everywhere_ends_all_sessions_of_the_patient(self, env: Env) -> None:
         await sign_in(env, "telegram", "100")
         await sign_in(env, "sms", KNOWN_PHONE)
-        await sign_in(env, "telegram", "300", iin=OTHER)
+        other = await sign_in(env, "telegram", "300", iin=OTHER)
 
         ended = await env.sessions.sign_out_everywhere(1)
 
         assert ended == 2
         assert await env.sessions.current("telegram", "100") is None
         assert await env.sessions.current("sms", KNOWN_PHONE) is None
-        assert await env.sessions.current("telegram", "300") is not None
+        assert await current_id(env, "telegram", "300") == other.session_id
 
     async def test_sign_out_is_audited_with_masked_values(self, env: Env) -> None:
         await sign_in(env, "sms", KNOWN_PHONE)
@@ -133,10 +139,10 @@ class TestPhoneChange:
         assert "sessions_ended_phone_changed" in env.audit.names()
 
     async def test_the_same_phone_written_differently_is_no_change(self, env: Env) -> None:
-        await sign_in(env)
+        opened = await sign_in(env)
         env.directory.patients[KNOWN] = (1, "8 (701) 123-45-67")
 
-        assert await env.sessions.current("telegram", "100") is not None
+        assert await current_id(env) == opened.session_id
 
     async def test_a_removed_phone_ends_the_session(self, env: Env) -> None:
         await sign_in(env)
@@ -159,4 +165,4 @@ class TestPhoneChange:
 
         assert session.phone_key == env.sessions.phone_key("+77770000001")
         assert env.sender.sent[-1][0] == "+77770000001"
-        assert await env.sessions.current("telegram", "100") is not None
+        assert await current_id(env) == session.session_id

@@ -12,10 +12,9 @@ from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
 
 from backend.bootstrap import Backend
-from bot.app import RUNTIME_KEY, create_app
+from bot.app import create_app
 from bot.config import Settings
-from bot.sms.channel import SMS_KEY, SMS_WORKER_KEY
-from bot.sms.outbox_worker import OutboxSmsSender
+from bot.sms.channel import SMS_WORKER_KEY
 from tests.backend.world import World, build_world
 from tests.sms.harness import GatewaySender, SmsPhone, sms_settings
 
@@ -41,19 +40,12 @@ def gateway() -> GatewaySender:
     return GatewaySender()
 
 
-def route_otp_through_outbox(app: web.Application, backend: Backend) -> None:
-    """The wiring proposed for bot/runtime.py (OTP codes queued in the outbox, sent by the
-    worker through the gateway), done here until the runtime does it itself."""
-    otp = app[RUNTIME_KEY].services.otp
-    if not isinstance(otp.sender, OutboxSmsSender):
-        otp.sender = OutboxSmsSender(backend, on_enqueue=app[SMS_KEY].worker.wake)
-
-
 @pytest.fixture
 def sms_app(backend: Backend, gateway: GatewaySender) -> web.Application:
     app = create_app(sms_settings(), backend, sender=gateway)
-    app[SMS_WORKER_KEY] = False  # the tests run the outbox worker themselves
-    route_otp_through_outbox(app, backend)
+    # The tests run the outbox worker themselves. OTP codes reach the outbox through the
+    # production wiring only (bot/sms/channel.py `install`): the fixture never redoes it.
+    app[SMS_WORKER_KEY] = False
     return app
 
 

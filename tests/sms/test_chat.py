@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import re
@@ -17,6 +18,7 @@ from bot.app import create_app
 from bot.cli import main
 from bot.sms.channel import SMS_WORKER_KEY
 from bot.sms.chat import ChatError, chat_in_process, chat_remote, reply_text
+from otp import SentSms
 from tests.backend.world import World
 from tests.sms.harness import PUBLIC, TOKEN, GatewaySender, sms_settings
 
@@ -59,6 +61,42 @@ async def test_a_sign_in_from_the_terminal(backend: Backend, world: World) -> No
     assert "segment" in printed  # each reply's cost
     assert "never sent" not in printed
     assert [to for to, _ in gateway.sent] == [world.alice.phone]
+
+
+class SlowGateway(GatewaySender):
+    """A gateway that takes a moment to accept a message (as Twilio's HTTP API does)."""
+
+    async def send(self, to: str, body: str) -> SentSms:
+        await asyncio.sleep(0.2)
+        return await super().send(to, body)
+
+
+@SQLITE
+async def test_the_code_is_printed_before_the_next_prompt_with_a_slow_gateway(
+    backend: Backend, world: World
+) -> None:
+    """The session sends the outbox itself after each reply: no background worker can take the
+    code first and leave it unsent when the next line is read (the old race, issue 17)."""
+    gateway = SlowGateway()
+    out = io.StringIO()
+    sent_before_code_line: list[int] = []
+
+    def code() -> str:
+        sent_before_code_line.append(len(gateway.sent))
+        match = _CODE.search(gateway.sent[-1][1]) if gateway.sent else None
+        return match.group(1) + match.group(2) if match else "000000"
+
+    await chat_in_process(
+        sms_settings(public_base_url="", twilio_auth_token=None),
+        backend,
+        world.alice.phone or "",
+        _lines("EN", "1", world.alice.iin, code, "/quit"),
+        out,
+        sender=gateway,
+    )
+
+    assert sent_before_code_line == [1]
+    assert "You are signed in." in out.getvalue()
 
 
 @SQLITE

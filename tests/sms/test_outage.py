@@ -28,7 +28,6 @@ from dialogs.engine.engine import FAILURE
 from tests.backend.world import World, build_world
 from tests.conftest import PG_URL, _asyncpg_dsn, _in_thread, _with_database
 from tests.infra.redis_server import RedisServer, own_redis
-from tests.sms.conftest import route_otp_through_outbox
 from tests.sms.harness import (
     STATUS_URL,
     GatewaySender,
@@ -47,7 +46,6 @@ _BOUND = 60.0  # seconds: no step of these tests may hang longer
 def outage_app(backend: Backend, gateway: GatewaySender, redis_url: str) -> web.Application:
     app = create_app(sms_settings(redis_url=redis_url), backend, sender=gateway)
     app[SMS_WORKER_KEY] = False  # the tests run the outbox worker themselves
-    route_otp_through_outbox(app, backend)
     return app
 
 

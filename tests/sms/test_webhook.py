@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
@@ -247,11 +246,11 @@ async def test_token_constant_is_what_the_app_uses() -> None:
 
 
 async def test_the_runtime_queues_otp_codes_in_the_outbox(backend: Backend) -> None:
-    """The production wiring: bot/runtime.py gives the OTP service an `OutboxSmsSender`."""
+    """The production wiring (bot/sms/channel.py `install`, issue 5): the OTP service sends
+    through an `OutboxSmsSender` that wakes the app's own outbox worker at once."""
     app = create_app(sms_settings(), backend, sender=GatewaySender())
     otp_sender = app[RUNTIME_KEY].services.otp.sender
     await backend.close()
 
-    if not isinstance(otp_sender, OutboxSmsSender):
-        pytest.xfail("bot/runtime.py still sends OTP codes directly (see the SMS report)")
-    assert otp_sender.on_enqueue is not None  # the worker wakes at once
+    assert isinstance(otp_sender, OutboxSmsSender)
+    assert otp_sender.on_enqueue == app[SMS_KEY].worker.wake  # the worker wakes at once

@@ -96,9 +96,15 @@ async def test_an_update_without_the_right_secret_is_refused_and_not_processed(
     response = await client.post(WEBHOOK_PATH, json=update_json(tg), headers=headers)
 
     assert response.status in (401, 403)
-    await asyncio.sleep(0.05)
-    assert session.of(SendMessage) == []
+    # A barrier instead of a fixed sleep: the same update, correctly signed, sent after the
+    # refused one and handled the same way, so the refused one would have been answered first.
     assert await tg.runtime.engine.store.load("telegram", str(tg.user_id)) is None
+    signed = await client.post(WEBHOOK_PATH, json=update_json(tg), headers={HEADER: SECRET})
+    assert signed.status == 200
+    [reply] = await session.wait_for(SendMessage)
+    assert reply.chat_id == tg.user_id
+    await asyncio.sleep(0)  # one more turn: a second answer would already be queued
+    assert len(session.of(SendMessage)) == 1  # only the signed update was answered
 
 
 async def test_without_a_configured_secret_one_is_derived_and_still_required(

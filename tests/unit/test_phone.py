@@ -48,9 +48,34 @@ def test_usual_kazakh_forms_normalise_to_e164(text: str) -> None:
     assert is_kz_mobile(text)
 
 
-@pytest.mark.parametrize("code", sorted(MOBILE_CODES))
+# The mobile codes after +7, written out here (not taken from the implementation, so removing
+# one from `MOBILE_CODES` fails a test). Source: Kazakhstan's national numbering plan as notified
+# to the ITU (E.164 country code 7, Kazakhstan's mobile ranges 7 700-709, 747, 771, 775-778).
+KZ_MOBILE_CODES = (
+    "700", "701", "702", "703", "704", "705", "706", "707", "708", "709",
+    "747", "771", "775", "776", "777", "778",
+)  # fmt: skip
+# Other 7xx codes: landline areas (710-729: Almaty 727, Astana 717, ...) and unassigned ranges.
+NOT_MOBILE_CODES = (
+    "710", "711", "712", "713", "714", "715", "716", "717", "718", "719", "720", "721",
+    "722", "723", "724", "725", "726", "727", "728", "729", "730", "736", "740", "746",
+    "748", "750", "760", "770", "772", "773", "774", "779", "780", "790", "799",
+)  # fmt: skip
+
+
+def test_the_operator_codes_are_exactly_the_pinned_list() -> None:
+    assert sorted(MOBILE_CODES) == list(KZ_MOBILE_CODES)
+
+
+@pytest.mark.parametrize("code", KZ_MOBILE_CODES)
 def test_every_mobile_operator_code_is_accepted(code: str) -> None:
     assert normalize_kz_mobile(f"8 {code} 555 12 34") == f"+7{code}5551234"
+    assert normalize_kz_mobile(f"+7{code}5551234") == f"+7{code}5551234"
+
+
+@pytest.mark.parametrize("code", NOT_MOBILE_CODES)
+def test_other_seven_hundred_codes_are_not_mobile(code: str) -> None:
+    assert _reason(f"8 {code} 555 12 34") is PhoneError.NOT_KZ_MOBILE
 
 
 @pytest.mark.parametrize(
@@ -157,3 +182,8 @@ def test_mask_phone_shows_operator_code_and_last_two_digits() -> None:
 def test_mask_phone_of_a_non_kz_number_keeps_only_the_last_two_digits() -> None:
     assert mask_phone("+996555123456") == "***********56"
     assert mask_phone("1") == "1"
+
+
+@pytest.mark.parametrize("text", ["++7 701 123 45 67", "++77011234567", "+++77011234567"])
+def test_more_than_one_plus_is_malformed(text: str) -> None:
+    assert _reason(text) is PhoneError.MALFORMED
