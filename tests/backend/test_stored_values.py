@@ -42,7 +42,7 @@ REFUSAL_CODES = [
     "slot_unavailable", "too_many_appointments", "appointment_not_found",
     "appointment_not_active", "application_not_found", "patient_not_found",
     "no_doctor_assigned", "invalid_input", "home_visits_full", "home_visit_exists",
-    "application_closed", "specialty_not_for_age",
+    "application_closed", "specialty_not_for_age", "not_represented",
 ]  # fmt: skip
 ACTORS = ["patient", "clinic", "operator", "system"]
 SEXES = ["M", "F"]
@@ -51,7 +51,7 @@ AUDIENCES = ["children", "adults", "all"]
 OUTBOX_STATUSES = ["queued", "sending", "accepted", "failed", "expired", "suppressed"]
 INBOUND_STATES = ["processing", "done"]
 CHANNEL_NAMES = ["telegram", "sms"]
-NOTIFICATION_KINDS = ["status", "booked", "moved", "cancelled", "reminder", "deadline"]
+NOTIFICATION_KINDS = ["status", "booked", "moved", "cancelled", "reminder", "deadline", "visit"]
 NOTIFICATION_STATUSES = ["queued", "sending", "sent", "failed", "rerouted"]
 REMINDER_KINDS = ["day_before", "two_hours"]
 REMINDER_STATUSES = ["pending", "queued", "dropped"]

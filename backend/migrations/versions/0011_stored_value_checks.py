@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -40,7 +40,7 @@ REFUSAL_CODES = (
     "slot_unavailable", "too_many_appointments", "appointment_not_found",
     "appointment_not_active", "application_not_found", "patient_not_found",
     "no_doctor_assigned", "invalid_input", "home_visits_full", "home_visit_exists",
-    "application_closed", "specialty_not_for_age",
+    "application_closed", "specialty_not_for_age", "not_represented",
 )  # fmt: skip
 ACTORS = ("patient", "clinic", "operator", "system")  # backend/domain/statuses.py Actor
 SEXES = ("M", "F")  # backend/domain/iin.py Sex
@@ -53,7 +53,7 @@ INBOUND_STATES = ("processing", "done")  # backend/services/outbox.py InboundSta
 # Channel names are not checked: the dialog engine is channel-neutral (any channel name signs
 # in and is recorded in patient_channels; the test harness uses "test").
 # backend/services/notifications.py Kind, NotificationStatus, ReminderKind, ReminderStatus
-NOTIFICATION_KINDS = ("status", "booked", "moved", "cancelled", "reminder", "deadline")
+NOTIFICATION_KINDS = ("status", "booked", "moved", "cancelled", "reminder", "deadline", "visit")
 NOTIFICATION_STATUSES = ("queued", "sending", "sent", "failed", "rerouted")
 REMINDER_KINDS = ("day_before", "two_hours")
 REMINDER_STATUSES = ("pending", "queued", "dropped")
