@@ -12,7 +12,7 @@ import logging
 import re
 from typing import Literal, Self
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SQLITE_SCHEME = "sqlite+aiosqlite://"
@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     # The 1414 operator console (bot/operator): no token means the console is off (404).
     operator_token: SecretStr | None = None
 
+    # Prometheus metrics (bot/metrics.py): no token means `/metrics` is off (404); with one,
+    # scrapes send `Authorization: Bearer <METRICS_TOKEN>`.
+    metrics_token: SecretStr | None = None
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
@@ -103,16 +107,17 @@ class Settings(BaseSettings):
             raise ValueError(msg)
         return level
 
-    @field_validator("operator_token")
+    @field_validator("operator_token", "metrics_token")
     @classmethod
-    def _operator_token(cls, value: SecretStr | None) -> SecretStr | None:
+    def _operator_token(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
         if value is None:
             return None
         token = value.get_secret_value()
         if len(token) < OPERATOR_TOKEN_MIN_LENGTH or not _OPERATOR_TOKEN.fullmatch(token):
             # Neither the value nor its length is echoed back.
+            name = (info.field_name or "operator_token").upper()
             msg = (
-                f"OPERATOR_TOKEN must be at least {OPERATOR_TOKEN_MIN_LENGTH} characters of "
+                f"{name} must be at least {OPERATOR_TOKEN_MIN_LENGTH} characters of "
                 "letters, digits and punctuation, without spaces "
                 "(for example the output of `openssl rand -hex 24`)"
             )
