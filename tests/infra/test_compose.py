@@ -94,7 +94,8 @@ def test_the_settings_of_the_compose_file_load(monkeypatch: pytest.MonkeyPatch) 
     filled = {
         name: re.sub(
             r"\$\{(\w+)(:-([^}]*)|:\?[^}]*)?\}",
-            lambda m: m.group(3) or ("x" * 32 if m.group(2) else ""),
+            # ${NAME:-default}: the default; ${NAME:?message}: a required value, given.
+            lambda m: "x" * 32 if (m.group(2) or "").startswith(":?") else m.group(3) or "",
             str(value),
         )
         for name, value in env.items()
