@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr | None = None
     twilio_messaging_service_sid: str = ""
     twilio_from_number: str = ""
+    twilio_api_base: str = ""  # empty: https://api.twilio.com; else a proxy or a local stub
 
     # One-time passwords: the pepper for stored code hashes (secrets come only from the env).
     otp_pepper: SecretStr | None = None
@@ -154,7 +155,7 @@ class Settings(BaseSettings):
             raise ValueError(msg)
         return value
 
-    @field_validator("public_base_url", "telegram_api_base")
+    @field_validator("public_base_url", "telegram_api_base", "twilio_api_base")
     @classmethod
     def _http_url(cls, value: str) -> str:
         url = value.strip()
