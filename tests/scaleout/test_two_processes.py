@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import itertools
+import json
 import os
 import secrets
 import signal
@@ -38,9 +39,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
-from backend.adapters.orm import slots
+from backend.adapters.orm import schedule_templates, slots
 from backend.bootstrap import Backend
 from backend.services import outbox
 from bot.config import Settings
@@ -254,6 +255,25 @@ async def test_two_processes_share_the_work_exactly_once_and_in_order(
     database_url: str, backend: Backend, tmp_path: Path
 ) -> None:
     world: World = await build_world(backend)
+    # Reception hours every day for one doctor: both processes top the slots up at start-up.
+    async with backend.engine.begin() as conn:
+        await conn.execute(
+            insert(schedule_templates),
+            [
+                {
+                    "doctor_id": world.doctor_b.id,
+                    "weekday": weekday,
+                    "start_time": dt.time(8),
+                    "end_time": dt.time(20),
+                    "slot_minutes": 10,
+                    "room": "1",
+                    "kind": "reception",
+                    "capacity": 1,
+                }
+                for weekday in range(7)
+            ],
+        )
+    slots_before = await _slot_count(backend)
     phone = world.alice.phone
     assert phone is not None
     chat = 700_000_000 + secrets.randbelow(10**8)
@@ -271,6 +291,9 @@ async def test_two_processes_share_the_work_exactly_once_and_in_order(
                 await _scenario(http, (a, b), stub=stub, twilio=twilio, backend=backend, chat=chat,
                                 first_update=first_update, phone=phone)  # fmt: skip
                 await _no_duplicate_slots(backend)
+                created = await _topped_up(a, b)
+                # Each slot was created by one process only, and none twice.
+                assert sum(created) == await _slot_count(backend) - slots_before > 0, created
     finally:
         await server.close()
 
@@ -302,7 +325,7 @@ async def _scenario(
         statuses = await asyncio.gather(
             _post_update(http, first, update), _post_update(http, second, update)
         )
-        assert statuses == [200, 200]
+        assert list(statuses) == [200, 200]
         await _until(lambda n=step + 1: len(stub.replies_to(chat)) >= n, f"telegram reply {step}")
         # SMS: the message to the other process and Twilio's retry of it to the first.
         sid = f"SM{secrets.token_hex(16)}"
@@ -340,6 +363,25 @@ async def _inbound_count(backend: Backend, phone: str) -> int:
             select(func.count()).select_from(sms_inbound).where(sms_inbound.c.phone == phone)
         )
         return int(result.scalar_one())
+
+
+async def _slot_count(backend: Backend) -> int:
+    async with backend.engine.connect() as conn:
+        return int((await conn.execute(select(func.count()).select_from(slots))).scalar_one())
+
+
+async def _topped_up(*processes: Process) -> list[int]:
+    """The slots each process's start-up top-up created (0 when its run failed and left the
+    work to the other: logged as a warning, retried at the next run)."""
+
+    def runs(process: Process) -> list[dict[str, Any]]:
+        text = process.log.read_text().splitlines()
+        lines = [json.loads(line) for line in text if line.startswith("{")]
+        events = ("slots topped up", "slot top-up failed")
+        return [line for line in lines if line.get("event") in events]
+
+    await _until(lambda: all(runs(p) for p in processes), "both top-ups")
+    return [int(runs(p)[0].get("created", 0)) for p in processes]
 
 
 async def _no_duplicate_slots(backend: Backend) -> None:
