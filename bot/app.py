@@ -29,8 +29,8 @@ from bot.metrics import (
     Metrics,
     MetricsAuditSink,
     TeeAuditSink,
-    UpdateMetrics,
     metrics_handler,
+    update_metrics_middleware,
 )
 from bot.runtime import Runtime, build_redis, build_runtime
 from otp import SmsSender
@@ -229,7 +229,7 @@ def create_app(
 
     if DISPATCHER_KEY in app:
         # Inside the dedupe middleware: a dropped duplicate is not counted as handled.
-        app[DISPATCHER_KEY].update.outer_middleware(UpdateMetrics(metrics))
+        app[DISPATCHER_KEY].update.outer_middleware(update_metrics_middleware(metrics))
     return app
 
 

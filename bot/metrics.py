@@ -35,9 +35,6 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 import structlog
-from aiogram.dispatcher.event.bases import UNHANDLED
-from aiogram.dispatcher.middlewares.base import BaseMiddleware
-from aiogram.types import TelegramObject, Update
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
@@ -307,26 +304,30 @@ class TeeAuditSink:
             sink.record(event)
 
 
-class UpdateMetrics(BaseMiddleware):
+def update_metrics_middleware(metrics: Metrics) -> Any:
     """Telegram (an outer update middleware, webhook and polling alike): one update is one
-    event; its id is the request id of its log lines (`tg-<update_id>`)."""
+    event; its id is the request id of its log lines (`tg-<update_id>`). Built on demand:
+    aiogram is imported only when the Telegram channel is on (`dariger --help` stays quick)."""
+    from aiogram.dispatcher.event.bases import UNHANDLED  # noqa: PLC0415
+    from aiogram.dispatcher.middlewares.base import BaseMiddleware  # noqa: PLC0415
+    from aiogram.types import TelegramObject, Update  # noqa: PLC0415
 
-    def __init__(self, metrics: Metrics) -> None:
-        self.metrics = metrics
+    class UpdateMetrics(BaseMiddleware):
+        async def __call__(
+            self,
+            handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+            event: TelegramObject,
+            data: dict[str, Any],
+        ) -> Any:
+            if not isinstance(event, Update):
+                return await handler(event, data)
+            with metrics.observe_event("telegram", f"tg-{event.update_id}") as scope:
+                result = await handler(event, data)
+                if result is UNHANDLED:
+                    scope.outcome = "unhandled"
+                return result
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        if not isinstance(event, Update):
-            return await handler(event, data)
-        with self.metrics.observe_event("telegram", f"tg-{event.update_id}") as scope:
-            result = await handler(event, data)
-            if result is UNHANDLED:
-                scope.outcome = "unhandled"
-            return result
+    return UpdateMetrics()
 
 
 METRICS_KEY: Final = web.AppKey("metrics", Metrics)

@@ -18,7 +18,7 @@ from backend.bootstrap import Backend
 from backend.services import outbox
 from bot.app import create_app
 from bot.logs import configure_logging
-from bot.metrics import METRICS_KEY, UpdateMetrics
+from bot.metrics import METRICS_KEY, update_metrics_middleware
 from bot.runtime import build_runtime
 from bot.sms.channel import SMS_WORKER_KEY
 from tests.backend.world import World, build_world
@@ -180,7 +180,7 @@ async def test_telegram_updates_are_counted_by_outcome(
     runtime = build_runtime(tg_settings(), backend, None, sender=RecordingSender(),
                             translator=TRANSLATOR)  # fmt: skip
     tg = make_chat(runtime)
-    tg.dispatcher.update.outer_middleware(UpdateMetrics(app[METRICS_KEY]))
+    tg.dispatcher.update.outer_middleware(update_metrics_middleware(app[METRICS_KEY]))
 
     await tg.start()
     await tg.send_text("hello")
