@@ -23,6 +23,15 @@ from backend.bootstrap import Backend
 from backend.services.schedules import top_up_slots
 from bot.config import Settings
 from bot.logs import get_logger
+from bot.metrics import (
+    METRICS_KEY,
+    METRICS_PATH,
+    Metrics,
+    MetricsAuditSink,
+    TeeAuditSink,
+    metrics_handler,
+    update_metrics_middleware,
+)
 from bot.runtime import Runtime, build_redis, build_runtime
 from otp import SmsSender
 
@@ -211,11 +220,37 @@ def create_app(
     app.cleanup_ctx.append(_run_slot_top_up)
     runtime = build_runtime(settings, backend, redis, sender=sender)
     app[RUNTIME_KEY] = runtime
+    metrics = _install_metrics(app, settings, backend, runtime)
     from bot.channels import CHANNELS  # noqa: PLC0415 - channels import this module's keys
 
     for install in CHANNELS:
         install(app, runtime)
+    from bot.telegram import DISPATCHER_KEY  # noqa: PLC0415 - the channels import this module
+
+    if DISPATCHER_KEY in app:
+        # Inside the dedupe middleware: a dropped duplicate is not counted as handled.
+        app[DISPATCHER_KEY].update.outer_middleware(update_metrics_middleware(metrics))
     return app
+
+
+def _install_metrics(
+    app: web.Application, settings: Settings, backend: Backend, runtime: Runtime
+) -> Metrics:
+    """`GET /metrics` (bot/metrics.py), the database listeners and the OTP audit counters."""
+    metrics = Metrics()
+    app[METRICS_KEY] = metrics
+    metrics.watch_database(backend)
+
+    async def unwatch(_app: web.Application) -> None:
+        metrics.unwatch_database()
+
+    app.on_cleanup.append(unwatch)
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    app.router.add_get(METRICS_PATH, metrics_handler(token, backend, metrics))
+    sink = MetricsAuditSink(metrics)
+    for service in (runtime.services.otp, runtime.services.sessions):
+        service.audit = TeeAuditSink(service.audit, sink)
+    return metrics
 
 
 async def _close_resources(app: web.Application) -> None:

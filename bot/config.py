@@ -12,7 +12,7 @@ import logging
 import re
 from typing import Literal, Self
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SQLITE_SCHEME = "sqlite+aiosqlite://"
@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr | None = None
     twilio_messaging_service_sid: str = ""
     twilio_from_number: str = ""
+    twilio_api_base: str = ""  # empty: https://api.twilio.com; else a proxy or a local stub
 
     # One-time passwords: the pepper for stored code hashes (secrets come only from the env).
     otp_pepper: SecretStr | None = None
@@ -85,6 +86,9 @@ class Settings(BaseSettings):
     desk_operator_idle_requeue_minutes: int = Field(default=10, ge=1)
     desk_patient_idle_close_minutes: int = Field(default=30, ge=1)
     desk_sweep_seconds: int = Field(default=30, ge=1)
+    # Prometheus metrics (bot/metrics.py): no token means `/metrics` is off (404); with one,
+    # scrapes send `Authorization: Bearer <METRICS_TOKEN>`.
+    metrics_token: SecretStr | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -112,16 +116,17 @@ class Settings(BaseSettings):
             raise ValueError(msg)
         return level
 
-    @field_validator("operator_token")
+    @field_validator("operator_token", "metrics_token")
     @classmethod
-    def _operator_token(cls, value: SecretStr | None) -> SecretStr | None:
+    def _operator_token(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
         if value is None:
             return None
         token = value.get_secret_value()
         if len(token) < OPERATOR_TOKEN_MIN_LENGTH or not _OPERATOR_TOKEN.fullmatch(token):
             # Neither the value nor its length is echoed back.
+            name = (info.field_name or "operator_token").upper()
             msg = (
-                f"OPERATOR_TOKEN must be at least {OPERATOR_TOKEN_MIN_LENGTH} characters of "
+                f"{name} must be at least {OPERATOR_TOKEN_MIN_LENGTH} characters of "
                 "letters, digits and punctuation, without spaces "
                 "(for example the output of `openssl rand -hex 24`)"
             )
@@ -158,7 +163,7 @@ class Settings(BaseSettings):
             raise ValueError(msg)
         return value
 
-    @field_validator("public_base_url", "telegram_api_base")
+    @field_validator("public_base_url", "telegram_api_base", "twilio_api_base")
     @classmethod
     def _http_url(cls, value: str) -> str:
         url = value.strip()

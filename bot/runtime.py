@@ -102,6 +102,7 @@ def build_sender(settings: Settings) -> SmsSender:
             token.get_secret_value() if token else "",
             messaging_service_sid=settings.twilio_messaging_service_sid or None,
             from_number=settings.twilio_from_number or None,
+            base_url=settings.twilio_api_base or None,
             status_callback_url=(
                 f"{settings.public_base_url.rstrip('/')}/sms/twilio/status"
                 if settings.public_base_url

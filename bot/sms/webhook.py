@@ -35,6 +35,7 @@ from backend.bootstrap import Backend
 from backend.domain.phone import mask_phone
 from backend.services import outbox
 from bot.logs import get_logger
+from bot.metrics import METRICS_KEY, set_outcome
 from bot.sanitize import clean_text
 from bot.sms.conversation import SmsConversations, sender_identity
 from bot.sms.keywords import LANGUAGE_KEYWORDS, match_keyword
@@ -187,6 +188,14 @@ class TwilioWebhooks:
         if not _SID.fullmatch(sid) or not sender:
             log.warning("sms_webhook_bad_request", sid_ok=bool(_SID.fullmatch(sid)))
             raise web.HTTPBadRequest(text="MessageSid and From are required")
+        metrics = request.config_dict.get(METRICS_KEY)
+        if metrics is None:  # an app without metrics (tests that build the channel alone)
+            return await self._inbound(sid, sender, form)
+        # The MessageSid is the request id of every log line of this message (issue 16).
+        with metrics.observe_event("sms", sid):
+            return await self._inbound(sid, sender, form)
+
+    async def _inbound(self, sid: str, sender: str, form: MultiDictProxy[str]) -> web.Response:
         phone = sender_identity(sender)[:16]
         body = clean_text(form.get("Body", ""), keep_layout=True)[:_MAX_BODY]
         carrier_keyword = clean_text(form.get("OptOutType", "")) or None
@@ -197,6 +206,7 @@ class TwilioWebhooks:
                 uow(), sid, phone=phone, now=self.backend.clock.now()
             )
             if not claim.new:
+                set_outcome("duplicate")
                 log.info(
                     "sms_in_duplicate", phone=mask_phone(phone), answered=claim.reply is not None
                 )
@@ -205,6 +215,7 @@ class TwilioWebhooks:
             reply = await self.conversations.handle(phone, body, carrier_keyword=carrier_keyword)
         except Exception as exc:  # every message gets an answer (issue 9 §2)
             return await self._apologise(exc, sid, phone, body, claimed=claimed)
+        set_outcome("replied" if reply else "silent")
         if reply:
             self._remember(phone, reply_language(reply))
         try:
@@ -219,6 +230,7 @@ class TwilioWebhooks:
     ) -> web.Response:
         """The apology naming 1414, with the MessageSid released for the redelivery."""
         outage = is_outage(exc)
+        set_outcome("apology_outage" if outage else "apology_error")
         if outage:
             log.warning("sms_in_dependency_down", phone=mask_phone(phone), error=_brief(exc))
         else:
@@ -275,6 +287,8 @@ class TwilioWebhooks:
         if message is None:
             log.info("sms_status_unknown_message", status=status)
         elif message.provider_status in outbox.PROVIDER_FAILURES:
+            if (metrics := request.config_dict.get(METRICS_KEY)) is not None:
+                metrics.delivery_failures.labels("sms").inc()
             log.warning(
                 "sms_not_delivered",
                 id=message.id,

@@ -22,7 +22,6 @@ from tests.sms.conftest import (
     alice,
     gateway,
     phone_of,
-    route_otp_through_outbox,
     world,
 )
 from tests.sms.harness import GatewaySender, SmsPhone, sms_settings
@@ -37,7 +36,6 @@ def sms_app(backend: Backend, gateway: GatewaySender) -> web.Application:
     app = create_app(sms_settings(), backend, sender=gateway)
     app[SMS_WORKER_KEY] = False  # the tests run the outbox worker and the relay themselves
     app[DESK_LOOP_KEY] = False
-    route_otp_through_outbox(app, backend)
     return app
 
 

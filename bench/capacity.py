@@ -1,0 +1,206 @@
+"""Capacity (issue 16): messages per second per process, p50/p99 and CPU per message.
+
+    .venv/bin/python -m bench.capacity [--db postgresql|sqlite] [--patients 50] [--rounds 2]
+
+Runs the production app (`create_app`, a real HTTP server on a free port) on a fresh database
+(a PostgreSQL database of its own, dropped afterwards, and Redis at --redis; or a SQLite file
+with in-process state) and drives N concurrent patients, each from their own phone, through
+whole SMS journeys: every message a signed Twilio webhook, every reply awaited before the next.
+The journey walks the channel-neutral menus in three languages (language keyword, HELP, the
+main menu, switching language): no sign-in, since a demo city has few patients with phones.
+
+Printed: messages/s, p50/p99 latency of one webhook, and CPU per message. The CPU is this
+whole process's (the load generator and its HTTP client included: an upper bound on the app's).
+Goals (issue 16): ≥ 200 messages/s per process, ≤ 5 ms CPU per message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import secrets
+import statistics
+import tempfile
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+from aiohttp import web
+from pydantic import SecretStr
+
+from backend.adapters.db import migrate
+from backend.bootstrap import bootstrap
+from bot.app import create_app
+from bot.config import Settings
+from bot.logs import configure_logging
+from bot.sms.channel import SMS_WORKER_KEY
+from bot.sms.chat import SignedPoster
+from bot.sms.webhook import INBOUND_PATH
+from otp import SentSms
+
+PUBLIC = "https://dariger.example.kz"
+TOKEN = "bench-twilio-token"  # noqa: S105 - signs the bench's own webhooks
+PG_ADMIN = os.environ.get(
+    "TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+)
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+JOURNEY: Sequence[str] = ("EN", "HELP", "00", "RU", "00", "KZ")
+GOAL_RATE = 200.0
+GOAL_CPU_MS = 5.0
+
+
+class NullGateway:
+    async def send(self, to: str, body: str) -> SentSms:
+        return SentSms(provider_id=f"SM{secrets.token_hex(16)}", status="queued")
+
+
+@dataclass
+class Figures:
+    messages: int
+    seconds: float
+    cpu_seconds: float
+    latencies: list[float]
+
+    @property
+    def rate(self) -> float:
+        return self.messages / self.seconds
+
+    @property
+    def cpu_ms(self) -> float:
+        return self.cpu_seconds * 1000 / self.messages
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.latencies)
+
+
+@contextlib.asynccontextmanager
+async def database(kind: str) -> AsyncIterator[tuple[str, str]]:
+    """(DATABASE_URL, REDIS_URL) of a fresh, migrated database."""
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory() as tmp:
+            url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+            await asyncio.to_thread(migrate, url)
+            yield url, ""
+        return
+    name = f"dariger_bench_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = PG_ADMIN.replace("postgresql+asyncpg://", "postgresql://", 1)
+    conn = await asyncpg.connect(admin)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    url = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+    try:
+        await asyncio.to_thread(migrate, url)
+        yield url, REDIS_URL
+    finally:
+        conn = await asyncpg.connect(admin)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def serving(db: str) -> AsyncIterator[SignedPoster]:
+    """The production app on a free port; a poster of signed webhooks to it."""
+    async with database(db) as (url, redis_url):
+        backend = bootstrap(url)
+        settings = Settings(
+            _env_file=None,
+            database_url=url,
+            redis_url=redis_url,
+            public_base_url=PUBLIC,
+            twilio_auth_token=SecretStr(TOKEN),
+            # A fresh pepper: fresh Redis key names for this run.
+            otp_pepper=SecretStr(secrets.token_hex(32)),
+        )
+        app = create_app(settings, backend, sender=NullGateway())
+        app[SMS_WORKER_KEY] = False
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            host, port = runner.addresses[0][:2]
+            connector = aiohttp.TCPConnector(limit=0)
+            async with aiohttp.ClientSession(connector=connector) as session:
+                yield SignedPoster(
+                    session, f"http://{host}:{port}{INBOUND_PATH}", PUBLIC + INBOUND_PATH, TOKEN
+                )
+        finally:
+            await runner.cleanup()
+
+
+async def _timed(poster: SignedPoster, phone: str, body: str, latencies: list[float]) -> None:
+    started = time.perf_counter()
+    await poster.send(phone, body)
+    latencies.append(time.perf_counter() - started)
+
+
+async def drive(poster: SignedPoster, phones: Sequence[str], journey: Sequence[str]) -> Figures:
+    """Every phone walks `journey` (message after reply), all phones at once."""
+    latencies: list[float] = []
+
+    async def patient(phone: str) -> None:
+        for body in journey:
+            await _timed(poster, phone, body, latencies)
+
+    cpu, wall = time.process_time(), time.perf_counter()
+    await asyncio.gather(*(patient(phone) for phone in phones))
+    return Figures(
+        messages=len(latencies),
+        seconds=time.perf_counter() - wall,
+        cpu_seconds=time.process_time() - cpu,
+        latencies=latencies,
+    )
+
+
+def phones(count: int, start: int = 0) -> list[str]:
+    return [f"+7705{start + i:07d}" for i in range(count)]
+
+
+def report(title: str, figures: Figures) -> None:
+    print(
+        f"{title}: {figures.messages} messages in {figures.seconds:.2f} s: "
+        f"{figures.rate:.0f} messages/s "
+        f"(goal ≥ {GOAL_RATE:.0f}, {figures.rate / GOAL_RATE:.2f}×), "
+        f"p50 {figures.p50 * 1000:.0f} ms, p99 {figures.pct(0.99) * 1000:.0f} ms, "
+        f"CPU {figures.cpu_ms:.1f} ms/message (goal ≤ {GOAL_CPU_MS:.0f}, "
+        f"{figures.cpu_ms / GOAL_CPU_MS:.2f}×)"
+    )
+
+
+async def run(db: str, patients: int, rounds: int) -> list[Figures]:
+    results = []
+    async with serving(db) as poster:
+        await drive(poster, phones(4, start=9_000_000), JOURNEY[:2])  # warm-up
+        for n in range(rounds):
+            figures = await drive(poster, phones(patients, start=n * patients), JOURNEY)
+            report(f"[{db}] round {n + 1}, {patients} patients", figures)
+            results.append(figures)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", choices=("postgresql", "sqlite"), default="postgresql")
+    parser.add_argument("--patients", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    configure_logging("console", "WARNING")
+    asyncio.run(run(args.db, args.patients, args.rounds))
+
+
+if __name__ == "__main__":
+    main()
