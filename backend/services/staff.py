@@ -21,7 +21,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -516,3 +516,56 @@ def caller(account: Account) -> StaffCaller:
     if account.role is not Role.CLINIC_STAFF or account.clinic_id is None:
         raise StaffError("only clinic staff act for a clinic")
     return StaffCaller(key_id=0, clinic_id=account.clinic_id, label="", login=account.login)
+
+
+async def change_password(
+    uow: UnitOfWork, account_id: int, *, current: str, new: str, now: dt.datetime
+) -> bool:
+    """The account's own change (the current password first); False: the current is wrong.
+    Raises StaffError for a new password the rules refuse or one equal to the current."""
+    now = require_aware(now)
+    check_password(new)
+    if new == current:
+        raise StaffError("the new password is the same as the current one")
+    table = orm.staff_accounts
+    async with uow:
+        row = (
+            await uow.session.execute(select(table).where(table.c.id == account_id))
+        ).one_or_none()
+        if row is None or not _verify(row.password_hash, current[:MAX_PASSWORD]):
+            return False
+        await uow.session.execute(
+            update(table)
+            .where(table.c.id == account_id)
+            .values(password_hash=hash_password(new), must_change_password=False)
+        )
+        await _audit(uow, row.id, row.login, "password_changed", row.login, "", None, now)
+        await uow.commit()
+        return True
+
+
+@dataclass(frozen=True)
+class ClinicInfo:
+    code: str
+    names: Mapping[str, str]  # kk, ru, en
+    tz: str
+    doctors: Sequence[tuple[str, str]]  # (code, short name)
+
+
+async def clinic_info(uow: UnitOfWork, clinic_id: int) -> ClinicInfo | None:
+    """What the clinic staff pages show about their clinic: its name, zone and doctors."""
+    async with uow:
+        clinic = await uow.register.clinic(clinic_id)
+        if clinic is None:
+            return None
+        stmt = (
+            select(orm.doctors.c.code, orm.doctors.c.surname, orm.doctors.c.given_name)
+            .where(orm.doctors.c.clinic_id == clinic_id)
+            .order_by(orm.doctors.c.surname, orm.doctors.c.given_name)
+        )
+        doctors = [
+            (row.code, f"{row.surname} {row.given_name}")
+            for row in (await uow.session.execute(stmt)).all()
+        ]
+        names = {"kk": clinic.name_kk, "ru": clinic.name_ru, "en": clinic.name_en}
+        return ClinicInfo(code=clinic.code, names=names, tz=clinic.tz_name, doctors=doctors)
