@@ -23,6 +23,7 @@ from backend.services.home_visit import HomeVisitRequest, request_home_visit
 from bot.app import SLOT_TOP_UP_KEY, create_app
 from bot.config import Settings
 from bot.operator.clinic_pages import POLL_KEY
+from bot.operator.web import HEARTBEAT_KEY
 from bot.sms.channel import SMS_WORKER_KEY
 from tests.backend.world import World, build_world
 from tests.sms.harness import sms_settings
@@ -157,5 +158,6 @@ async def console(
     app[SMS_WORKER_KEY] = False
     app[SLOT_TOP_UP_KEY] = False
     app[POLL_KEY] = 0.05
+    app[HEARTBEAT_KEY] = 0.2
     client = await aiohttp_client(app)
     return ConsoleWorld(app, backend, clock, world, aiohttp_client, client)

@@ -13,8 +13,8 @@ from backend.bootstrap import Backend
 from backend.services import staff
 from bot.app import SLOT_TOP_UP_KEY, create_app
 from bot.sms.channel import SMS_WORKER_KEY
-from tests.sms.harness import sms_settings
 from tests.console.conftest import PASSWORD, ConsoleWorld, csrf_of
+from tests.sms.harness import sms_settings
 
 WRONG_RU = "Неверный логин или пароль"
 
