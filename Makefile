@@ -49,6 +49,7 @@ run: install locales
 
 services:
 	bash scripts/ensure-services.sh
+	bash scripts/ensure-browser.sh
 
 lint: install
 	$(BIN)/ruff check .
