@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -33,16 +34,24 @@ def _password(args: argparse.Namespace) -> tuple[str, bool]:
     return sys.stdin.readline().rstrip("\r\n"), False
 
 
+class _Failed(Exception):
+    """The command failed and has said why on stderr: exit with `code`."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
 def _run(settings: Settings, work: object, what: str) -> object:
     from bot import cli  # noqa: PLC0415 - bot.cli imports this module
 
     try:
         return cli._with_backend(settings, work)  # type: ignore[arg-type]
     except staff.StaffError as exc:
-        raise SystemExit(cli._fail(f"{what}: {exc}")) from None
+        raise _Failed(cli._fail(f"{what}: {exc}")) from None
     except (SQLAlchemyError, OSError) as exc:
         log.debug("staff account command failed", exc_info=True)
-        raise SystemExit(
+        raise _Failed(
             cli._fail(f"{what} failed (run `dariger migrate` first?): {cli._reason(exc)}")
         ) from None
 
@@ -122,6 +131,18 @@ def _cmd_list(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def _guarded(
+    command: Callable[[Settings, argparse.Namespace], int],
+) -> Callable[[Settings, argparse.Namespace], int]:
+    def run(settings: Settings, args: argparse.Namespace) -> int:
+        try:
+            return command(settings, args)
+        except _Failed as failed:
+            return failed.code
+
+    return run
+
+
 def _password_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--password-stdin",
@@ -141,16 +162,16 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     add.add_argument("--name", help="the name shown in the console")
     add.add_argument("--clinic", help="the clinic's code (clinic staff only)")
     _password_option(add)
-    add.set_defaults(func=_cmd_add)
+    add.set_defaults(func=_guarded(_cmd_add))
     remove = actions.add_parser("remove", help="disable an account and end its sessions")
     remove.add_argument("login")
-    remove.set_defaults(func=_cmd_remove)
+    remove.set_defaults(func=_guarded(_cmd_remove))
     reset = actions.add_parser("reset", help="a new password; unlocks the account")
     reset.add_argument("login")
     _password_option(reset)
-    reset.set_defaults(func=_cmd_reset)
+    reset.set_defaults(func=_guarded(_cmd_reset))
     actions.add_parser("list", help="every account (never a password)").set_defaults(
-        func=_cmd_list
+        func=_guarded(_cmd_list)
     )
 
     clinic_staff = commands.add_parser("clinic-staff", help="clinic staff console accounts")
@@ -160,4 +181,4 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     cs_add.add_argument("--clinic", required=True, help="the clinic's code")
     cs_add.add_argument("--name", help="the name shown in the console")
     _password_option(cs_add)
-    cs_add.set_defaults(func=_cmd_add, role=staff.Role.CLINIC_STAFF.value)
+    cs_add.set_defaults(func=_guarded(_cmd_add), role=staff.Role.CLINIC_STAFF.value)
