@@ -12,8 +12,8 @@ POT_FILE := $(wildcard locales/messages.pot)
 # Message markers: T() in dialogs, N_() for backend/otp tables, pgettext("sms", …) variants.
 EXTRACT := $(BIN)/pybabel -q extract -F babel.cfg -k T -k N_ -k _ -k pgettext:1c,2 \
 	--no-location --sort-output --project dariger -c TRANSLATORS:
-# The operator console marks its strings with C_() only, in bot/operator.
-EXTRACT_CONSOLE := $(BIN)/pybabel -q extract --no-default-keywords -k C_ \
+# The staff console marks its strings with C_() only, in bot/operator (Python and templates).
+EXTRACT_CONSOLE := $(BIN)/pybabel -q extract -F babel-console.cfg --no-default-keywords -k C_ \
 	--no-location --sort-output --project dariger -c TRANSLATORS:
 
 .DEFAULT_GOAL := help
@@ -50,6 +50,7 @@ run: install locales
 
 services:
 	bash scripts/ensure-services.sh
+	bash scripts/ensure-browser.sh
 
 lint: install
 	$(BIN)/ruff check .

@@ -7,6 +7,8 @@
     dariger top-up-slots   make slots from the stored schedules for the booking horizon
     dariger chat --phone P text the service by SMS from this terminal (signed like Twilio)
     dariger clinic-key add CLINIC [--label L] / list CLINIC / revoke KEY_ID   Clinic API keys
+    dariger operator add LOGIN --role operator|supervisor / remove / reset / list   accounts
+    dariger clinic-staff add LOGIN --clinic CODE   a clinic staff member's console account
 
 Exit codes: 0 done, 1 failed (a clear message on stderr, no traceback), 2 bad usage or
 configuration, 130 interrupted.
@@ -33,6 +35,7 @@ from backend.pii import mask_pii
 from bot.app import create_app, make_runner
 from bot.config import Settings
 from bot.logs import configure_logging, get_logger
+from bot.operator import staff_cli
 from bot.runtime import warn_unknown_kurban_ait
 
 log = get_logger("bot.cli")
@@ -425,6 +428,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     chat_cmd.set_defaults(func=_cmd_chat)
     _add_clinic_key_commands(commands)
+    staff_cli.add_commands(commands)  # operator / clinic-staff accounts (bot/operator)
     return parser
 
 

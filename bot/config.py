@@ -75,8 +75,14 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = None
     telegram_api_base: str = ""  # empty: api.telegram.org; else a local Bot API server
 
-    # The 1414 operator console (bot/operator): no token means the console is off (404).
+    # The staff console (bot/operator): staff accounts sign in with a session. OPERATOR_TOKEN
+    # only turns on the machine API (`GET /operator/sms` as JSON with the token); unset: 401.
     operator_token: SecretStr | None = None
+    # Session cookies are `Secure` (and `__Host-` prefixed): false only for a plain-http
+    # development server on 127.0.0.1 (start-up warns).
+    console_cookie_secure: bool = True
+    console_idle_minutes: int = Field(default=30, ge=5, le=480)
+    console_session_hours: int = Field(default=12, ge=1, le=24)
 
     # The 1414 desk's timeouts, in minutes (issue 12; anchors §2.2 item 6): a long wait offers
     # the bot; an idle operator is warned, then the chat goes back to the queue; a patient who

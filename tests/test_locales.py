@@ -39,6 +39,8 @@ KEYWORDS: dict[str, object] = {"T": None, "N_": None, "_": None, "pgettext": ((1
 METHOD_MAP = [(f"{package}/**.py", "python") for package in ("backend", "dialogs", "otp", "bot")]
 CONSOLE_KEYWORDS: dict[str, object] = {"C_": None}
 CONSOLE_DIR = ROOT / "bot" / "operator"
+# babel-console.cfg: the console's Python and its Jinja2 templates.
+CONSOLE_MAP = [("**.py", "python"), ("templates/**.html", "jinja2")]
 DOMAINS = ("messages", "console")
 _CONSOLE_MARKER = re.compile(r"\bC_\(")
 
@@ -59,7 +61,7 @@ def extracted() -> dict[str, set[Key]]:
     """The ids each domain's code uses."""
     return {
         "messages": set(_extract(ROOT, METHOD_MAP, KEYWORDS)),
-        "console": set(_extract(CONSOLE_DIR, [("**.py", "python")], CONSOLE_KEYWORDS)),
+        "console": set(_extract(CONSOLE_DIR, CONSOLE_MAP, CONSOLE_KEYWORDS)),
     }
 
 

@@ -554,6 +554,51 @@ desk_quality = Table(
     UniqueConstraint("chat_id", "question", name="uq_desk_quality_question"),
 )
 
+# The staff console (issues 11 and 12): accounts of 1414 operators, supervisors and clinic
+# staff (argon2id hashes), their sessions (the token only as a SHA-256 hash) and the audit log.
+# Plain tables, used through Core by backend.services.staff.
+staff_accounts = Table(
+    "staff_accounts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("login", String(64), nullable=False, unique=True),
+    Column("display_name", String(100), nullable=False),
+    Column("role", String(16), nullable=False),  # "operator" | "supervisor" | "clinic_staff"
+    Column("clinic_id", ForeignKey("clinics.id"), index=True),  # clinic staff only
+    Column("password_hash", String(200), nullable=False),
+    Column("failed_attempts", Integer, nullable=False),
+    Column("locked_until", UtcDateTime),
+    Column("must_change_password", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("disabled_at", UtcDateTime),
+)
+
+staff_sessions = Table(
+    "staff_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),  # SHA-256 of the cookie's token
+    Column("account_id", ForeignKey("staff_accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf_secret", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_seen_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),  # the absolute end
+    Index("ix_staff_sessions_account_id", "account_id"),
+)
+
+staff_audit = Table(
+    "staff_audit",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", ForeignKey("staff_accounts.id")),  # None: an unknown login
+    Column("login", String(64), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("target", String(100), nullable=False),
+    Column("detail", String(500), nullable=False),
+    Column("remote", String(64)),
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_staff_audit_at", "at"),
+)
+
 mapper_registry = registry(metadata=metadata)
 _started = False
 

@@ -766,7 +766,7 @@ async def post_document(
             size=len(content),
             sha256=hashlib.sha256(content).hexdigest(),
             created_at=now,
-            posted_by_key_id=caller.key_id,
+            posted_by_key_id=caller.key_id or None,  # 0: clinic staff (no key)
         )
         repo = SqlClinicApi(uow.session)
         repo.add(document)

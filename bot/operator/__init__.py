@@ -1,11 +1,11 @@
-"""The 1414 operator console (issue 5): web pages for contact-centre staff, behind a token.
+"""The staff console (issues 11 and 12): web pages for 1414 operators, supervisors and clinic
+staff, with accounts, roles, sessions, CSRF and an audit log. See docs/operator.md.
 
-The first page lists outgoing SMS that failed (`GET /operator/sms`, or JSON): codes and
-notifications that never reached the patient, so that an operator can call the patient back.
-Without OPERATOR_TOKEN nothing is mounted (every `/operator/...` answers 404) and start-up says
-how to turn the console on. See docs/operator.md.
+`console` is the sub-application and its guard, `web` the plumbing every page uses (forms,
+templates, roles, server-sent events), `clinic_pages` the clinic staff pages, `sms` the
+failed-messages page, `staff_cli` the account commands.
 """
 
-from bot.operator.console import CONSOLE_OFF, OPERATOR_KEY, SMS_PATH, OperatorConsole, install
+from bot.operator.console import OPERATOR_KEY, PREFIX, SMS_PATH, StaffConsole, install
 
-__all__ = ["CONSOLE_OFF", "OPERATOR_KEY", "SMS_PATH", "OperatorConsole", "install"]
+__all__ = ["OPERATOR_KEY", "PREFIX", "SMS_PATH", "StaffConsole", "install"]

@@ -1,5 +1,6 @@
-"""Fixtures for the operator console: the production app (`create_app`) with the console on,
-patients' phones sending signed Twilio webhooks, and gateways that deliver, refuse or are down.
+"""Fixtures for the operator console: the production app (`create_app`) with an operator
+signed in (a staff account, a session cookie), patients' phones sending signed Twilio webhooks,
+and gateways that deliver, refuse or are down. OPERATOR_TOKEN is set too (the JSON API).
 
 The outbox worker is run by hand (as in tests/sms), so each test decides when SMS go out.
 """
@@ -7,6 +8,7 @@ The outbox worker is run by hand (as in tests/sms), so each test decides when SM
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +20,7 @@ from pytest_aiohttp import AiohttpClient
 
 from backend.bootstrap import Backend
 from backend.ports import FixedClock
+from backend.services import staff
 from bot.app import create_app
 from bot.config import Settings
 from bot.sms.channel import SMS_KEY, SMS_WORKER_KEY
@@ -27,6 +30,8 @@ from tests.backend.world import World, build_world
 from tests.sms.harness import STATUS_URL, GatewaySender, SmsPhone, sign, sms_settings
 
 TOKEN = "operator-console-test-token-0123"
+OPERATOR = "operator1"
+PASSWORD = "operator one's long password"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
 SETTINGS_ENV = tuple(name.upper() for name in Settings.model_fields)
 
@@ -83,6 +88,18 @@ class Console:
             self.phones[number] = SmsPhone(self.client, self.app, self.gateway, number)
         return self.phones[number]
 
+    async def sign_in(self) -> None:
+        """Sign the operator in (again: a session ends after 30 idle minutes)."""
+        form = await (await self.client.get("/operator/login")).text()
+        csrf = re.search(r'name="csrf" value="([^"]*)"', form)
+        assert csrf is not None
+        signed_in = await self.client.post(
+            "/operator/login",
+            data={"login": OPERATOR, "password": PASSWORD, "csrf": csrf[1]},
+            allow_redirects=False,
+        )
+        assert signed_in.status == 303, await signed_in.text()
+
     async def get(
         self,
         path: str = "/operator/sms",
@@ -90,7 +107,7 @@ class Console:
         headers: dict[str, str] | None = None,
         **query: str | int,
     ) -> ClientResponse:
-        """GET a console page as an operator (with the token unless other `headers` are given)."""
+        """GET a console page as the signed-in operator (with `headers` added, if given)."""
         return await self.fetch(path, headers, query)
 
     async def fetch(
@@ -99,7 +116,7 @@ class Console:
         return await self.client.get(
             path,
             params={k: str(v) for k, v in query.items()},
-            headers=BEARER if headers is None else headers,
+            headers={} if headers is None else headers,
             allow_redirects=False,
         )
 
@@ -138,15 +155,28 @@ def start_console(
     aiohttp_client: AiohttpClient, backend: Backend, clock: FixedClock
 ) -> StartConsole:
     """`await start_console(gateway=…, operator_token=…)`: the app, started once per test
-    (it owns the backend). The console is on with TOKEN unless told otherwise."""
+    (it owns the backend), an operator signed in (unless `sign_in=False`), TOKEN set."""
 
-    async def start(gateway: RelayingGateway | None = None, **settings: Any) -> Console:
+    async def start(
+        gateway: RelayingGateway | None = None, *, sign_in: bool = True, **settings: Any
+    ) -> Console:
         sender = gateway or RelayingGateway()
-        values = {"operator_token": TOKEN, **settings}
+        values = {"operator_token": TOKEN, "console_cookie_secure": False, **settings}
         app = create_app(sms_settings(**values), backend, sender=sender)
         app[SMS_WORKER_KEY] = False  # the tests run the outbox worker themselves
         client = await aiohttp_client(app)
-        return Console(client, app, sender, backend, clock)
+        console = Console(client, app, sender, backend, clock)
+        if sign_in:
+            await staff.add_account(
+                backend.uow(),
+                OPERATOR,
+                role=staff.Role.OPERATOR,
+                password=PASSWORD,
+                now=clock.now(),
+                must_change_password=False,
+            )
+            await console.sign_in()
+        return console
 
     return start
 

@@ -198,17 +198,15 @@ async def test_the_json_form_is_the_same_list(start_console: StartConsole, world
     console = await start_console(RelayingGateway(refuse="twilio_http_400_code_21211"))
     await notify(console, "+77011234501", "Напоминание о приёме")
 
-    by_accept = await console.get(
-        headers={"Authorization": BEARER["Authorization"], "Accept": "application/json"}
-    )
+    by_accept = await console.get(headers={"Accept": "application/json"})
     by_query = await console.json()
-    browser = await console.get(
-        headers={"Authorization": BEARER["Authorization"], "Accept": "text/html,*/*;q=0.8"}
-    )
+    browser = await console.get(headers={"Accept": "text/html,*/*;q=0.8"})
+    by_token = await console.get(headers=BEARER)  # the machine API: always JSON
 
     assert by_accept.status == 200
     assert by_accept.content_type == "application/json"
     assert await by_accept.json() == by_query
+    assert await by_token.json() == by_query
     assert browser.content_type == "text/html"
     assert by_query["days"] == 7
     assert by_query["count"] == 1
