@@ -66,7 +66,7 @@ class DocumentMaker(Protocol):
     PDF, fonts, QR and signatures are frameworks: backend only sees this port.
     """
 
-    def make(self, content: DocumentContent) -> bytes: ...
+    async def make(self, content: DocumentContent) -> bytes: ...
 
 
 class DispensaryRegisters(Protocol):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from pathlib import Path
 
@@ -36,5 +37,10 @@ class PdfSigner:
         out = signers.sign_pdf(writer, meta, signer=self._signer)
         return out.getvalue()
 
-    def make(self, content: DocumentContent) -> bytes:
+    def make_sync(self, content: DocumentContent) -> bytes:
+        """Render and sign (CPU-bound; pyHanko's sync API runs its own event loop)."""
         return self.sign(render(content), reason=f"Dariger {content.number}")
+
+    async def make(self, content: DocumentContent) -> bytes:
+        # In a worker thread: the event loop keeps serving while a document is signed.
+        return await asyncio.to_thread(self.make_sync, content)
