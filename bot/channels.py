@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from bot import clinic_api, operator, telegram
+from bot import clinic_api, operator, telegram, verify
 from bot.notify import channel as notify
 from bot.runtime import Runtime
 from bot.sms import channel as sms
@@ -19,4 +19,5 @@ CHANNELS: tuple[Installer, ...] = (
     operator.install,
     clinic_api.install,
     notify.install,
+    verify.install,
 )

@@ -42,9 +42,7 @@ async def _statement(
     summary = await certificates.request_certificate(
         backend.uow(), alice, ServiceType.STATEMENT_TB, now=clock.now()
     )
-    issued = await service.issue_statement(
-        backend.uow(), docs, summary.number, now=clock.now()
-    )
+    issued = await service.issue_statement(backend.uow(), docs, summary.number, now=clock.now())
     file = await service.document_file(backend.uow(), issued.document_id)
     assert file is not None
     return issued.code, file.content
