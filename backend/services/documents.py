@@ -44,6 +44,7 @@ from backend.domain.refusals import Refusal, RefusalCode
 from backend.domain.statuses import Actor, ApplicationStatus, ServiceType
 from backend.ports import DispensaryRegisters, DocumentMaker
 from backend.services.applications import normalize_application_number
+from backend.services import notifications
 from backend.services.common import require_aware
 from backend.services.unit_of_work import UnitOfWork
 
@@ -256,9 +257,23 @@ async def issue(
             )
         )
         if app.status is not ApplicationStatus.COMPLETED:
-            if app.service in REGISTRY_STATEMENTS and app.status is ApplicationStatus.SUBMITTED:
-                app.transition(ApplicationStatus.REGISTERED, actor=Actor.SYSTEM, at=now)
             app.transition(ApplicationStatus.COMPLETED, actor=actor, at=now, note=note)
+        # The patient is told in this transaction, with the document (Telegram: the file,
+        # protected; SMS: the code and an expiring link). Urgent: they are waiting for it.
+        await notifications.add(
+            uow.session,
+            patient_id=patient.id or 0,
+            kind=notifications.Kind.DOCUMENT,
+            params={
+                "number": app.number,
+                "service": app.service.value,
+                "document_id": document.id,
+                "code": code,
+            },
+            now=now,
+            application_number=app.number,
+            urgent=True,
+        )
         try:
             await uow.commit()
         except IntegrityError as exc:  # pragma: no cover - a code collision: ~2^-49
@@ -398,3 +413,22 @@ async def issued_for(uow: UnitOfWork, number: str) -> IssuedDocument | None:
         )
         row = result.first()
         return _issued(row, app.number) if row is not None else None
+
+
+async def pending_statements(uow: UnitOfWork, *, limit: int = 50) -> list[str]:
+    """S17-S19 requests still waiting for their automated statement (oldest first)."""
+    async with uow:
+        result = await uow.session.execute(
+            select(applications_table.c.number)
+            .outerjoin(
+                issued_documents, issued_documents.c.application_id == applications_table.c.id
+            )
+            .where(
+                applications_table.c.service.in_(sorted(REGISTRY_STATEMENTS)),
+                applications_table.c.status == ApplicationStatus.REGISTERED,
+                issued_documents.c.id.is_(None),
+            )
+            .order_by(applications_table.c.id)
+            .limit(limit)
+        )
+        return [row.number for row in result]

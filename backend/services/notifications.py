@@ -74,6 +74,7 @@ class Kind(StrEnum):
     CANCELLED = "cancelled"  # an appointment cancelled by staff
     REMINDER = "reminder"  # an appointment reminder (answerable)
     DEADLINE = "deadline"  # a deadline passed without a result
+    DOCUMENT = "document"  # a signed document is ready (issue 13): the file or a link to it
 
 
 class NotificationStatus(StrEnum):

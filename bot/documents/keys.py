@@ -15,7 +15,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 DEV_P12 = "dev-signing.p12"
 DEV_ROOT = "dev-root.pem"
-DEV_PASSWORD = b"dariger-dev"  # noqa: S105 - a development key, says so in its name
+DEV_PASSWORD = b"dariger-dev"
 
 
 @dataclass(frozen=True)

@@ -3,27 +3,34 @@ SMS download link). Both rate-limited per client address; neither needs a sign-i
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import html
 import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from backend.bootstrap import Backend
 from backend.domain.documents import Verdict
 from backend.services import documents as service
 from backend.services.documents import Documents, Verification
-from backend.bootstrap import Backend
+from backend.services.notifications import Notification
 from bot.app import BACKEND_KEY
 from bot.config import Settings
 from bot.documents.pdf import TITLES
-from bot.documents.wiring import build_documents
+from bot.documents.wiring import base_url, build_documents
+from bot.documents.worker import StatementWorker
 from bot.runtime import Runtime
 from bot.verify.links import LinkRefused, LinkSigner
 
 DOCUMENTS_KEY = web.AppKey("documents", "LazyDocuments")
 LINKS_KEY = web.AppKey("document_links", LinkSigner)
 LIMITER_KEY = web.AppKey("verify_limiter", "RateLimiter")
+STATEMENTS_KEY = web.AppKey("statements", StatementWorker)
+# Set to False before the app starts to run the statement worker by hand (tests).
+STATEMENTS_ENABLED_KEY = web.AppKey("statements_enabled", bool)
 LANGS = ("kk", "ru", "en")
 
 TEXT: dict[str, dict[str, str]] = {
@@ -250,9 +257,43 @@ def link_signer(runtime: Runtime) -> LinkSigner:
     return LinkSigner(runtime.key_secret)
 
 
+def document_links(runtime: Runtime) -> Callable[[Notification], str]:
+    """The SMS notice's link: for this patient and this document, expiring (24 h default)."""
+    links = link_signer(runtime)
+    settings = runtime.settings
+
+    def link_for(notification: Notification) -> str:
+        expires = runtime.backend.clock.now() + dt.timedelta(hours=settings.document_link_hours)
+        document_id = int(notification.params.get("document_id", 0))
+        token = links.token(notification.patient_id, document_id, expires=expires)
+        return f"{base_url(settings).rstrip('/')}/d/{token}"
+
+    return link_for
+
+
 def install(app: web.Application, runtime: Runtime) -> None:
     app[DOCUMENTS_KEY] = LazyDocuments(runtime.settings, runtime.backend)
     app[LINKS_KEY] = link_signer(runtime)
     app[LIMITER_KEY] = RateLimiter(runtime.settings.verify_rate_per_minute)
+    app[STATEMENTS_KEY] = StatementWorker(runtime.backend, app[DOCUMENTS_KEY].get)
+    app[STATEMENTS_ENABLED_KEY] = True
     app.router.add_get("/verify/{code}", verify_page)
     app.router.add_get("/d/{token}", download)
+    app.cleanup_ctx.append(_run_statements)
+
+
+async def _run_statements(app: web.Application) -> AsyncIterator[None]:
+    if not app[STATEMENTS_ENABLED_KEY]:
+        yield
+        return
+    stopping = asyncio.Event()
+    task = asyncio.create_task(app[STATEMENTS_KEY].run_forever(stopping), name="statements")
+    try:
+        yield
+    finally:
+        stopping.set()
+        try:
+            async with asyncio.timeout(10):
+                await task
+        except TimeoutError:
+            task.cancel()
