@@ -253,7 +253,8 @@ def link_signer(runtime: Runtime) -> LinkSigner:
     secret = runtime.settings.document_link_secret
     if secret is not None and secret.get_secret_value():
         return LinkSigner(secret.get_secret_value().encode())
-    assert runtime.key_secret is not None
+    if runtime.key_secret is None:  # pragma: no cover - build_runtime always sets it
+        raise ValueError("no secret for the document links")
     return LinkSigner(runtime.key_secret)
 
 
