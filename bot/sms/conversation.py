@@ -17,9 +17,10 @@ from bot.logs import get_logger
 from bot.notify.answers import reminder_answer
 from bot.sms import texts
 from bot.sms.keywords import LANGUAGE_KEYWORDS, Keyword
-from bot.sms.parse import KeywordSent, Parsed, Shortcut, ShowPage, parse, parse_number
+from bot.sms.parse import CheckSent, KeywordSent, Parsed, Shortcut, ShowPage, parse, parse_number
 from bot.sms.render import Rendering, SmsRenderer
 from bot.sms.state import SmsState, SmsStateStore
+from bot.verify.sms import check_answer
 from dialogs.engine.engine import Engine
 from dialogs.engine.events import Chose, Command, Event, Typed
 from dialogs.engine.screen import InputKind
@@ -94,6 +95,10 @@ class SmsConversations:
             else:
                 return self.renderer.notice([texts.OFF], await self.language(phone))
 
+        if isinstance(parsed, CheckSent):  # issue 13: from any phone, no sign-in, one segment
+            return self.renderer.notice(
+                [await check_answer(self.backend, parsed.code)], await self.language(phone)
+            )
         if isinstance(parsed, KeywordSent):
             return await self._keyword(phone, parsed.keyword, preface)
         if isinstance(parsed, ShowPage):
