@@ -46,9 +46,9 @@ from backend.domain.statuses import (
     is_open,
 )
 from backend.services import applications
+from backend.services.common import normalize_application_number, require_aware
 from backend.services.documents import Documents
 from backend.services.documents import issue as issue_document
-from backend.services.common import normalize_application_number, require_aware
 from backend.services.unit_of_work import UnitOfWork
 
 # --- keys ----------------------------------------------------------------------------------

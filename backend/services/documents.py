@@ -43,9 +43,8 @@ from backend.domain.model import ApplicationDocument, Patient
 from backend.domain.refusals import Refusal, RefusalCode
 from backend.domain.statuses import Actor, ApplicationStatus, ServiceType
 from backend.ports import DispensaryRegisters, DocumentMaker
-from backend.services.applications import normalize_application_number
 from backend.services import notifications
-from backend.services.common import require_aware
+from backend.services.common import normalize_application_number, require_aware
 from backend.services.unit_of_work import UnitOfWork
 
 PDF_TYPE = "application/pdf"

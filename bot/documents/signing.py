@@ -21,7 +21,9 @@ class PdfSigner:
     """
 
     def __init__(self, p12_path: Path, password: bytes | None) -> None:
-        signer = signers.SimpleSigner.load_pkcs12(str(p12_path), passphrase=password)
+        signer = signers.SimpleSigner.load_pkcs12(  # type: ignore[no-untyped-call]
+            str(p12_path), passphrase=password
+        )
         if signer is None:
             raise ValueError(f"cannot load the signing key from {p12_path}")
         self._signer = signer
@@ -35,7 +37,7 @@ class PdfSigner:
             md_algorithm="sha256",
         )
         out = signers.sign_pdf(writer, meta, signer=self._signer)
-        return out.getvalue()
+        return bytes(out.getvalue())
 
     def make_sync(self, content: DocumentContent) -> bytes:
         """Render and sign (CPU-bound; pyHanko's sync API runs its own event loop)."""

@@ -25,9 +25,6 @@ from bot.documents.worker import StatementWorker
 from bot.runtime import Runtime
 from bot.verify.links import LinkRefused, LinkSigner
 
-DOCUMENTS_KEY = web.AppKey("documents", "LazyDocuments")
-LINKS_KEY = web.AppKey("document_links", LinkSigner)
-LIMITER_KEY = web.AppKey("verify_limiter", "RateLimiter")
 STATEMENTS_KEY = web.AppKey("statements", StatementWorker)
 # Set to False before the app starts to run the statement worker by hand (tests).
 STATEMENTS_ENABLED_KEY = web.AppKey("statements_enabled", bool)
@@ -117,6 +114,11 @@ class RateLimiter:
             return False
         self.buckets[key] = (tokens - 1.0, now)
         return True
+
+
+DOCUMENTS_KEY = web.AppKey("documents", LazyDocuments)
+LINKS_KEY = web.AppKey("document_links", LinkSigner)
+LIMITER_KEY = web.AppKey("verify_limiter", RateLimiter)
 
 
 def _language(request: web.Request) -> str:

@@ -9,8 +9,8 @@ import datetime as dt
 import pytest
 
 from backend.domain.statuses import ApplicationStatus
-from backend.services import notifications
 from backend.services import documents as service
+from backend.services import notifications
 from backend.services.documents import Documents
 from bot.verify import DOCUMENTS_KEY
 from tests.clinic_api.conftest import (  # noqa: F401 - the Clinic API's fixtures

@@ -26,7 +26,8 @@ from tests.certificates.conftest import BASE_URL
 
 
 async def _validates(pdf: bytes, dev_key: DevKey) -> bool:
-    context = ValidationContext(trust_roots=[load_cert_from_pemder(str(dev_key.root_path))])
+    root = load_cert_from_pemder(str(dev_key.root_path))  # type: ignore[no-untyped-call]
+    context = ValidationContext(trust_roots=[root])
     try:
         reader = PdfFileReader(io.BytesIO(pdf))
         status = await async_validate_pdf_signature(reader.embedded_signatures[0], context)

@@ -66,9 +66,7 @@ def upgrade() -> None:
         sa.Column("register", sa.String(length=16), nullable=False),
         sa.Column("since", sa.Date(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dispensary_registrations")),
-        sa.UniqueConstraint(
-            "iin", "register", name="uq_dispensary_registrations_iin_register"
-        ),
+        sa.UniqueConstraint("iin", "register", name="uq_dispensary_registrations_iin_register"),
     )
     op.create_index(
         op.f("ix_dispensary_registrations_iin"), "dispensary_registrations", ["iin"], unique=False
