@@ -431,3 +431,35 @@ async def pending_statements(uow: UnitOfWork, *, limit: int = 50) -> list[str]:
             .limit(limit)
         )
         return [row.number for row in result]
+
+
+async def send_again(uow: UnitOfWork, patient_id: int, number: str, *, now: dt.datetime) -> bool:
+    """The card's "Send again": the document notice once more (Telegram: the file; SMS: a
+    fresh link). False when the application has no document (or is not this patient's)."""
+    now = require_aware(now)
+    async with uow:
+        app = await uow.applications.by_number(normalize_application_number(number))
+        if app is None or app.patient_id != patient_id:
+            return False
+        result = await uow.session.execute(
+            select(issued_documents).where(issued_documents.c.application_id == app.id)
+        )
+        row = result.first()
+        if row is None:
+            return False
+        queued = await notifications.add(
+            uow.session,
+            patient_id=patient_id,
+            kind=notifications.Kind.DOCUMENT,
+            params={
+                "number": app.number,
+                "service": app.service.value,
+                "document_id": row.document_id,
+                "code": row.code,
+            },
+            now=now,
+            application_number=app.number,
+            urgent=True,
+        )
+        await uow.commit()
+        return queued is not None

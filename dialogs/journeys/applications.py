@@ -21,7 +21,7 @@ from backend.domain.statuses import (
     ServiceType,
     is_open,
 )
-from backend.services import applications, home_visit, patients
+from backend.services import applications, documents, home_visit, patients
 from backend.services.applications import ApplicationDetails, ApplicationSummary
 from backend.services.common import normalize_application_number
 from dialogs.common import CALL_CENTRE, localized, refusal_notice, service_label, status_label
@@ -55,6 +55,11 @@ STATEMENTS = frozenset(
 # S17-S19 row 10: registry statements are valid 10 calendar days.
 STATEMENT_DAYS = STATEMENT_VALIDITY // dt.timedelta(days=1)
 REFRESH = Option("refresh", T("Refresh"), OptionRole.ACTION)
+# Issue 13: a completed certificate's card sends its signed document again (Telegram: the
+# file, protected; SMS: the code and a fresh link).
+SEND_AGAIN = Option("resend", T("Send the document again"), OptionRole.ACTION)
+SENT_AGAIN = T("The document is on its way: it arrives in a moment.")
+NOT_SENT = T("The document could not be sent. Please call the contact centre 1414.")
 UNKNOWN_NUMBER = T("No application of yours has this number. Choose one below.")
 
 
@@ -262,6 +267,10 @@ class ApplicationCard(Step):
         options: tuple[Option, ...] = (REFRESH,)
         if details.home_visit is not None and is_open(summary.status):
             options = (Option("cancel", T("Cancel this request"), OptionRole.ACTION), REFRESH)
+        elif summary.status is ApplicationStatus.COMPLETED and await documents.issued_for(
+            ctx.uow(), summary.number
+        ):  # issue 13: the signed document once more
+            options = (SEND_AGAIN, REFRESH)
         return View(
             body=body,
             options=options,
@@ -272,6 +281,12 @@ class ApplicationCard(Step):
     async def on_option(self, ctx: Ctx, option_id: str) -> Outcome:
         if option_id == "cancel":
             return Goto(CANCEL_VISIT)
+        if option_id == SEND_AGAIN.id:
+            number = ctx.str_data(K_NUMBER) or ""
+            sent = await documents.send_again(
+                ctx.uow(), ctx.require_patient(), number, now=ctx.now
+            )
+            return Stay(notice=SENT_AGAIN if sent else NOT_SENT)
         return Stay() if option_id == "refresh" else Retry(CHOOSE_AN_OPTION)
 
 

@@ -67,3 +67,14 @@ async def test_a_statement_requested_on_telegram_arrives_as_a_protected_document
     text = pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
     assert world.alice.surname in text
     assert "Психиатриялық" in text
+
+    # The card of the completed statement sends it again (a second protected document).
+    await tg.tap("apps")
+    await tg.tap(f"app.{app.number}")
+    assert "resend" in tg.options
+    await tg.tap("resend")
+    again_mark = len(tg.session.calls)
+    assert await worker.drain() == 1
+    [again] = tg.session.of(SendDocument, since=again_mark)
+    assert again.protect_content is True
+    assert again.document.data == pdf
