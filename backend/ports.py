@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from backend.domain.calendar import HolidayCalendar
+from backend.domain.documents import DocumentContent
+from backend.domain.documents import Register as DispensaryRegister
 from backend.domain.model import Attachment, Clinic, District, Doctor, Patient, Slot, Specialty
 
 
@@ -56,3 +58,22 @@ class Register(Protocol):
         self, doctor_id: int, start: dt.datetime, end: dt.datetime
     ) -> Sequence[Slot]: ...
     async def holiday_calendar(self) -> HolidayCalendar: ...
+
+
+class DocumentMaker(Protocol):
+    """Builds and signs the PDF of an electronic document (PAdES); bot/documents implements it.
+
+    PDF, fonts, QR and signatures are frameworks: backend only sees this port.
+    """
+
+    async def make(self, content: DocumentContent) -> bytes: ...
+
+
+class DispensaryRegisters(Protocol):
+    """The TB, psychiatric and narcological dispensary registers behind S17-S19.
+
+    The built-in one reads the `dispensary_registrations` table (demo data, `dariger import`);
+    a real register plugs in here later.
+    """
+
+    async def is_registered(self, iin: str, register: DispensaryRegister) -> bool: ...

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from bot import clinic_api, operator, telegram
+from bot import clinic_api, operator, telegram, verify
 from bot.desk import channel as desk
 from bot.notify import channel as notify
 from bot.runtime import Runtime
@@ -21,4 +21,5 @@ CHANNELS: tuple[Installer, ...] = (
     clinic_api.install,
     notify.install,
     desk.install,  # after the channels it delivers on (issue 12)
+    verify.install,
 )

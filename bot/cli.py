@@ -383,6 +383,102 @@ def _add_clinic_key_commands(
     revoke.set_defaults(func=_cmd_clinic_key_revoke)
 
 
+# --- electronic documents (issue 13) ----------------------------------------------------
+
+
+def _cmd_keys_dev(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.documents.keys import make_dev_key  # noqa: PLC0415 - only this command
+
+    out = pathlib.Path(args.out or settings.signing_dev_dir)
+    try:
+        key = make_dev_key(out)
+    except OSError as exc:
+        return _fail(f"cannot write the key to {out}: {_reason(exc)}")
+    _say(
+        "This is a DEVELOPMENT signing key (self-signed): never use it in production.",
+        f"PKCS#12: {key.p12_path} (password: {key.password.decode()})",
+        f"Development trust root: {key.root_path}",
+        "Production: set SIGNING_P12_PATH and SIGNING_P12_PASSWORD to the clinic's key.",
+    )
+    return 0
+
+
+def _cmd_certificate_issue(settings: Settings, args: argparse.Namespace) -> int:
+    from backend.domain.documents import format_code  # noqa: PLC0415 - only these commands
+    from backend.domain.refusals import Refusal  # noqa: PLC0415
+    from backend.domain.statuses import Actor, InvalidTransition  # noqa: PLC0415
+    from backend.services import documents  # noqa: PLC0415
+    from bot.documents.wiring import build_documents  # noqa: PLC0415
+
+    async def run(backend: Backend) -> documents.IssuedDocument:
+        ports = build_documents(settings, backend)
+        # S5: the clinic completes 027/е; S17-S19 are SYSTEM's (computed from the register).
+        try:
+            return await documents.issue_statement(
+                backend.uow(), ports, args.application, now=backend.clock.now()
+            )
+        except documents.DocumentError as exc:
+            if exc.code != "not_a_statement":
+                raise
+        return await documents.issue(
+            backend.uow(), ports, args.application, actor=Actor.CLINIC, now=backend.clock.now()
+        )
+
+    try:
+        issued = cast(documents.IssuedDocument, _with_backend(settings, run))
+    except Refusal as exc:
+        return _fail(f"certificate: {exc.code.value}")
+    except (documents.DocumentError, InvalidTransition) as exc:
+        return _fail(f"certificate: {exc}")
+    except (SQLAlchemyError, OSError) as exc:
+        log.debug("certificate issue failed", exc_info=True)
+        return _fail(f"cannot issue (run `dariger migrate` first?): {_reason(exc)}")
+    _say(
+        f"Application {issued.application_number}: document issued, "
+        f"verification code {format_code(issued.code)}"
+    )
+    return 0
+
+
+def _cmd_certificate_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    from backend.services import documents  # noqa: PLC0415 - only this command
+
+    async def run(backend: Backend) -> bool:
+        return await documents.revoke(
+            backend.uow(), args.code, now=backend.clock.now(), reason=args.reason
+        )
+
+    try:
+        known = cast(bool, _with_backend(settings, run))
+    except (SQLAlchemyError, OSError) as exc:
+        return _fail(f"cannot revoke (run `dariger migrate` first?): {_reason(exc)}")
+    if not known:
+        return _fail(f"certificate: no document has the code {args.code}")
+    _say(f"Document {args.code} is revoked: verification says so from now on")
+    return 0
+
+
+def _add_document_commands(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
+    keys_cmd = commands.add_parser("keys", help="document signing keys")
+    key_actions = keys_cmd.add_subparsers(dest="action", required=True, metavar="ACTION")
+    dev = key_actions.add_parser("dev", help="make a self-signed DEVELOPMENT signing key")
+    dev.add_argument("--out", default="", help="folder (default SIGNING_DEV_DIR, var/keys)")
+    dev.set_defaults(func=_cmd_keys_dev)
+    cert_cmd = commands.add_parser("certificate", help="electronic documents: issue, revoke")
+    actions = cert_cmd.add_subparsers(dest="action", required=True, metavar="ACTION")
+    issue = actions.add_parser(
+        "issue", help="make, sign and attach the document of an application (completes it)"
+    )
+    issue.add_argument("application", metavar="APPLICATION", help="the application number")
+    issue.set_defaults(func=_cmd_certificate_issue)
+    revoke = actions.add_parser("revoke", help="revoke a document by its verification code")
+    revoke.add_argument("code", metavar="CODE", help="the verification code, e.g. K7QF-3M9P-XW")
+    revoke.add_argument("--reason", default="", help="why (kept with the document)")
+    revoke.set_defaults(func=_cmd_certificate_revoke)
+
+
 # --- main ----------------------------------------------------------------------------------
 
 
@@ -429,6 +525,7 @@ def build_parser() -> argparse.ArgumentParser:
     chat_cmd.set_defaults(func=_cmd_chat)
     _add_clinic_key_commands(commands)
     staff_cli.add_commands(commands)  # operator / clinic-staff accounts (bot/operator)
+    _add_document_commands(commands)
     return parser
 
 

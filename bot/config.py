@@ -67,6 +67,16 @@ class Settings(BaseSettings):
     twilio_from_number: str = ""
     twilio_api_base: str = ""  # empty: https://api.twilio.com; else a proxy or a local stub
 
+    # Electronic documents (issue 13). Production: the issuing key as a PKCS#12 file; empty: a
+    # self-signed DEVELOPMENT key made in signing_dev_dir on first use (`dariger keys dev`).
+    signing_p12_path: str = ""
+    signing_p12_password: SecretStr | None = None
+    signing_dev_dir: str = "var/keys"
+    # SMS download links: HMAC-signed, for one patient, expiring (default 24 h).
+    document_link_hours: int = Field(default=24, ge=1, le=24 * 7)
+    document_link_secret: SecretStr | None = None
+    verify_rate_per_minute: int = Field(default=30, ge=1)  # /verify and /d per client address
+
     # One-time passwords: the pepper for stored code hashes (secrets come only from the env).
     otp_pepper: SecretStr | None = None
 

@@ -381,6 +381,37 @@ application_documents = Table(
     Column("posted_by_key_id", ForeignKey("clinic_api_keys.id")),
 )
 
+# Electronic documents (issue 13): each signed 027/е or S17-S19 statement, by its short code.
+# Plain tables, used through Core by backend.services.documents.
+issued_documents = Table(
+    "issued_documents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(16), nullable=False, unique=True),
+    Column("application_id", ForeignKey("applications.id"), nullable=False, index=True),
+    Column("document_id", ForeignKey("application_documents.id"), nullable=False),
+    Column("patient_id", ForeignKey("patients.id"), nullable=False),
+    Column("service", String(32), nullable=False),
+    Column("issuer", String(300), nullable=False),
+    Column("issued_on", Date, nullable=False),
+    Column("valid_until", Date),
+    Column("on_register", Boolean),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime),
+    Column("revoke_reason", String(300)),
+)
+
+# The dispensary registers behind S17-S19 as the demo city and the importer fill them.
+dispensary_registrations = Table(
+    "dispensary_registrations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("iin", String(12), nullable=False, index=True),
+    Column("register", String(16), nullable=False),  # tb | psychiatry | narcology
+    Column("since", Date),
+    UniqueConstraint("iin", "register", name="uq_dispensary_registrations_iin_register"),
+)
+
 # Notifications (issue 11): where a patient is reached, what is to be sent, and reminders.
 # Plain tables, used through Core by backend.services.notifications.
 # The patient's channel addresses, recorded at each successful sign-in (sessions live in Redis

@@ -48,6 +48,8 @@ from backend.domain.statuses import (
 )
 from backend.services import applications, notifications
 from backend.services.common import normalize_application_number, require_aware
+from backend.services.documents import Documents
+from backend.services.documents import issue as issue_document
 from backend.services.unit_of_work import UnitOfWork
 
 # --- keys ----------------------------------------------------------------------------------
@@ -508,7 +510,13 @@ async def take_into_work(
 
 
 async def complete(
-    uow: UnitOfWork, caller: Caller, number: str, *, now: dt.datetime, note: str = ""
+    uow: UnitOfWork,
+    caller: Caller,
+    number: str,
+    *,
+    now: dt.datetime,
+    note: str = "",
+    documents: Documents | None = None,
 ) -> ClinicApplicationDetails:
     now = require_aware(now)
     app = await _checked(uow, caller, number)
@@ -517,7 +525,23 @@ async def complete(
             "use_attendance",
             "an appointment is completed by recording attendance (POST .../attendance)",
         )
+    if (
+        documents is not None
+        and app.service is ServiceType.CERTIFICATE_027
+        and not await _has_document(uow, app.id or 0)
+    ):
+        # Issue 13, S5 row 8: the 027/е the clinic completes is made and signed here (unless the
+        # clinic posted its own signed PDF), attached, and the patient notified with it.
+        await issue_document(
+            uow, documents, app.number, actor=Actor.CLINIC, now=now, note=caller.note(note)
+        )
+        return await application_for_clinic(uow, caller.clinic_id, app.number, now=now)
     return await _move(uow, caller, app.number, ApplicationStatus.COMPLETED, now=now, note=note)
+
+
+async def _has_document(uow: UnitOfWork, application_id: int) -> bool:
+    async with uow:
+        return bool(await SqlClinicApi(uow.session).documents_of(application_id))
 
 
 async def refuse(

@@ -14,7 +14,7 @@ import random
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.adapters import orm
@@ -428,6 +428,7 @@ async def load_demo_data(backend: Backend, *, today: dt.date | None = None) -> D
         created = not (await session.execute(stmt)).first()
         if created:
             await _insert_city(session, city)
+            await _insert_registrations(session)
             present = {d.code for d in city.doctors}
         else:
             doctor_codes = [d.code for d in city.doctors]
@@ -451,6 +452,20 @@ async def load_demo_data(backend: Backend, *, today: dt.date | None = None) -> D
         days=DEMO_DAYS,
         featured=featured_patients(),
     )
+
+
+# Issue 13: the demo's dispensary registers (S17-S19 statements are computed from them).
+# Жұмабаев Нұрлан is on the TB register; everyone else is on none.
+DEMO_REGISTRATIONS: tuple[tuple[str, str, dt.date], ...] = (
+    (make_iin(dt.date(1978, 1, 9), Sex.MALE, 1004), "tb", dt.date(2024, 2, 1)),
+)
+
+
+async def _insert_registrations(session: AsyncSession) -> None:
+    for iin, register, since in DEMO_REGISTRATIONS:
+        await session.execute(
+            insert(orm.dispensary_registrations).values(iin=iin, register=register, since=since)
+        )
 
 
 async def _insert_city(session: AsyncSession, city: _City) -> None:

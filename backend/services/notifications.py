@@ -75,6 +75,7 @@ class Kind(StrEnum):
     REMINDER = "reminder"  # an appointment reminder (answerable)
     DEADLINE = "deadline"  # a deadline passed without a result
     VISIT = "visit"  # a home visit's doctor and arrival window set or moved by the clinic
+    DOCUMENT = "document"  # a signed document is ready (issue 13): the file or a link to it
 
 
 class NotificationStatus(StrEnum):

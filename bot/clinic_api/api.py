@@ -259,12 +259,16 @@ class ClinicApi:
 
     async def complete(self, request: web.Request) -> web.StreamResponse:
         body = await read_json(request, models.ActionIn, optional=True)
+        from bot.verify import DOCUMENTS_KEY  # noqa: PLC0415 - installed after this API
+
+        lazy = request.config_dict.get(DOCUMENTS_KEY)  # issue 13: 027/е made and signed
         details = await clinic.complete(
             self.backend.uow(),
             self.caller(request),
             _number(request),
             now=self.now(),
             note=body.note,
+            documents=lazy.get() if lazy is not None else None,
         )
         return _json(models.detail_out(details))
 

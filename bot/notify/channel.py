@@ -19,6 +19,7 @@ from aiohttp import web
 from bot.notify.scheduler import Scheduler
 from bot.notify.workers import SmsNotificationWorker, TelegramWorker
 from bot.runtime import Runtime
+from bot.verify import document_links
 
 
 @dataclass
@@ -45,11 +46,13 @@ def install(app: web.Application, runtime: Runtime) -> None:
     )
     bot = app.get(BOT_KEY)
     telegram = (
-        TelegramWorker(runtime.backend, AiogramSender(bot), runtime.translator)
+        TelegramWorker(runtime.backend, AiogramSender(bot, runtime.backend), runtime.translator)
         if bot is not None
         else None
     )
-    sms = SmsNotificationWorker(runtime.backend, runtime.translator, on_handed=wake_sms)
+    sms = SmsNotificationWorker(
+        runtime.backend, runtime.translator, on_handed=wake_sms, link_for=document_links(runtime)
+    )
     wakers = [sms.wake] + ([telegram.wake] if telegram is not None else [])
     app[NOTIFY_KEY] = Notifier(telegram, sms, Scheduler(runtime.backend, wake=wakers))
     app[NOTIFY_ENABLED_KEY] = True

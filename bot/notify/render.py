@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from backend.domain.documents import format_code
 from backend.domain.refusals import Refusal, RefusalCode
 from backend.domain.statuses import ApplicationStatus, ServiceType
 from backend.services.notifications import Kind, Notification
@@ -49,10 +50,20 @@ SMS_DEADLINE = T("Application {number}: the deadline has passed without a result
 THANKS = T("Thank you! We are expecting you.")
 
 
+# Issue 13: a signed document is ready. Telegram sends the file itself (protected); an SMS
+# never carries a sensitive document's content: the code and an expiring link only.
+DOCUMENT_READY = T(
+    "Your document for application {number} ({service}) is ready, signed with the EDS. "
+    "Verification code: {code}."
+)
+SMS_DOCUMENT_READY = T("Application {number}: the document is ready. Code {code}. PDF: {link}")
+
+
 @dataclass(frozen=True, slots=True)
 class RenderedNotification:
     text: str  # plain text: HTML-escaping is the Telegram sender's job
     buttons: Sequence[tuple[str, str]]  # (action, label), in order
+    document_id: int | None = None  # issue 13: sent as the document itself (sendDocument)
 
 
 def _when(params: Mapping[str, Any]) -> dt.datetime:
@@ -134,6 +145,14 @@ def lines(notification: Notification, *, sms: bool) -> list[Text]:
                 number=number,
             )
         ]
+    if kind is Kind.DOCUMENT:
+        code = Verbatim(format_code(str(p.get("code", ""))))
+        if sms:
+            link = Verbatim(str(p.get("link", "")))
+            return [Text(SMS_DOCUMENT_READY.msgid, {"number": number, "code": code, "link": link})]
+        return [
+            Text(DOCUMENT_READY.msgid, {"number": number, "service": _service(p), "code": code})
+        ]
     if kind is Kind.DEADLINE:
         if sms:
             return [Text(SMS_DEADLINE.msgid, {"number": number})]
@@ -151,7 +170,10 @@ def render_telegram(notification: Notification, translator: Translator) -> Rende
             parts.append(translator.render(NOT_ME_LINE, language))
         actions = [OPEN, NOT_ME]
     buttons = [(a, translator.render(BUTTONS[a], language)) for a in actions]
-    return RenderedNotification("\n\n".join(parts), buttons)
+    document = (
+        notification.params.get("document_id") if notification.kind is Kind.DOCUMENT else None
+    )
+    return RenderedNotification("\n\n".join(parts), buttons, int(document) if document else None)
 
 
 def render_sms(notification: Notification, translator: Translator) -> str:
@@ -159,6 +181,8 @@ def render_sms(notification: Notification, translator: Translator) -> str:
     texts = lines(notification, sms=True)
     if notification.kind is Kind.REMINDER:
         texts.append(SMS_REMINDER_ANSWER)
+    elif notification.kind is Kind.DOCUMENT:
+        pass  # one message: the code and the link (2 segments)
     elif notification.kind is not Kind.DEADLINE:
         texts.extend((SMS_OPEN, SMS_NOT_ME))
     return "\n".join(translator.render(t, language, style="short", context="sms") for t in texts)

@@ -22,6 +22,7 @@ import asyncio
 import datetime as dt
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Protocol
 
 from backend.bootstrap import Backend
@@ -196,6 +197,7 @@ class SmsNotificationWorker:
         translator: Translator,
         *,
         on_handed: Callable[[], None] | None = None,
+        link_for: Callable[[Notification], str] | None = None,
         batch: int = 50,
         lease: dt.timedelta = dt.timedelta(seconds=60),
         poll_seconds: float = 1.0,
@@ -203,6 +205,7 @@ class SmsNotificationWorker:
         self.backend = backend
         self.translator = translator
         self.on_handed = on_handed
+        self.link_for = link_for  # issue 13: the expiring download link of a document notice
         self.batch = batch
         self.lease = lease
         self.poll_seconds = poll_seconds
@@ -219,7 +222,12 @@ class SmsNotificationWorker:
             lease=self.lease,
             limit=self.batch,
         )
-        for notification in claimed:
+        for claimed_one in claimed:
+            notification = claimed_one
+            if notification.kind is notifications.Kind.DOCUMENT and self.link_for is not None:
+                # Made when sent: the link's 24 h run from the SMS, not from the queue.
+                link = self.link_for(notification)
+                notification = replace(notification, params={**notification.params, "link": link})
             body = render_sms(notification, self.translator)
             await notifications.hand_to_sms(
                 self.backend.uow(), notification, body, now=self.backend.clock.now()

@@ -23,6 +23,7 @@ from bot.notify.answers import reminder_answer
 from bot.sms import texts
 from bot.sms.keywords import LANGUAGE_KEYWORDS, Keyword, greeting_language
 from bot.sms.parse import (
+    CheckSent,
     KeywordSent,
     Parsed,
     Shortcut,
@@ -33,6 +34,7 @@ from bot.sms.parse import (
 )
 from bot.sms.render import Rendering, SmsRenderer
 from bot.sms.state import SmsState, SmsStateStore
+from bot.verify.sms import check_answer
 from dialogs.engine.engine import Engine
 from dialogs.engine.events import Chose, Command, Event, Typed
 from dialogs.engine.screen import InputKind
@@ -111,6 +113,10 @@ class SmsConversations:
             else:
                 return self.renderer.notice([texts.OFF], await self.language(phone))
 
+        if isinstance(parsed, CheckSent):  # issue 13: from any phone, no sign-in, one segment
+            return self.renderer.notice(
+                [await check_answer(self.backend, parsed.code)], await self.language(phone)
+            )
         # Issue 12: while the conversation waits for or is with a 1414 operator, the bot never
         # answers it (STOP above still works): the message goes to the transcript.
         chat = await self.desk.open_chat(CHANNEL, phone)
@@ -132,6 +138,8 @@ class SmsConversations:
             return state.current.text
         if isinstance(parsed, Shortcut):
             return await self._shortcut(phone, parsed.numbers, state)
+        if isinstance(parsed, CheckSent):  # pragma: no cover - answered before the desk gate
+            return None
         greeting = await self._greeting(phone, parsed, state)
         if greeting is not None:
             return await self._welcome_in(phone, greeting, preface)

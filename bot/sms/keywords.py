@@ -190,3 +190,19 @@ def greeting_language(text: str) -> str | None:
 
 def spellings(keyword: Keyword) -> tuple[str, ...]:
     return _SPELLINGS[keyword]
+
+
+# Issue 13: «CHECK <code>» / «ТЕКСЕРУ <code>» / «ПРОВЕРКА <code>» verifies a document from any
+# phone, without sign-in. The keyword starts the message; the rest is the code as typed.
+_CHECK = re.compile(r"^\s*(check|verify|тексеру|проверка|проверить)\b[\s:#.,-]*(.*)$", re.I | re.S)
+_CHECK_PLAIN = {"check", "verify", "тексеру", "проверка", "проверить"}
+
+
+def match_check(text: str) -> str | None:
+    """The code part of a CHECK message ('' when the code is missing), or None."""
+    if len(text) > 60:
+        return None
+    found = _CHECK.match(text.casefold().translate(_KAZAKH_PLAIN))
+    if found is None or found.group(1) not in _CHECK_PLAIN:
+        return None
+    return found.group(2).strip()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.sms.keywords import Keyword, match_keyword, normalize
+from bot.sms.keywords import Keyword, match_check, match_keyword, normalize
 from bot.sms.render import BACK_NUMBER, MENU_NUMBER, MORE_NUMBER
 from bot.sms.state import SmsState
 from dialogs.engine.engine import NAV_BACK
@@ -48,7 +48,14 @@ class Shortcut:
     numbers: tuple[str, ...]
 
 
-Parsed = ShowPage | KeywordSent | ToDialog | Shortcut
+@dataclass(frozen=True, slots=True)
+class CheckSent:
+    """CHECK <code>: verify a document (issue 13), from any phone, in any state."""
+
+    code: str
+
+
+Parsed = ShowPage | KeywordSent | ToDialog | Shortcut | CheckSent
 
 
 def _ascii_number(text: str) -> str | None:
@@ -91,6 +98,9 @@ def parse(body: str, state: SmsState | None) -> Parsed:
     keyword = match_keyword(text)
     if keyword is not None:
         return KeywordSent(keyword)
+    check = match_check(text)
+    if check is not None:
+        return CheckSent(check)
     if state is None:  # a first message (or one after a long silence): the dialog reads it
         return ToDialog(Typed(text))
     number = parse_number(text, state)

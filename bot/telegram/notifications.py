@@ -19,9 +19,16 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
 )
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
 
-from backend.services import notifications
+from backend.bootstrap import Backend
+from backend.services import documents, notifications
 from bot.logs import get_logger
 from bot.notify import render
 from bot.notify.render import RenderedNotification
@@ -56,14 +63,38 @@ def keyboard(message: RenderedNotification, number: str | None) -> InlineKeyboar
     )
 
 
-class AiogramSender:
-    """Sends a rendered notification to a chat with its buttons."""
+CAPTION_LIMIT = 1024  # Telegram's limit of a document's caption
 
-    def __init__(self, bot: Bot) -> None:
+
+async def send_document(
+    bot: Bot, backend: Backend, chat_id: int, message: RenderedNotification, number: str | None
+) -> None:
+    """Issue 13: the signed PDF itself, protected (no forwarding or saving in Telegram)."""
+    file = await documents.document_file(backend.uow(), message.document_id or 0)
+    if file is None:
+        raise PermanentFailure("document_missing")
+    await bot.send_document(
+        chat_id,
+        BufferedInputFile(file.content, filename=file.filename),
+        caption=html.quote(message.text)[:CAPTION_LIMIT],
+        parse_mode=ParseMode.HTML,
+        protect_content=True,
+        reply_markup=keyboard(message, number),
+    )
+
+
+class AiogramSender:
+    """Sends a rendered notification to a chat with its buttons (a document as the file)."""
+
+    def __init__(self, bot: Bot, backend: Backend | None = None) -> None:
         self.bot = bot
+        self.backend = backend
 
     async def send(self, chat_id: str, message: RenderedNotification, number: str | None) -> None:
         try:
+            if message.document_id is not None and self.backend is not None:
+                await send_document(self.bot, self.backend, int(chat_id), message, number)
+                return
             await self.bot.send_message(
                 int(chat_id),
                 html.quote(message.text),

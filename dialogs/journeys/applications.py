@@ -21,7 +21,7 @@ from backend.domain.statuses import (
     ServiceType,
     is_open,
 )
-from backend.services import applications, home_visit, patients
+from backend.services import applications, documents, home_visit, patients
 from backend.services.applications import ApplicationDetails, ApplicationSummary
 from backend.services.common import normalize_application_number
 from dialogs.common import CALL_CENTRE, localized, refusal_notice, service_label, status_label
@@ -57,6 +57,11 @@ STATEMENTS = frozenset(
 # S17-S19 row 10: registry statements are valid 10 calendar days.
 STATEMENT_DAYS = STATEMENT_VALIDITY // dt.timedelta(days=1)
 REFRESH = Option("refresh", T("Refresh"), OptionRole.ACTION)
+# Issue 13: a completed certificate's card sends its signed document again (Telegram: the
+# file, protected; SMS: the code and a fresh link).
+SEND_AGAIN = Option("resend", T("Send the document again"), OptionRole.ACTION)
+SENT_AGAIN = T("The document is on its way: it arrives in a moment.")
+NOT_SENT = T("The document could not be sent. Please call the contact centre 1414.")
 UNKNOWN_NUMBER = T("No application of yours has this number. Choose one below.")
 # Issue 15: a number typed on the empty list says the list is empty and what to do.
 NO_APPLICATIONS_YET = T(
@@ -298,6 +303,10 @@ class ApplicationCard(Step):
         elif details.appointment is not None and details.appointment.starts_at > ctx.now:
             # Issue 14: a child's appointment is cancelled or moved from here too.
             options = (Option("appt", T("Cancel or move"), OptionRole.ACTION), REFRESH)
+        elif summary.status is ApplicationStatus.COMPLETED and await documents.issued_for(
+            ctx.uow(), summary.number
+        ):  # issue 13: the signed document once more
+            options = (SEND_AGAIN, REFRESH)
         return View(
             body=body,
             options=options,
@@ -311,6 +320,12 @@ class ApplicationCard(Step):
         if option_id == "appt":
             ctx.data[APPOINTMENT_NUMBER] = ctx.str_data(K_NUMBER) or ""
             return Goto(APPOINTMENT)
+        if option_id == SEND_AGAIN.id:
+            number = ctx.str_data(K_NUMBER) or ""
+            sent = await documents.send_again(
+                ctx.uow(), ctx.require_patient(), number, now=ctx.now
+            )
+            return Stay(notice=SENT_AGAIN if sent else NOT_SENT)
         return Stay() if option_id == "refresh" else Retry(CHOOSE_AN_OPTION)
 
 

@@ -167,7 +167,7 @@ async def test_0011_checks_come_off_and_back_on_with_data(backend: Backend) -> N
     triggers = await history_triggers()
     assert triggers == 2  # BEFORE UPDATE and BEFORE DELETE
     await backend.engine.dispose()
-    await asyncio.to_thread(downgrade_to, url, "0006")
+    await asyncio.to_thread(downgrade_to, url, "0009")
     async with backend.engine.connect() as conn:
         await conn.execute(update(orm.patients).values(sex="female"))  # nothing checks it
         await conn.rollback()

@@ -51,7 +51,16 @@ AUDIENCES = ["children", "adults", "all"]
 OUTBOX_STATUSES = ["queued", "sending", "accepted", "failed", "expired", "suppressed"]
 INBOUND_STATES = ["processing", "done"]
 CHANNEL_NAMES = ["telegram", "sms"]
-NOTIFICATION_KINDS = ["status", "booked", "moved", "cancelled", "reminder", "deadline", "visit"]
+NOTIFICATION_KINDS = [
+    "status",
+    "booked",
+    "moved",
+    "cancelled",
+    "reminder",
+    "deadline",
+    "visit",
+    "document",
+]
 NOTIFICATION_STATUSES = ["queued", "sending", "sent", "failed", "rerouted"]
 REMINDER_KINDS = ["day_before", "two_hours"]
 REMINDER_STATUSES = ["pending", "queued", "dropped"]

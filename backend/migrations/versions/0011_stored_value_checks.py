@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -53,7 +53,16 @@ INBOUND_STATES = ("processing", "done")  # backend/services/outbox.py InboundSta
 # Channel names are not checked: the dialog engine is channel-neutral (any channel name signs
 # in and is recorded in patient_channels; the test harness uses "test").
 # backend/services/notifications.py Kind, NotificationStatus, ReminderKind, ReminderStatus
-NOTIFICATION_KINDS = ("status", "booked", "moved", "cancelled", "reminder", "deadline", "visit")
+NOTIFICATION_KINDS = (
+    "status",
+    "booked",
+    "moved",
+    "cancelled",
+    "reminder",
+    "deadline",
+    "visit",
+    "document",
+)
 NOTIFICATION_STATUSES = ("queued", "sending", "sent", "failed", "rerouted")
 REMINDER_KINDS = ("day_before", "two_hours")
 REMINDER_STATUSES = ("pending", "queued", "dropped")
