@@ -10,7 +10,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import AiogramError
 from aiogram.fsm.storage.base import BaseEventIsolation, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisEventIsolation
@@ -137,7 +137,8 @@ async def set_bot_profile(bot: Bot, translator: Translator) -> int:
             for language, code in targets:
                 try:
                     changed += await _profile_for(bot, translator, language, code)
-                except (TelegramAPIError, ClientError, ValueError, TypeError) as exc:
+                # AiogramError: an API error, or an answer that is not what the API promises.
+                except (AiogramError, ClientError, ValueError, TypeError) as exc:
                     log.warning("could not set the bot's commands", language=code, error=repr(exc))
     except TimeoutError:
         log.warning("setting the bot's commands timed out")

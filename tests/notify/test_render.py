@@ -60,6 +60,15 @@ def every_notification(language: str) -> list[Notification]:
     out += [note(Kind.DEADLINE, language, service=s.value) for s in ServiceType]
     until = (NOW + dt.timedelta(days=1, hours=2)).isoformat()
     out.append(note(Kind.VISIT, language, when=when, until=until))
+    out.append(
+        note(
+            Kind.DOCUMENT,
+            language,
+            service=ServiceType.STATEMENT_TB.value,
+            code="K7QFM9PXW3",
+            link="https://dariger.example/d/abc",
+        )
+    )
     return out
 
 
@@ -84,6 +93,8 @@ def test_every_sms_notification_fits_two_segments_and_says_what_to_do(language: 
         assert NUMBER in text
         if notification.kind is Kind.REMINDER:
             assert TRANSLATOR.gettext(language, "My appointments") in text
+        elif notification.kind is Kind.DOCUMENT:  # the way on is the link (issue 13)
+            assert "K7QF-M9PX-W3" in text and str(notification.params["link"]) in text
         else:
             assert "1414" in text
 
