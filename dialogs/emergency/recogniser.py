@@ -117,11 +117,20 @@ PARTS = (
     "again",  # опять, снова, тағы, again: the past event is back now
     "resolved",  # кровь остановилась, қазір жақсы, better now: it has passed
     "habitual",  # ай сайын, иногда, every month: a recurring complaint, not an acute one
+    "attack",  # приступ, ұстама, ұстап қалды, attack, fit (with a disease: that disease's attack)
+    "asthma",  # астма, демікпе, asthma (an attack of it: breathing)
+    "epilepsy",  # эпилепсия, талма ауруы, epilepsy (an attack of it: a seizure)
+    "one_side",  # одна сторона, половина тела, бір жағы, one side, right side
+    "limb_trouble",  # онемела, отнялась, жансыз, салбырап, cant move, numb, drooping
+    "kill",  # убить, убьёт, өлтір, kill (with «себя/өзін/myself»: suicide)
+    "self",  # себя, себе, өзін, өзімді, myself, himself
 )
 CONCEPTS = frozenset((*(f"emergency.{c}" for c in CATEGORIES), *PARTS))
 
 _NEAR = 4  # words between two concepts that go together (chest … pain)
 _FUZZY_MIN = 6  # stems this long also match with one typo
+_VOWEL_TYPO_MIN = 5  # stems this long also match with one vowel typed for another («жевот»)
+_EAR_VOWELS = (frozenset("ао"), frozenset("еи"))  # the unstressed Russian vowels
 
 
 class LexiconError(ValueError):
@@ -407,11 +416,28 @@ def _within_one_edit(a: str, b: str) -> bool:
     return a[i:] == b[i + 1 :]
 
 
+def _vowel_typo(word: str, stem: str, exact: bool) -> bool:
+    """«жевот» for «живот», «кравь» for «кровь»: an unstressed о/а or е/и written by ear —
+    the one typo short stems allow (any other letter there makes another word: «кеуде» is
+    not «кейде»)."""
+    n = len(stem)
+    if len(word) < n or (exact and len(word) != n):
+        return False
+    diff = [i for i in range(n) if word[i] != stem[i]]
+    return (
+        len(diff) == 1
+        and diff[0] > 0
+        and any({word[diff[0]], stem[diff[0]]} <= pair for pair in _EAR_VOWELS)
+    )
+
+
 def _stem_hits(word: str, stem: str, exact: bool, fuzzy: bool = True) -> bool:
     if word == stem or (not exact and word.startswith(stem)):
         return True
-    if not fuzzy or len(stem) < _FUZZY_MIN or not word or word[0] != stem[0]:
+    if not fuzzy or len(stem) < _VOWEL_TYPO_MIN or not word or word[0] != stem[0]:
         return False
+    if len(stem) < _FUZZY_MIN:
+        return _vowel_typo(word, stem, exact)
     if exact:
         return _within_one_edit(word, stem)
     n = len(stem)
@@ -648,11 +674,11 @@ def _figure_before(words: Sequence[Word], at: int) -> float | None:
     return None
 
 
-def _infant(words: Sequence[Word], hits: Mapping[str, list[Span]]) -> bool:
-    """A newborn, or a child of up to 3 months / 12 weeks / 90 days (S12: fever is 103)."""
+def _infant(words: Sequence[Word], hits: Mapping[str, list[Span]], months: int = 3) -> bool:
+    """A newborn, or a child of up to `months` months (4 weeks, 30 days to a month)."""
     if hits.get("newborn"):
         return True
-    limits = {"month": 3, "week": 12, "day": 90}
+    limits = {"month": months, "week": 4 * months, "day": 30 * months}
     age_context = [*hits.get("child", ()), *hits.get("age_suffix", ())]
     spelled = {s for s, _ in hits.get("number_word", ())}  # «два месяца»: at most 3
     for unit, limit in limits.items():
@@ -699,6 +725,10 @@ class _Read:
     def infant(self) -> bool:
         return _infant(self.words, self.hits)
 
+    @property
+    def young_infant(self) -> bool:  # up to 6 months
+        return _infant(self.words, self.hits, 6)
+
 
 def _chest(m: _Read) -> bool:  # «сердце болит», «давит в груди», "chest pain"
     return m.near(["chest_site"], ["pain"])
@@ -730,10 +760,28 @@ def _labour(m: _Read) -> bool:  # pregnancy with bleeding, abdominal or severe p
     )
 
 
-def _infant_fever(m: _Read) -> bool:  # an infant up to 3 months with 38+ (or no figure)
+def _infant_fever(m: _Read) -> bool:
+    """An infant up to 3 months with 38+ (or no figure), up to 6 months with 39+ (the NICE
+    NG143 traffic light: 0–3 months 38 °C is red, 3–6 months 39 °C amber; in doubt, 103)."""
     temps = m.temperatures
     fever = m.has("fever") or bool(temps)
-    return fever and m.infant and (not temps or max(temps) >= 38)
+    if fever and m.infant and (not temps or max(temps) >= 38):
+        return True
+    return bool(temps) and max(temps) >= 39 and m.young_infant
+
+
+def _attack(disease: str) -> Callable[[_Read], bool]:
+    """«астма ұстап қалды», «приступ эпилепсии», "asthma attack": an attack of that disease
+    now (a past one is silenced by `_not_really`)."""
+    return lambda m: m.near(["attack"], [disease], 3)
+
+
+def _one_sided(m: _Read) -> bool:  # «бір жағы салбырап қалды», "cant move his right side"
+    return m.near(["one_side"], ["limb_trouble"], 3)
+
+
+def _self_harm(m: _Read) -> bool:  # «убьет себя», «себя убить», «өзін өлтіремін», "kill himself"
+    return m.near(["kill"], ["self"], 1)
 
 
 def _very_high_fever(m: _Read) -> bool:  # 41+, or 40+ that does not come down
@@ -816,6 +864,10 @@ _RULES: tuple[tuple[str, Callable[[_Read], bool]], ...] = (
     ("injury", _bleeding_head),
     ("general", _sugar),
     ("general", _crisis),
+    ("breathing", _attack("asthma")),
+    ("seizure", _attack("epilepsy")),
+    ("stroke", _one_sided),
+    ("suicide", _self_harm),
 )
 
 
