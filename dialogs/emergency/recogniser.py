@@ -31,8 +31,10 @@ How a message is read, like a triage nurse reads an SMS:
      concepts, not fixed phrases;
    - a past event anywhere in the message («былтыр», «в детстве», "last month", a year before
      this one, the Kazakh pluperfect «-ған еді») silences every kind unless it is back
-     («тағы да», «опять», "again"); a bleeding, vomited blood, belly pain, poisoning, seizure,
-     burn or injury that is over («қазір тоқтады», «уже лучше», "bleeding stopped") or that
+     («тағы да», «опять», "again") or told as present after «қазір», «сейчас», "now" (that
+     part, up to the next past marker, is read again on its own); a bleeding, vomited blood,
+     belly pain, poisoning, seizure, burn or injury that is over («қазір тоқтады», «уже
+     лучше», "bleeding stopped") or that
      recurs («ай сайын», «иногда», "every month") is no emergency; a long-standing chest
      complaint («бұрыннан», «давно») only when something says it is severe now;
    - in doubt it errs on the side of 103: a false alarm costs the patient a rephrase, a missed
@@ -130,6 +132,7 @@ PARTS = (
     "limb_trouble",  # онемела, отнялась, жансыз, салбырап, cant move, numb, drooping
     "kill",  # убить, убьёт, өлтір, kill (with «себя/өзін/myself»: suicide)
     "self",  # себя, себе, өзін, өзімді, myself, himself
+    "now",  # қазір, бүгін, сейчас, теперь, now, today: what follows is read on its own
 )
 CONCEPTS = frozenset((*(f"emergency.{c}" for c in CATEGORIES), *PARTS))
 
@@ -538,7 +541,7 @@ _ENGLISH_MARKERS = frozenset(
 
 
 # Concepts that a word before them does not negate: «после укуса» is the trigger itself.
-_NOT_NEGATED = frozenset({"trigger", "past", "number_word"})
+_NOT_NEGATED = frozenset({"trigger", "past", "number_word", "now"})
 
 
 class _Matches:
@@ -972,12 +975,31 @@ def _combine(words: Sequence[Word], hits: Mapping[str, list[Span]]) -> list[str]
 _RECOGNISER = Recogniser(load_lexicon())
 
 
+def _present_parts(words: Sequence[Word], hits: Mapping[str, list[Span]]) -> list[Sequence[Word]]:
+    """The parts of a message that say what is happening now: from each «қазір», «сейчас»,
+    "now" to the next past marker. «Былтыр инфаркт болған, қазір кеудесі қатты қысып тұр»:
+    the history does not silence the chest pain told after «қазір»."""
+    pasts = sorted(s for s, _ in hits.get("past", ()))
+    parts = []
+    for start, _ in sorted(hits.get("now", ())):
+        end = next((s for s in pasts if s > start), len(words))
+        parts.append(words[start:end])
+    return parts
+
+
 def assess(text: str) -> Assessment:
     """Which emergency kinds the message names (none: an ordinary message)."""
     words = _words(text[:2000])
     if not words:
         return Assessment(())
-    return Assessment(tuple(_combine(words, _RECOGNISER.spans(words))))
+    hits = _RECOGNISER.spans(words)
+    found = _combine(words, hits)
+    if not found:  # a past or passed event may have silenced what is told as present
+        for part in _present_parts(words, hits):
+            found = _combine(part, _RECOGNISER.spans(part))
+            if found:
+                break
+    return Assessment(tuple(found))
 
 
 def looks_like_emergency(text: str) -> bool:
