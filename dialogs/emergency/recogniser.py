@@ -34,9 +34,9 @@ How a message is read, like a triage nurse reads an SMS:
      («тағы да», «опять», "again") or told as present after «қазір», «сейчас», "now" (that
      part, up to the next past marker, is read again on its own); a bleeding, vomited blood,
      belly pain, poisoning, seizure, burn or injury that is over («қазір тоқтады», «уже
-     лучше», "bleeding stopped") or that
-     recurs («ай сайын», «иногда», "every month") is no emergency; a long-standing chest
-     complaint («бұрыннан», «давно») only when something says it is severe now;
+     лучше», "bleeding stopped") or that recurs («ай сайын», «иногда», "every month") is no
+     emergency; a long-standing chest complaint («бұрыннан», «давно») only when something
+     says it is severe now;
    - in doubt it errs on the side of 103: a false alarm costs the patient a rephrase, a missed
      one may cost a life.
 
