@@ -461,8 +461,24 @@ def _short_typo(word: str, stem: str, exact: bool) -> bool:
     return swapped or _vowel_typo(word, stem, exact)
 
 
+# Kazakh voices a final к/қ/п before a vowel suffix: жүрек → жүрегі, тамақ → тамағы,
+# толғақ → толғағы, сүйек → сүйегі, жауап → жауабы (folded: к→г, п→б).
+_VOICED = {"к": "г", "п": "б"}
+
+
+def _voiced(word: str, stem: str) -> bool:
+    n = len(stem)
+    return (
+        n >= 4
+        and stem[-1] in _VOICED
+        and len(word) > n
+        and word[n] in "аеиоу"
+        and word.startswith(stem[:-1] + _VOICED[stem[-1]])
+    )
+
+
 def _stem_hits(word: str, stem: str, exact: bool, fuzzy: bool = True) -> bool:
-    if word == stem or (not exact and word.startswith(stem)):
+    if word == stem or (not exact and (word.startswith(stem) or _voiced(word, stem))):
         return True
     if not fuzzy or len(stem) < _SHORT_TYPO_MIN or not word or word[0] != stem[0]:
         return False

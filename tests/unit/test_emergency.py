@@ -290,6 +290,8 @@ def test_a_present_emergency_told_after_the_history_is_recognised(text: str, kin
         # typos on short stems: two letters swapped, a vowel by ear
         ("слиьная боль в груди", "chest"),
         ("жевот болит невыносимо", "abdomen"),
+        # Kazakh voicing before a vowel suffix: пышақ → пышағы
+        ("ағамның ішіне пышағы кіріп кетті", "injury"),
         # Latin Kazakh ғ as "gh"; "iis" (иіс) is not the English "is"
         ("zhana tughan balanyn qyzuy 38", "infant_fever"),
         ("iis gazynan ulanyp qaldy", "poisoning"),
