@@ -431,34 +431,25 @@ def _within_one_edit(a: str, b: str) -> bool:
     return a[i:] == b[i + 1 :]
 
 
-def _vowel_typo(word: str, stem: str, exact: bool) -> bool:
-    """«жевот» for «живот», «кравь» for «кровь»: an unstressed о/а or е/и written by ear —
-    the one typo short stems allow (any other letter there makes another word: «кеуде» is
-    not «кейде»)."""
-    n = len(stem)
-    if len(word) < n or (exact and len(word) != n):
-        return False
-    diff = [i for i in range(n) if word[i] != stem[i]]
-    return (
-        len(diff) == 1
-        and diff[0] > 0
-        and any({word[diff[0]], stem[diff[0]]} <= pair for pair in _EAR_VOWELS)
-    )
-
-
 def _short_typo(word: str, stem: str, exact: bool) -> bool:
     """The typos a 5-letter stem allows in a word of 5+ letters: two neighbours swapped after
-    the first letter («слиьная», «грдуной»), an о/а or е/и by ear («жевот»). Not a letter
-    left out («курс» is not «құрыс») nor any letter of a 4-letter stem («құпия» is not
-    «күйіп»): measured on the standards' own text, those make false alarms."""
-    n = len(word) if exact else len(stem)
-    if len(word) < _TYPO_WORD_MIN or (exact and len(word) != len(stem)):
+    the first letter («слиьная», «грдуной»), or an unstressed о/а or е/и written by ear
+    («жевот», «кравь»). Not a letter left out («курс» is not «құрыс»), not any other vowel
+    («кеуде» is not «кейде»), nor any letter of a 4-letter stem («құпия» is not «күйіп»):
+    measured on the standards' own text, those make false alarms."""
+    n = len(stem)
+    if len(word) < _TYPO_WORD_MIN or (exact and len(word) != n):
         return False
-    head = word[:n]
-    swapped = any(
-        head == stem[:i] + stem[i + 1] + stem[i] + stem[i + 2 :] for i in range(1, len(stem) - 1)
+    diff = [i for i in range(1, n) if word[i] != stem[i]]
+    if len(diff) == 1:
+        i = diff[0]
+        return any({word[i], stem[i]} <= pair for pair in _EAR_VOWELS)
+    return (
+        len(diff) == 2
+        and diff[1] == diff[0] + 1
+        and word[diff[0]] == stem[diff[1]]
+        and word[diff[1]] == stem[diff[0]]
     )
-    return swapped or _vowel_typo(word, stem, exact)
 
 
 # Kazakh voices a final к/қ/п before a vowel suffix: жүрек → жүрегі, тамақ → тамағы,
@@ -466,19 +457,21 @@ def _short_typo(word: str, stem: str, exact: bool) -> bool:
 _VOICED = {"к": "г", "п": "б"}
 
 
-def _voiced(word: str, stem: str) -> bool:
-    n = len(stem)
-    return (
-        n >= 4
-        and stem[-1] in _VOICED
-        and len(word) > n
-        and word[n] in "аеиоу"
-        and word.startswith(stem[:-1] + _VOICED[stem[-1]])
-    )
+def _voiced_form(stem: Stem) -> str | None:
+    """The voiced beginning a Kazakh stem also takes («жүрег» for «жүрек»), if any."""
+    text = stem.text
+    if stem.latin or stem.exact or len(text) < 4 or text[-1] not in _VOICED:
+        return None
+    return text[:-1] + _VOICED[text[-1]]
+
+
+def _voiced(word: str, voiced: str | None) -> bool:
+    n = len(voiced) if voiced else 0
+    return voiced is not None and len(word) > n and word[n] in "аеиоу" and word.startswith(voiced)
 
 
 def _stem_hits(word: str, stem: str, exact: bool, fuzzy: bool = True) -> bool:
-    if word == stem or (not exact and (word.startswith(stem) or _voiced(word, stem))):
+    if word == stem or (not exact and word.startswith(stem)):
         return True
     if not fuzzy or len(stem) < _SHORT_TYPO_MIN or not word or word[0] != stem[0]:
         return False
@@ -581,7 +574,7 @@ class Recogniser:
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
         ids: dict[Stem, int] = {}
-        by_letter: dict[tuple[bool, str], list[tuple[int, Stem]]] = {}
+        by_letter: dict[tuple[bool, str], list[tuple[int, Stem, str | None]]] = {}
         # first stem id -> (concept, stem ids, exception?)
         self.starts: dict[int, list[tuple[str, tuple[int, ...], bool]]] = {}
         for exception, table in ((False, lexicon.terms), (True, lexicon.exceptions)):
@@ -592,7 +585,7 @@ class Recogniser:
                         if stem not in ids:
                             ids[stem] = len(ids)
                             by_letter.setdefault((stem.latin, stem.text[0]), []).append(
-                                (ids[stem], stem)
+                                (ids[stem], stem, _voiced_form(stem))
                             )
                         term_ids.append(ids[stem])
                     self.starts.setdefault(term_ids[0], []).append(
@@ -608,8 +601,8 @@ class Recogniser:
         loose: set[int] = set()
         strict: set[int] = set()
         short: set[int] = set()
-        for stem_id, stem in self.by_letter.get((latin, key[0]), ()):
-            if _stem_hits(key, stem.text, stem.exact, fuzzy=False):
+        for stem_id, stem, voiced in self.by_letter.get((latin, key[0]), ()):
+            if _stem_hits(key, stem.text, stem.exact, fuzzy=False) or _voiced(key, voiced):
                 strict.add(stem_id)
                 loose.add(stem_id)
             elif (not latin or key[:2] == stem.text[:2]) and _stem_hits(
