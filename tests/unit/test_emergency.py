@@ -253,3 +253,71 @@ def test_general_stems_and_rules_name_the_kind(text: str, kind: str) -> None:
 )
 def test_history_does_not_hide_a_present_emergency(text: str, kind: str) -> None:
     assert kind in assess(text).categories, assess(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("өткен жылы инфаркт алған, қазір кеудесі қатты ауырып жатыр", "chest"),
+        ("2018 жылы инсульт болған, қазір тыныс ала алмай жатыр", "breathing"),
+        ("в детстве была астма, а сейчас он посинел и не дышит", "breathing"),
+        ("год назад оперировали, теперь рвота кровью", "vomit_blood"),
+        ("she had a seizure as a child, now she is unconscious", "unconscious"),
+    ],
+)
+def test_a_present_emergency_told_after_the_history_is_recognised(text: str, kind: str) -> None:
+    assert kind in assess(text).categories, assess(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        # an attack of a named disease, in either order and any form
+        ("інімді демікпе ұстап қалды", "breathing"),
+        ("астманың ұстамасы басылмай жатыр", "breathing"),
+        ("у мужа начался приступ астмы", "breathing"),
+        ("эпилепсия ұстап қалды", "seizure"),
+        ("припадок эпилептический у соседа", "seizure"),
+        ("my son has an epilepsy attack", "seizure"),
+        # one side of the body that does not work
+        ("атамның сол жағы жансызданып қалды", "stroke"),
+        ("у бабушки правая сторона не двигается", "stroke"),
+        ("his left side went numb suddenly", "stroke"),
+        # killing oneself, any order and tense
+        ("себя убью, сказал сын", "suicide"),
+        ("брат говорит убьет себя", "suicide"),
+        ("ол өзін өлтіреді деп қорқытты", "suicide"),
+        # typos on short stems: two letters swapped, a vowel by ear
+        ("слиьная боль в груди", "chest"),
+        ("жевот болит невыносимо", "abdomen"),
+        # Kazakh voicing before a vowel suffix: пышақ → пышағы
+        ("ағамның ішіне пышағы кіріп кетті", "injury"),
+        # Latin Kazakh ғ as "gh"; "iis" (иіс) is not the English "is"
+        ("zhana tughan balanyn qyzuy 38", "infant_fever"),
+        ("iis gazynan ulanyp qaldy", "poisoning"),
+        # an infant up to 6 months at 39+ (NICE NG143 amber)
+        ("5 айлық баламның қызуы 39.4", "infant_fever"),
+        ("ребенку 4 месяца, температура 39.1", "infant_fever"),
+    ],
+)
+def test_combined_concepts_typos_and_latin_name_the_kind(text: str, kind: str) -> None:
+    assert kind in assess(text).categories, assess(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "приступ кашля ночью",  # an attack, but of no named emergency disease
+        "оң жағым ауырады, бүйрегім болуы мүмкін",  # one side, nothing that does not work
+        "бір аптадан бері жөтел",  # «апта» (week) is a known word, not a typo of «апат»
+        "горло болит второй день",  # «горло» is a known word, not a typo of a burn word
+        "құпиясөзімді ұмыттым",  # «құпия» is not «күйіп»
+        "bees in the garden, need a sick note",  # "bee…" is not "be…"
+        "tisim auyryp, betim isip ketti",  # a tooth, not a bee sting
+        "8 айлық баламның қызуы 39.2",  # past 6 months, under 41
+        "4 айлық балам, қызуы 38.4",  # 3–6 months under 39
+        "былтыр инфаркт болған, қазір жақсы, бақылау керек",  # the present part is well
+    ],
+)
+def test_general_rules_keep_ordinary_messages_ordinary(text: str) -> None:
+    assert not looks_like_emergency(text), assess(text)
