@@ -134,6 +134,10 @@ async def test_0004_gives_existing_rows_their_defaults(tmp_path: Path) -> None:
         await engine.dispose()
 
 
+# Tables created by the migrations after 0011 (gone when going down to 0009).
+AFTER_0011 = frozenset({"desk_hours", "desk_hours_exceptions"})
+
+
 def downgrade_to(url: str, revision: str) -> None:
     command.downgrade(alembic_config(url), revision)
 
@@ -143,7 +147,7 @@ async def test_0011_checks_come_off_and_back_on_with_data(backend: Backend) -> N
     with rows, keeping them; the checks are gone below 0011 and back at the head."""
     url = backend.engine.url.render_as_string(hide_password=False)
     await build_world(backend)
-    tables = list(orm.metadata.sorted_tables)
+    tables = [t for t in orm.metadata.sorted_tables if t.name not in AFTER_0011]
 
     async def counts() -> dict[str, int]:
         async with backend.engine.connect() as conn:
