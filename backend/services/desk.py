@@ -52,7 +52,8 @@ from backend.services.unit_of_work import UnitOfWork
 ALMATY = ZoneInfo("Asia/Almaty")
 # The desk's hours. The seeds give none for 1414 chats (anchors §4: "the operating hours and
 # chat SLA in the 1414 rules" were not found); the default is the PHC hours the operator screen
-# already announced (Mon–Fri 08–20, Sat 09–14, S3/S4 row 7), and a deployment passes its own.
+# already announced (Mon–Fri 08–20, Sat 09–14, S3/S4 row 7); a supervisor stores the desk's own
+# in the console (migration 0012, `hours()` below).
 DEFAULT_DESK_HOURS = WeeklySchedule.standard()
 EXPECTED_WAIT_WINDOW = dt.timedelta(days=7)  # anchors §2.2: median first response, last 7 days
 QUALITY_QUESTIONS = (1, 2)  # seed 001 §2.7, Annex 3
