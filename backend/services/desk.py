@@ -241,6 +241,7 @@ class HoursInvalid(ValueError):
 
 DEFAULT_HOURS = DeskHours(DEFAULT_DESK_HOURS)
 HOURS_AHEAD = 366  # next_opening looks this many days ahead (dated exceptions included)
+_SAVE_ATTEMPTS = 10
 
 
 def _as_hours(hours: WeeklySchedule | DeskHours) -> DeskHours:
@@ -334,22 +335,27 @@ async def set_weekly_hours(
     if all(h is None for h in weekly.values()):
         raise HoursInvalid("never_open")
     now = require_aware(now)
-    async with uow:
-        await uow.session.execute(delete(desk_hours))
-        await uow.session.execute(
-            insert(desk_hours),
-            [
-                {
-                    "weekday": day,
-                    "opens": h.opens if h else None,
-                    "closes": h.closes if h else None,
-                    "updated_at": now,
-                    "updated_by": by.id,
-                }
-                for day, h in sorted(weekly.items())
-            ],
-        )
-        await uow.commit()
+    rows = [
+        {
+            "weekday": day,
+            "opens": h.opens if h else None,
+            "closes": h.closes if h else None,
+            "updated_at": now,
+            "updated_by": by.id,
+        }
+        for day, h in sorted(weekly.items())
+    ]
+    for attempt in range(_SAVE_ATTEMPTS):
+        async with uow:
+            try:
+                await uow.session.execute(delete(desk_hours))
+                await uow.session.execute(insert(desk_hours), rows)
+                await uow.commit()
+                return
+            except IntegrityError:  # two supervisors saving at once: the later one wins
+                await uow.rollback()
+                if attempt == _SAVE_ATTEMPTS - 1:
+                    raise
 
 
 async def set_exception(
@@ -363,21 +369,27 @@ async def set_exception(
 ) -> None:
     """A dated exception (a holiday: None, closed; a short day: its hours); replaces one."""
     now = require_aware(now)
-    async with uow:
-        await uow.session.execute(
-            delete(desk_hours_exceptions).where(desk_hours_exceptions.c.day == day)
-        )
-        await uow.session.execute(
-            insert(desk_hours_exceptions).values(
-                day=day,
-                opens=opening.opens if opening else None,
-                closes=opening.closes if opening else None,
-                note=note.strip()[:100],
-                updated_at=now,
-                updated_by=by.id,
-            )
-        )
-        await uow.commit()
+    row = {
+        "day": day,
+        "opens": opening.opens if opening else None,
+        "closes": opening.closes if opening else None,
+        "note": note.strip()[:100],
+        "updated_at": now,
+        "updated_by": by.id,
+    }
+    for attempt in range(_SAVE_ATTEMPTS):
+        async with uow:
+            try:
+                await uow.session.execute(
+                    delete(desk_hours_exceptions).where(desk_hours_exceptions.c.day == day)
+                )
+                await uow.session.execute(insert(desk_hours_exceptions).values(**row))
+                await uow.commit()
+                return
+            except IntegrityError:  # the same date saved at once: the later one wins
+                await uow.rollback()
+                if attempt == _SAVE_ATTEMPTS - 1:
+                    raise
 
 
 async def remove_exception(uow: UnitOfWork, day: dt.date) -> bool:

@@ -4,6 +4,7 @@ Operator screen then says, and the validation of what a supervisor types."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
@@ -149,3 +150,16 @@ async def test_the_database_refuses_closing_before_opening(backend: Backend) -> 
                 )
             )
         await conn.rollback()
+
+
+async def test_supervisors_saving_at_once_leave_one_whole_week(backend: Backend) -> None:
+    """Concurrent saves (real PostgreSQL too): none fails, and the stored week is one of them,
+    never a mix."""
+    weeks = [week(mon=(f"0{i}:00", "12:00"), sat=(f"0{i}:30", "13:00")) for i in range(1, 7)]
+
+    await asyncio.gather(
+        *(desk.set_weekly_hours(backend.uow(), w, by=BOSS, now=MONDAY_10) for w in weeks)
+    )
+
+    stored = dict((await desk.hours(backend.uow())).weekly.days)
+    assert stored in [{k: v for k, v in w.items() if v is not None} for w in weeks]
