@@ -151,10 +151,20 @@ DESK_STEPS = frozenset({OPERATOR, OPERATOR_QUEUED, OPERATOR_CALLBACK})
 _MAX_CALLBACK = 1000
 
 
-def desk_hours_text(hours: desk.DeskHours) -> Text:
+def desk_hours_text(hours: desk.DeskHours, now: dt.datetime) -> Text:
     """The desk's weekly hours as stored by a supervisor (the one place every patient text
-    that states them takes them from; anchors §4: the seeds give no 1414 chat hours)."""
-    return opening_hours(hours.weekly)
+    that states them takes them from; anchors §4: the seeds give no 1414 chat hours), and
+    today's own when a supervisor set other hours for today (a holiday, a short day)."""
+    week = opening_hours(hours.weekly)
+    today = now.astimezone(desk.ALMATY).date()
+    if today not in hours.exceptions:
+        return week
+    special = hours.exceptions[today]
+    if special is None:
+        return T("{week}; closed today", week=week)
+    return T(
+        "{week}; today {opens}–{closes}", week=week, opens=special.opens, closes=special.closes
+    )
 
 
 def expected_wait_text(wait: dt.timedelta | None) -> Text:
@@ -176,7 +186,7 @@ class Operator(Step):
                 body=(
                     T(
                         "The 1414 chat is closed now (operators answer {hours}). It opens {when}.",
-                        hours=desk_hours_text(hours),
+                        hours=desk_hours_text(hours, ctx.now),
                         when=desk.next_opening(ctx.now, hours),
                     ),
                     EMERGENCY,
@@ -189,7 +199,7 @@ class Operator(Step):
             body=(
                 T(
                     "An operator of the contact centre 1414 can take over this chat ({hours}).",
-                    hours=desk_hours_text(hours),
+                    hours=desk_hours_text(hours, ctx.now),
                 ),
                 expected_wait_text(await desk.expected_wait(ctx.uow(), ctx.now)),
             ),

@@ -269,6 +269,22 @@ async def test_a_dated_exception_closes_the_desk_that_day(console: ConsoleWorld)
     )
     page = await browser.page(f"{BASE}/hours")
     assert "Санитарный день" in page
+    tg = make_chat(
+        build_runtime(
+            tg_settings(), console.backend, None, sender=RecordingSender(), translator=TRANSLATOR
+        ),
+        language_code="ru",
+    )
+    await tg.start()
+    await tg.tap("nav.op")
+    assert "Чат 1414 сейчас закрыт" in tg.last_text
+    assert "пн–пт 08:00–20:00, сб 09:00–14:00; сегодня выходной" in tg.last_text
+    short = {**form, "opens": "09:00", "closes": "12:00"}
+    await browser.post(f"{BASE}/hours/exception", short, csrf_from=f"{BASE}/hours")
+    await tg.start()
+    await tg.tap("nav.op")
+    assert "пн–пт 08:00–20:00, сб 09:00–14:00; сегодня 09:00–12:00" in tg.last_text
+    assert "desk.join" in tg.options
     past = await browser.post(
         f"{BASE}/hours/exception", {**form, "day": "2026-11-01"}, csrf_from=f"{BASE}/hours"
     )
