@@ -9,8 +9,9 @@ log. The chats, figures, hours and access-log pages are for supervisors only (an
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo
 
@@ -20,8 +21,9 @@ from multidict import MultiDict
 from backend.domain.calendar import OpeningHours
 from backend.services import desk, staff
 from bot.logs import get_logger
+from bot.operator.clinic_pages import POLL_KEY, POLL_SECONDS
 from bot.operator.language import C_, Words
-from bot.operator.web import current, form, render, require, words
+from bot.operator.web import Event, current, event_stream, form, render, require, words
 
 if TYPE_CHECKING:
     from bot.operator.console import StaffConsole
@@ -79,6 +81,7 @@ CALLBACK_GONE: Final = C_("This call-back is already done.")
 def add_routes(sub: web.Application, console: StaffConsole) -> None:
     pages = SupervisorPages(console)
     sub.router.add_get(BASE, pages.chats, name="desk_supervisor")
+    sub.router.add_get(BASE + "/events", pages.events, name="desk_supervisor_events")
     sub.router.add_post(BASE + r"/chats/{chat:\d{1,12}}/reassign", pages.reassign)
     sub.router.add_post(BASE + r"/chats/{chat:\d{1,12}}/close", pages.close)
     sub.router.add_get(BASE + "/figures", pages.figures, name="desk_figures")
@@ -219,6 +222,30 @@ class SupervisorPages:
         await self._audit(request, "desk_close", str(chat_id))
         log.info("desk_chat_closed_by_supervisor", chat=chat_id)
         raise web.HTTPSeeOther(f"/operator{BASE}?done=closed")
+
+    async def events(self, request: web.Request) -> web.StreamResponse:
+        """A `changed` event whenever a chat enters, leaves or changes hands (the page reloads
+        itself: bot/operator/static/supervisor.js)."""
+        require(request, SUPERVISOR)
+        token = request.cookies.get(self.console.cookie_name, "")
+
+        async def alive() -> bool:
+            still = await staff.session(
+                self.backend.uow(), token, now=self.now(), policy=self.console.policy, touch=False
+            )
+            return still is not None
+
+        async def changes() -> AsyncIterator[Event]:
+            seen: set[tuple[int, str, int | None]] | None = None
+            while True:
+                chats = await desk.open_chats(self.backend.uow())
+                now = {(c.id, c.state.value, c.operator_id) for c in chats}
+                if seen is not None and now != seen:
+                    yield Event("changed", {"open": len(chats)})
+                seen = now
+                await asyncio.sleep(request.config_dict.get(POLL_KEY, POLL_SECONDS))
+
+        return await event_stream(request, changes(), alive=alive)
 
     # --- figures ---------------------------------------------------------------------------
 

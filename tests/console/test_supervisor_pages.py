@@ -4,7 +4,9 @@ the access log and the call-backs."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import json
 
 from backend.domain.iin import mask_iin
 from backend.services import desk, staff
@@ -377,3 +379,30 @@ async def test_call_backs_are_listed_and_marked_done(console: ConsoleWorld) -> N
     assert again.status == 409
     log = await desk.access_page(uow())
     assert "callbacks" in [e.what for e in log.entries]  # seeing the number is recorded
+
+
+async def test_the_chat_list_hears_of_a_new_or_moved_chat(console: ConsoleWorld) -> None:
+    browser = await boss(console)
+    page = await browser.page(BASE)
+    assert 'data-supervisor-events="/operator/desk/supervisor/events"' in page
+    stream = await browser.client.get(f"{BASE}/events", headers={"Accept": "text/event-stream"})
+    assert stream.status == 200
+    assert await stream.content.readline() == b": connected\n"
+
+    async def next_event() -> tuple[str, dict[str, object]]:
+        name = ""
+        while True:
+            line = (await stream.content.readline()).decode()
+            if line.startswith("event: "):
+                name = line.removeprefix("event: ").strip()
+            elif line.startswith("data: ") and name:
+                return name, json.loads(line.removeprefix("data: "))
+
+    await asyncio.sleep(0.2)  # the first look (nothing open yet)
+    chat_id = await escalated(console, "+77010000001")
+    assert await asyncio.wait_for(next_event(), timeout=30) == ("changed", {"open": 1})
+    await desk.claim(console.backend.uow(), chat_id, Operator(5, "Anna"), console.clock.now())
+    assert await asyncio.wait_for(next_event(), timeout=30) == ("changed", {"open": 1})
+    stream.close()
+    operator = await console.signed_in("anna", staff.Role.OPERATOR)
+    assert (await operator.get(f"{BASE}/events")).status == 403
