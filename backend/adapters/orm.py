@@ -585,6 +585,42 @@ desk_quality = Table(
     UniqueConstraint("chat_id", "question", name="uq_desk_quality_question"),
 )
 
+# The desk's weekly hours (issue 12, migration 0012), set by a supervisor in the console: one row
+# per weekday (0 = Monday), opens/closes NULL = closed that day. No rows: the default hours
+# (backend.services.desk.DEFAULT_DESK_HOURS). Times are Almaty local time.
+desk_hours = Table(
+    "desk_hours",
+    metadata,
+    Column("weekday", Integer, primary_key=True, autoincrement=False),
+    Column("opens", Time),
+    Column("closes", Time),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_by", Integer),  # the supervisor's staff account
+    CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
+    CheckConstraint(
+        "(opens IS NULL AND closes IS NULL) OR (opens IS NOT NULL AND closes IS NOT NULL "
+        "AND opens < closes)",
+        name="period",
+    ),
+)
+
+# Dated exceptions to the desk's weekly hours (a holiday: closed; a short day: other hours).
+desk_hours_exceptions = Table(
+    "desk_hours_exceptions",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("opens", Time),
+    Column("closes", Time),
+    Column("note", String(100), nullable=False, server_default=""),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_by", Integer),
+    CheckConstraint(
+        "(opens IS NULL AND closes IS NULL) OR (opens IS NOT NULL AND closes IS NOT NULL "
+        "AND opens < closes)",
+        name="period",
+    ),
+)
+
 # The staff console (issues 11 and 12): accounts of 1414 operators, supervisors and clinic
 # staff (argon2id hashes), their sessions (the token only as a SHA-256 hash) and the audit log.
 # Plain tables, used through Core by backend.services.staff.

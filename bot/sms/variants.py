@@ -25,18 +25,10 @@ def pgettext(context: str, message: str) -> str:
 
 SMS_VARIANTS: tuple[str, ...] = (
     # The 1414 desk (issue 12).
-    pgettext(
-        "sms",
-        "An operator of the contact centre 1414 can take over this chat "
-        "(Mon–Fri 08:00–20:00, Sat 09:00–14:00).",
-    ),
+    pgettext("sms", "An operator of the contact centre 1414 can take over this chat ({hours})."),
     pgettext("sms", "Expected wait: not known yet."),
     pgettext("sms", "Expected wait: about {minutes} min."),
-    pgettext(
-        "sms",
-        "The 1414 chat is closed now (operators answer Mon–Fri 08:00–20:00 and "
-        "Sat 09:00–14:00). It opens {when}.",
-    ),
+    pgettext("sms", "The 1414 chat is closed now (operators answer {hours}). It opens {when}."),
     pgettext("sms", "Leave a message for a call back"),
     pgettext("sms", "You are in the queue for an operator of 1414: number {place}."),
     pgettext("sms", "Write your question here: the operator will see it."),
@@ -101,7 +93,6 @@ SMS_VARIANTS: tuple[str, ...] = (
     pgettext("sms", "Move your appointment of {old} to this time?"),
     pgettext("sms", "No application of yours has this number. Choose one below."),
     pgettext("sms", "Once issued, it is valid {days} calendar days."),
-    pgettext("sms", "Operators answer Mon–Fri 08:00–20:00 and Sat 09:00–14:00."),
     pgettext("sms", "Planned arrival: {start}–{end}."),
     pgettext("sms", "Please check and confirm your appointment."),
     pgettext("sms", "Please check your request:"),
