@@ -133,6 +133,7 @@ PARTS = (
     "kill",  # убить, убьёт, өлтір, kill (with «себя/өзін/myself»: suicide)
     "self",  # себя, себе, өзін, өзімді, myself, himself
     "now",  # қазір, бүгін, сейчас, теперь, now, today: what follows is read on its own
+    "known",  # курс, қалады: ordinary words that are read as themselves, never as a typo
 )
 CONCEPTS = frozenset((*(f"emergency.{c}" for c in CATEGORIES), *PARTS))
 
@@ -592,6 +593,11 @@ class Recogniser:
                         (concept, tuple(term_ids), exception)
                     )
         self.by_letter = {key: tuple(stems) for key, stems in by_letter.items()}
+        # a word that begins with a known ordinary word is no typo of a stem: «курсы» (courses)
+        # is not «құрысу», «қалады» (stays) is not «құлады» (fell)
+        self.known = frozenset(
+            ids[stem] for term in lexicon.terms.get("known", ()) for stem in term.stems
+        )
         self._cache: dict[tuple[str, bool], tuple[frozenset[int], frozenset[int]]] = {}
 
     def _key_matches(self, key: str, latin: bool) -> tuple[frozenset[int], frozenset[int]]:
@@ -611,6 +617,8 @@ class Recogniser:
                 (short if len(stem.text) < _FUZZY_MIN else loose).add(stem_id)
         if not strict:  # a known word is no typo of a short stem: «апта» (week) is not «апат»
             loose |= short
+        elif strict & self.known:  # nor, when it is a listed ordinary word, of any stem
+            loose = set(strict)
         result = (frozenset(loose), frozenset(strict))
         if len(self._cache) >= _CACHE_SIZE:
             self._cache.clear()
@@ -793,7 +801,8 @@ def _abdomen(m: _Read) -> bool:  # severe abdominal pain, or with blood
 
 
 def _bleeding(m: _Read) -> bool:  # «кровь хлещет», «қан ағып жатыр», "blood pouring"
-    flowing = m.near(["blood"], ["blood_flow"], 2)
+    # also a bleeding word right next to a severity word: «сильно кровит», «қатты қан»
+    flowing = m.near(["blood"], ["blood_flow"], 2) or m.near(["blood"], ["severe"], 0)
     return flowing and not m.minor and (not m.has("benign_site") or m.severe)
 
 
@@ -931,6 +940,8 @@ def _not_really(kind: str, m: _Read) -> bool:
         return True
     if kind == "chest" and m.has("habitual") and not m.severe:  # «жүрегі бұрыннан ауырады»
         return True
+    if kind == "chest" and m.minor and m.near(["chest_site", "pain"], ["cough"]):
+        return True  # «жөтелгенде кеудем сәл ауырады», "chest hurts a little when I cough"
     if kind == "bleeding":  # «кровь из носа немного», "gums bleed a little"
         return m.minor or (m.has("benign_site") and not m.severe)
     if kind in ("burn", "injury"):  # «небольшой ожог», "a small cut"
@@ -943,14 +954,30 @@ def _not_really(kind: str, m: _Read) -> bool:
 
 
 # Kazakh past participles -ған/-ген/-қан/-кен (folded: ган/ген/кан/кен) before «еді»: the
-# pluperfect, «құсқан еді», «жұтып қойған сияқты еді» (it had happened, it is over).
+# pluperfect, «құсқан еді», «жұтып қойған сияқты еді» (it had happened, it is over); the
+# converb -ып/-іп/-п before «еді/едік/едім» likewise, «ауырып еді», «жазылып едік»; and the
+# habitual -атын/-етін/-йтын (folded: атин/етин/итин) before «еді» or after «бұрын» (it used
+# to happen: «бұрын тұншығып қалатын»).
 _PARTICIPLE = ("ган", "ген", "кан", "кен")
+_CONVERB = ("ип", "уп", "п")
+_HABITUAL = ("атин", "етин", "итин")
 
 
 def _this_year() -> int:
     """A year typed before this one is history («2019 жылы инфаркт алған»). Kazakhstan's
     calendar year by UTC+5; read each call, so it moves on with the date."""
     return dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=5))).year
+
+
+def _kazakh_past(words: Sequence[Word], at: int) -> bool:
+    """The word at `at` is a Kazakh past form (see `_PARTICIPLE`)."""
+    word = words[at].cyr
+    edi = any(w.cyr.startswith("еди") for w in words[at + 1 : at + 3])
+    if edi and word.endswith(_PARTICIPLE):
+        return True
+    if word.endswith(_CONVERB) and word != "деп" and at + 1 < len(words):
+        return words[at + 1].cyr.startswith("еди")  # «қан кетіп еді», not «деп едім»
+    return word.endswith(_HABITUAL) and (edi or any(w.cyr == "бурин" for w in words[:at]))
 
 
 def _grammatical_past(words: Sequence[Word]) -> list[Span]:
@@ -961,9 +988,7 @@ def _grammatical_past(words: Sequence[Word]) -> list[Span]:
             if word.number.is_integer() and 1930 <= word.number < this_year:
                 spans.append((at, at + 1))
             continue
-        if word.cyr.endswith(_PARTICIPLE) and any(
-            w.cyr.startswith("еди") for w in words[at + 1 : at + 3]
-        ):
+        if _kazakh_past(words, at):
             spans.append((at, at + 1))
     return spans
 

@@ -108,14 +108,18 @@ SETS = (
     "emergency_blind.tsv",
     "emergency_blind2.tsv",
     "emergency_blind5.tsv",
+    "emergency_blind6.tsv",  # measured once at 0.962 (session 4), then its misses were fixed
+    "emergency_blind7.tsv",
 )
-UNTUNED = "emergency_blind6.tsv"  # never tuned on: a floor, not the goals
-UNTUNED_RECALL_FLOOR = 0.95  # measured once: 0.962 (kk 0.971, ru 0.967, en 0.933)
+UNTUNED = "emergency_blind8.tsv"  # never tuned on: a floor, not the goals
+UNTUNED_RECALL_FLOOR = 0.95  # measured once: see its header and docs/testing.md
 BLIND = {  # the least phrases of each
     "emergency_blind.tsv": 240,
     "emergency_blind2.tsv": 120,
     "emergency_blind5.tsv": 240,
-    UNTUNED: 100,
+    "emergency_blind6.tsv": 100,
+    "emergency_blind7.tsv": 240,
+    UNTUNED: 120,
 }
 
 
