@@ -550,6 +550,10 @@ _ENGLISH_MARKERS = frozenset(
 )
 
 
+# Concepts that say an emergency is over or long past: a negation inside one of their terms
+# turns it around («кровь не остановилась»), see `Recogniser.spans`.
+_OVER = frozenset({"resolved", "past"})
+
 # Concepts that a word before them does not negate: «после укуса» is the trigger itself.
 _NOT_NEGATED = frozenset({"trigger", "past", "number_word", "now"})
 
@@ -661,6 +665,7 @@ class Recogniser:
         matches = [self._matches(word, english) for word in words]
         found: dict[str, list[Span]] = {}
         excluded: dict[str, set[int]] = {}
+        gapped: list[tuple[str, int, int]] = []
         for start, match in enumerate(matches):
             for stem_id in match.loose:
                 for concept, ids, exception in self.starts.get(stem_id, ()):
@@ -671,11 +676,28 @@ class Recogniser:
                         continue
                     if exception:
                         excluded.setdefault(concept, set()).update(range(start, end))
+                    elif concept in _OVER and end - start > len(ids):
+                        gapped.append((concept, start, end))  # a word between its stems
                     else:
                         found.setdefault(concept, []).append((start, end))
+        return self._negated(found, excluded, gapped)
+
+    @staticmethod
+    def _negated(
+        found: dict[str, list[Span]],
+        excluded: Mapping[str, set[int]],
+        gapped: Sequence[tuple[str, int, int]],
+    ) -> dict[str, list[Span]]:
+        """The spans left once negations and exceptions have been applied."""
         # «не болит», "no pain": negated right before; «қан кеткен жоқ»: right after.
         before = {e for _, e in found.get("negation", ())}
         after = {s for s, _ in found.get("negation_after", ())}
+        # «кровь не остановилась», "bleeding hasnt stopped": a negation between the stems of a
+        # term that says it is over says it is not over
+        negations = {s for s, _ in (*found.get("negation", ()), *found.get("negation_after", ()))}
+        for concept, start, end in gapped:
+            if not negations & set(range(start + 1, end - 1)):
+                found.setdefault(concept, []).append((start, end))
         kept: dict[str, list[Span]] = {}
         for concept, spans in found.items():
             skip = excluded.get(concept, set())
@@ -993,8 +1015,13 @@ def _grammatical_past(words: Sequence[Word]) -> list[Span]:
     return spans
 
 
-def _combine(words: Sequence[Word], hits: Mapping[str, list[Span]]) -> list[str]:
-    past = _grammatical_past(words)
+def _combine(
+    words: Sequence[Word], hits: Mapping[str, list[Span]], history: bool = True
+) -> list[str]:
+    """The emergency kinds; with `history` false, past markers are not read (see `assess`)."""
+    if not history:
+        hits = {k: v for k, v in hits.items() if k != "past"}
+    past = _grammatical_past(words) if history else []
     if past:
         hits = {**hits, "past": [*hits.get("past", ()), *past]}
     m = _Read(words, hits)
@@ -1030,7 +1057,12 @@ def assess(text: str) -> Assessment:
     found = _combine(words, hits)
     if not found:  # a past or passed event may have silenced what is told as present
         for part in _present_parts(words, hits):
-            found = _combine(part, _RECOGNISER.spans(part))
+            part_hits = _RECOGNISER.spans(part)
+            found = _combine(part, part_hits)
+            if not found and part_hits.get("severe") and not part_hits.get("resolved"):
+                # the present part goes on with the story, severe: «қатты қан кетіп еді,
+                # қазір де тоқтамай жатыр» (it bled, and it still does): read it all as now
+                found = _combine(words, hits, history=False)
             if found:
                 break
     return Assessment(tuple(found))
