@@ -133,6 +133,7 @@ PARTS = (
     "kill",  # убить, убьёт, өлтір, kill (with «себя/өзін/myself»: suicide)
     "self",  # себя, себе, өзін, өзімді, myself, himself
     "now",  # қазір, бүгін, сейчас, теперь, now, today: what follows is read on its own
+    "known",  # курс, қалады: ordinary words that are read as themselves, never as a typo
 )
 CONCEPTS = frozenset((*(f"emergency.{c}" for c in CATEGORIES), *PARTS))
 
@@ -549,6 +550,10 @@ _ENGLISH_MARKERS = frozenset(
 )
 
 
+# Concepts that say an emergency is over or long past: a negation inside one of their terms
+# turns it around («кровь не остановилась»), see `Recogniser.spans`.
+_OVER = frozenset({"resolved", "past"})
+
 # Concepts that a word before them does not negate: «после укуса» is the trigger itself.
 _NOT_NEGATED = frozenset({"trigger", "past", "number_word", "now"})
 
@@ -592,6 +597,11 @@ class Recogniser:
                         (concept, tuple(term_ids), exception)
                     )
         self.by_letter = {key: tuple(stems) for key, stems in by_letter.items()}
+        # a word that begins with a known ordinary word is no typo of a stem: «курсы» (courses)
+        # is not «құрысу», «қалады» (stays) is not «құлады» (fell)
+        self.known = frozenset(
+            ids[stem] for term in lexicon.terms.get("known", ()) for stem in term.stems
+        )
         self._cache: dict[tuple[str, bool], tuple[frozenset[int], frozenset[int]]] = {}
 
     def _key_matches(self, key: str, latin: bool) -> tuple[frozenset[int], frozenset[int]]:
@@ -611,6 +621,8 @@ class Recogniser:
                 (short if len(stem.text) < _FUZZY_MIN else loose).add(stem_id)
         if not strict:  # a known word is no typo of a short stem: «апта» (week) is not «апат»
             loose |= short
+        elif strict & self.known:  # nor, when it is a listed ordinary word, of any stem
+            loose = set(strict)
         result = (frozenset(loose), frozenset(strict))
         if len(self._cache) >= _CACHE_SIZE:
             self._cache.clear()
@@ -653,6 +665,7 @@ class Recogniser:
         matches = [self._matches(word, english) for word in words]
         found: dict[str, list[Span]] = {}
         excluded: dict[str, set[int]] = {}
+        gapped: list[tuple[str, int, int]] = []
         for start, match in enumerate(matches):
             for stem_id in match.loose:
                 for concept, ids, exception in self.starts.get(stem_id, ()):
@@ -663,11 +676,28 @@ class Recogniser:
                         continue
                     if exception:
                         excluded.setdefault(concept, set()).update(range(start, end))
+                    elif concept in _OVER and end - start > len(ids):
+                        gapped.append((concept, start, end))  # a word between its stems
                     else:
                         found.setdefault(concept, []).append((start, end))
+        return self._negated(found, excluded, gapped)
+
+    @staticmethod
+    def _negated(
+        found: dict[str, list[Span]],
+        excluded: Mapping[str, set[int]],
+        gapped: Sequence[tuple[str, int, int]],
+    ) -> dict[str, list[Span]]:
+        """The spans left once negations and exceptions have been applied."""
         # «не болит», "no pain": negated right before; «қан кеткен жоқ»: right after.
         before = {e for _, e in found.get("negation", ())}
         after = {s for s, _ in found.get("negation_after", ())}
+        # «кровь не остановилась», "bleeding hasnt stopped": a negation between the stems of a
+        # term that says it is over says it is not over
+        negations = {s for s, _ in (*found.get("negation", ()), *found.get("negation_after", ()))}
+        for concept, start, end in gapped:
+            if not negations & set(range(start + 1, end - 1)):
+                found.setdefault(concept, []).append((start, end))
         kept: dict[str, list[Span]] = {}
         for concept, spans in found.items():
             skip = excluded.get(concept, set())
@@ -793,7 +823,8 @@ def _abdomen(m: _Read) -> bool:  # severe abdominal pain, or with blood
 
 
 def _bleeding(m: _Read) -> bool:  # «кровь хлещет», «қан ағып жатыр», "blood pouring"
-    flowing = m.near(["blood"], ["blood_flow"], 2)
+    # also a bleeding word right next to a severity word: «сильно кровит», «қатты қан»
+    flowing = m.near(["blood"], ["blood_flow"], 2) or m.near(["blood"], ["severe"], 0)
     return flowing and not m.minor and (not m.has("benign_site") or m.severe)
 
 
@@ -931,6 +962,8 @@ def _not_really(kind: str, m: _Read) -> bool:
         return True
     if kind == "chest" and m.has("habitual") and not m.severe:  # «жүрегі бұрыннан ауырады»
         return True
+    if kind == "chest" and m.minor and m.near(["chest_site", "pain"], ["cough"]):
+        return True  # «жөтелгенде кеудем сәл ауырады», "chest hurts a little when I cough"
     if kind == "bleeding":  # «кровь из носа немного», "gums bleed a little"
         return m.minor or (m.has("benign_site") and not m.severe)
     if kind in ("burn", "injury"):  # «небольшой ожог», "a small cut"
@@ -943,14 +976,30 @@ def _not_really(kind: str, m: _Read) -> bool:
 
 
 # Kazakh past participles -ған/-ген/-қан/-кен (folded: ган/ген/кан/кен) before «еді»: the
-# pluperfect, «құсқан еді», «жұтып қойған сияқты еді» (it had happened, it is over).
+# pluperfect, «құсқан еді», «жұтып қойған сияқты еді» (it had happened, it is over); the
+# converb -ып/-іп/-п before «еді/едік/едім» likewise, «ауырып еді», «жазылып едік»; and the
+# habitual -атын/-етін/-йтын (folded: атин/етин/итин) before «еді» or after «бұрын» (it used
+# to happen: «бұрын тұншығып қалатын»).
 _PARTICIPLE = ("ган", "ген", "кан", "кен")
+_CONVERB = ("ип", "уп", "п")
+_HABITUAL = ("атин", "етин", "итин")
 
 
 def _this_year() -> int:
     """A year typed before this one is history («2019 жылы инфаркт алған»). Kazakhstan's
     calendar year by UTC+5; read each call, so it moves on with the date."""
     return dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=5))).year
+
+
+def _kazakh_past(words: Sequence[Word], at: int) -> bool:
+    """The word at `at` is a Kazakh past form (see `_PARTICIPLE`)."""
+    word = words[at].cyr
+    edi = any(w.cyr.startswith("еди") for w in words[at + 1 : at + 3])
+    if edi and word.endswith(_PARTICIPLE):
+        return True
+    if word.endswith(_CONVERB) and word != "деп" and at + 1 < len(words):
+        return words[at + 1].cyr.startswith("еди")  # «қан кетіп еді», not «деп едім»
+    return word.endswith(_HABITUAL) and (edi or any(w.cyr == "бурин" for w in words[:at]))
 
 
 def _grammatical_past(words: Sequence[Word]) -> list[Span]:
@@ -961,15 +1010,18 @@ def _grammatical_past(words: Sequence[Word]) -> list[Span]:
             if word.number.is_integer() and 1930 <= word.number < this_year:
                 spans.append((at, at + 1))
             continue
-        if word.cyr.endswith(_PARTICIPLE) and any(
-            w.cyr.startswith("еди") for w in words[at + 1 : at + 3]
-        ):
+        if _kazakh_past(words, at):
             spans.append((at, at + 1))
     return spans
 
 
-def _combine(words: Sequence[Word], hits: Mapping[str, list[Span]]) -> list[str]:
-    past = _grammatical_past(words)
+def _combine(
+    words: Sequence[Word], hits: Mapping[str, list[Span]], history: bool = True
+) -> list[str]:
+    """The emergency kinds; with `history` false, past markers are not read (see `assess`)."""
+    if not history:
+        hits = {k: v for k, v in hits.items() if k != "past"}
+    past = _grammatical_past(words) if history else []
     if past:
         hits = {**hits, "past": [*hits.get("past", ()), *past]}
     m = _Read(words, hits)
@@ -1005,7 +1057,12 @@ def assess(text: str) -> Assessment:
     found = _combine(words, hits)
     if not found:  # a past or passed event may have silenced what is told as present
         for part in _present_parts(words, hits):
-            found = _combine(part, _RECOGNISER.spans(part))
+            part_hits = _RECOGNISER.spans(part)
+            found = _combine(part, part_hits)
+            if not found and part_hits.get("severe") and not part_hits.get("resolved"):
+                # the present part goes on with the story, severe: «қатты қан кетіп еді,
+                # қазір де тоқтамай жатыр» (it bled, and it still does): read it all as now
+                found = _combine(words, hits, history=False)
             if found:
                 break
     return Assessment(tuple(found))

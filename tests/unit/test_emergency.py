@@ -321,3 +321,54 @@ def test_combined_concepts_typos_and_latin_name_the_kind(text: str, kind: str) -
 )
 def test_general_rules_keep_ordinary_messages_ordinary(text: str) -> None:
     assert not looks_like_emergency(text), assess(text)
+
+
+# Round 2 (blind set 7): general rules for the false alarms and misses it showed.
+@pytest.mark.parametrize(
+    "text",
+    [
+        # hurt in an activity is an accident, not self-harm
+        "he hurt himself playing football, knee scraped",
+        "she hurt herself at the gym, just a bruise",
+        # Kazakh past: the converb before «еді», the habitual -атын after «бұрын»
+        "әкемнің мұрнынан қатты қан кетіп еді, тексерту керек",
+        "әкем бұрын тұншығып қалатын, ингалятор рецепті керек",
+        # a slight chest pain when coughing
+        "жөтелгенде кеудем сәл ауырады",
+        "my chest hurts a little when I cough",
+        # ordinary words that are no typo of a stem, «көпір…» is not «көп»
+        "курсы лечения закончились, нужен рецепт",
+        "басым айналады, анам үйде қалады",
+        "үтікке сәл күйдім, көпіршік шықты",
+        "босануға дайындық курсына жазылғым келеді",
+        "he hasnt had a seizure for 3 years, needs a refill",
+    ],
+)
+def test_round_two_ordinary_messages_stay_ordinary(text: str) -> None:
+    assert not looks_like_emergency(text), assess(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("he wants to hurt himself", "suicide"),
+        ("he hurt himself on purpose, cut his arms", "suicide"),
+        ("grandpa is clutching his chest, pale", "chest"),
+        ("отец хватается за сердце", "chest"),
+        ("she is wheezing badly", "breathing"),
+        ("he hasnt breathed properly for an hour, lips blue", "breathing"),
+        ("she hasnt woken up since morning", "unconscious"),
+        # «деп едім» (I thought) is no past; a past told on as severe now is now
+        ("жай ұйықтап жатыр деп едім, оятсам оянбай жатыр", "unconscious"),
+        ("қатты қан кетіп еді, қазір де тоқтамай жатыр", "bleeding"),
+        ("қан қазір де тоқтамай жатыр", "bleeding"),
+        # a negation inside «it stopped» says it did not
+        ("кровь не остановилась", "bleeding"),
+        ("the bleeding hasnt stopped, blood everywhere", "bleeding"),
+        ("сильно кровит нога", "bleeding"),
+        ("my toddler swallowed some tablets", "poisoning"),
+        ("кішкентай ұлым ағартқыш ішіп қойды", "poisoning"),
+    ],
+)
+def test_round_two_emergencies_name_the_kind(text: str, kind: str) -> None:
+    assert kind in assess(text).categories, assess(text)

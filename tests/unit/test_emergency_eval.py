@@ -12,9 +12,15 @@ improved after those runs (general stems and rules only), so the goals are asser
 seen sets, and the first-run figures are printed beside the current ones. `emergency_blind5.tsv`
 (session 4) is one more such set.
 
-`tests/data/emergency_blind6.tsv` was written blind too and measured once at the end of session 4;
-the lists were not tuned on it. It is the honest estimate on unseen phrases: its figures are
-printed, and only the floor it honestly reached is asserted (below the goals).
+`tests/data/emergency_blind6.tsv` was written blind too and measured once at the end of session 4
+(recall 0.962); its three misses were then fixed by general rules, so it is a seen set now.
+`emergency_blind7.tsv` (round 2) was written blind, measured once before any change (recall 0.987,
+false positives 0.056) and tuned on.
+
+`tests/data/emergency_blind8.tsv` was written together with set 7, before reading the lists, and
+measured once after the last change of round 2; the lists were not tuned on it. It is the honest
+estimate on unseen phrases: its figures are printed, and only the floor it honestly reached is
+asserted (below the goals).
 """
 
 from __future__ import annotations
@@ -108,14 +114,18 @@ SETS = (
     "emergency_blind.tsv",
     "emergency_blind2.tsv",
     "emergency_blind5.tsv",
+    "emergency_blind6.tsv",  # measured once at 0.962 (session 4), then its misses were fixed
+    "emergency_blind7.tsv",
 )
-UNTUNED = "emergency_blind6.tsv"  # never tuned on: a floor, not the goals
-UNTUNED_RECALL_FLOOR = 0.95  # measured once: 0.962 (kk 0.971, ru 0.967, en 0.933)
+UNTUNED = "emergency_blind8.tsv"  # never tuned on: a floor, not the goals
+UNTUNED_RECALL_FLOOR = 0.95  # measured once: 0.975 (kk 0.951, ru 1.0, en 1.0), FP 0.038
 BLIND = {  # the least phrases of each
     "emergency_blind.tsv": 240,
     "emergency_blind2.tsv": 120,
     "emergency_blind5.tsv": 240,
-    UNTUNED: 100,
+    "emergency_blind6.tsv": 100,
+    "emergency_blind7.tsv": 240,
+    UNTUNED: 120,
 }
 
 
