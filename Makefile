@@ -72,9 +72,9 @@ typecheck: install
 # After changing messages in the code: refresh the template and the kk/ru/en catalogs.
 update-locales: install
 	$(EXTRACT) -o locales/messages.pot .
-	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
+	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete
 	$(EXTRACT_CONSOLE) -o locales/console.pot bot/operator
-	$(BIN)/pybabel update -i locales/console.pot -d locales -D console --no-fuzzy-matching
+	$(BIN)/pybabel update -i locales/console.pot -d locales -D console --no-fuzzy-matching --ignore-obsolete
 
 # tests/test_locales.py checks the catalogs against the code (ids, translations, placeholders);
 # `pybabel update --check` is not used: it also fails on the template's creation date.
