@@ -91,6 +91,8 @@ class DocumentFile:
     content: bytes
     patient_id: int
     application_number: str
+    code: str = ""
+    revoked: bool = False
 
 
 @dataclass
@@ -498,6 +500,8 @@ async def document_file(uow: UnitOfWork, document_id: int) -> DocumentFile | Non
         result = await uow.session.execute(
             select(
                 issued_documents.c.patient_id,
+                issued_documents.c.code,
+                issued_documents.c.revoked_at,
                 applications_table.c.number,
                 application_documents.c.filename,
                 application_documents.c.content,
@@ -517,6 +521,8 @@ async def document_file(uow: UnitOfWork, document_id: int) -> DocumentFile | Non
             content=row.content,
             patient_id=row.patient_id,
             application_number=row.number,
+            code=row.code,
+            revoked=row.revoked_at is not None,
         )
 
 
@@ -575,6 +581,8 @@ async def send_again(uow: UnitOfWork, patient_id: int, number: str, *, now: dt.d
                 "service": app.service.value,
                 "document_id": row.document_id,
                 "code": row.code,
+                # A revoked document is never sent again: the notice says it was revoked.
+                **({"revoked": True} if row.revoked_at is not None else {}),
             },
             now=now,
             application_number=app.number,

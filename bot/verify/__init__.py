@@ -50,6 +50,7 @@ LIMITED = T("Too many requests. Try again in a minute.")
 LINK_REFUSED: dict[str, Text] = {
     "expired": T("This link has expired. Ask for a new one from the application."),
     "invalid": T("This link is not valid."),
+    "revoked": T("This document was revoked and can no longer be downloaded."),
 }
 TRANSLATOR_KEY = web.AppKey("verify_translator", Translator)
 
@@ -206,6 +207,9 @@ async def download(request: web.Request) -> web.StreamResponse:
     if file is None or file.patient_id != claim.patient_id:
         text = _said(request, lang)(LINK_REFUSED["invalid"])
         return _page(text, f"<h1>{html.escape(text)}</h1>", status=403, lang=lang)
+    if file.revoked:  # issue 13: a revoked document is not served, /verify says why
+        text = _said(request, lang)(LINK_REFUSED["revoked"])
+        return _page(text, f"<h1>{html.escape(text)}</h1>", status=410, lang=lang)
     return web.Response(
         body=file.content,
         content_type="application/pdf",
