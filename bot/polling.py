@@ -5,7 +5,8 @@ rest: `wake` (something was queued: look now, not at the next poll), the retry b
 (rounds until nothing is due: tests, commands) and `run_forever`, which
 - waits a short random time before its first round, so that the loops of a process starting
   (and of several processes started together) do not all do their cold first round at once
-  and hold the event loop together (issue 16);
+  and hold the event loop together, and loads what a cold first round would otherwise load on
+  the event loop in a thread first (issue 16);
 - runs round after round while there is work, and otherwise sleeps until woken or polled;
 - never dies on a failing database: it backs off (up to a minute) and logs the first failure
   and every 20th, not each;
@@ -19,6 +20,7 @@ import datetime as dt
 import random
 from typing import ClassVar
 
+from backend.domain.calendar import law_holidays
 from bot.logs import get_logger
 
 log = get_logger("bot.worker")
@@ -26,9 +28,31 @@ log = get_logger("bot.worker")
 FIRST_ROUND_SPREAD_SECONDS = 0.5  # the first round starts at a random time within this
 
 
+_warm = False
+
+
+def _warm_up() -> None:
+    """What a first round would otherwise load on the event loop: the `holidays` package
+    imports every country's module on first use (about 0.5 s of CPU here), for the law's
+    holidays of this year and the next (cached)."""
+    year = dt.datetime.now(dt.UTC).year
+    law_holidays(year)
+    law_holidays(year + 1)
+
+
+async def warm_up() -> None:
+    """`_warm_up` once per process, in a thread: the event loop keeps serving meanwhile."""
+    global _warm  # noqa: PLW0603 - once per process
+    if not _warm:
+        await asyncio.to_thread(_warm_up)
+        _warm = True
+
+
 async def first_round_delay(spread: float = FIRST_ROUND_SPREAD_SECONDS) -> None:
-    """Sleep a random part of `spread` (the loops of one process start staggered)."""
+    """Before a loop's first round: sleep a random part of `spread` (the loops of one process
+    start staggered), and load in a thread what their first rounds need (`warm_up`)."""
     await asyncio.sleep(random.uniform(0.0, spread))  # noqa: S311 - not for security
+    await warm_up()
 
 
 class PollingWorker:
