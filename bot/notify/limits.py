@@ -18,10 +18,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from collections import deque
 from typing import Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from bot.logs import get_logger
+
+log = get_logger("bot.notify")
 
 
 class SendLimiter(Protocol):
@@ -122,7 +128,10 @@ return 0
 class RedisRateLimiter:
     """The same limits as `RateLimiter`, one budget for every process on the Redis at
     `prefix` (issue 11). `now` is ignored: the script reads the Redis server's clock, the one
-    clock every process shares. Chat ids are in key names as a keyed hash only."""
+    clock every process shares. Chat ids are in key names as a keyed hash only.
+
+    While Redis does not answer, the process falls back to its own `RateLimiter` (the limits
+    then hold per process, as without Redis) rather than stop sending or fail the round."""
 
     def __init__(
         self,
@@ -144,6 +153,10 @@ class RedisRateLimiter:
         self.chat_interval_ms = round(chat_interval * 1000)
         self.window_ms = max(1, round(window * 1000))
         self._script = redis.register_script(_ACQUIRE)
+        self._fallback = RateLimiter(
+            per_second=per_second, chat_interval=chat_interval, window=window
+        )
+        self._failing = False
 
     def _keys(self, chat: str) -> list[str]:
         digest = hmac.new(self._secret, chat.encode(), hashlib.sha256).hexdigest()[:32]
@@ -159,8 +172,23 @@ class RedisRateLimiter:
         ]
         return int(await self._script(keys=self._keys(chat), args=args))
 
+    def _failed(self, exc: Exception) -> None:
+        if not self._failing:  # once per outage, not once per message
+            log.warning("notify_limiter_fallback", error=type(exc).__name__)
+        self._failing = True
+
     async def acquire(self, chat: str, now: float) -> float:
-        return await self._run(chat, 0) / 1000
+        try:
+            waited_ms = await self._run(chat, 0)
+        except (RedisError, OSError) as exc:
+            self._failed(exc)
+            return self._fallback.try_acquire(chat, time.monotonic())
+        self._failing = False
+        return waited_ms / 1000
 
     async def suspend(self, now: float, seconds: float) -> None:
-        await self._run("", max(1, round(seconds * 1000)))
+        self._fallback.pause(time.monotonic(), seconds)
+        try:
+            await self._run("", max(1, round(seconds * 1000)))
+        except (RedisError, OSError) as exc:
+            self._failed(exc)

@@ -5,18 +5,31 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import AsyncIterator
 
 import pytest
+from aiohttp import web
 from redis.asyncio import Redis
 
+from backend.bootstrap import bootstrap
+from bot.app import BACKEND_KEY, REDIS_KEY, RUNTIME_KEY, create_app
+from bot.notify.channel import NOTIFY_KEY
 from bot.notify.limits import RedisRateLimiter
 from tests.conftest import REDIS_URL
+from tests.telegram.harness import tg_settings
 
 pytestmark = pytest.mark.redis
 
 SECRET = b"k" * 32
+
+
+async def _close(app: web.Application) -> None:
+    redis = app[REDIS_KEY]
+    if redis is not None:
+        await redis.aclose()
+    await app[BACKEND_KEY].close()
 
 
 @pytest.fixture
@@ -94,3 +107,43 @@ async def test_chat_ids_are_not_in_key_names(
     keys = [key.decode() async for key in redis_client.scan_iter(match=redis_prefix + "*")]
     assert keys
     assert not any("123456789" in key for key in keys)
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+async def test_without_redis_the_process_keeps_its_own_limits() -> None:
+    # Redis down: sending goes on, limited per process, instead of failing every round.
+    down = Redis.from_url(f"redis://127.0.0.1:{_closed_port()}/0", socket_connect_timeout=0.2)
+    limiter = RedisRateLimiter(down, per_second=2)
+    try:
+        assert await limiter.acquire("1", 0.0) == 0
+        assert 0 < await limiter.acquire("1", 0.0) <= 1.0  # one chat: 1/s
+        assert await limiter.acquire("2", 0.0) == 0
+        assert await limiter.acquire("3", 0.0) > 0  # 2/s overall
+        await limiter.suspend(0.0, 5.0)  # a 429 still pauses this process
+        assert await limiter.acquire("4", 0.0) > 4.0
+    finally:
+        await down.aclose()
+
+
+async def test_the_served_app_spends_the_shared_budget(redis_client: Redis) -> None:
+    # `dariger serve` with REDIS_URL: its Telegram worker counts in Redis, where another
+    # process (same prefix and pepper) sees the send.
+    backend = bootstrap("sqlite+aiosqlite:///:memory:")
+    app = create_app(tg_settings(redis_url=REDIS_URL), backend)
+    runtime = app[RUNTIME_KEY]
+    other = RedisRateLimiter(redis_client, prefix=runtime.key_prefix, secret=runtime.key_secret)
+    chat = f"9{time.time_ns() % 10**9}"
+    try:
+        worker = app[NOTIFY_KEY].telegram
+        assert worker is not None
+        assert await worker.limiter.acquire(chat, 0.0) == 0
+
+        assert await other.acquire(chat, 0.0) > 0.5
+    finally:  # the keys expire within 2 s
+        await _close(app)
