@@ -28,9 +28,8 @@ WAIT_SECONDS = 30.0  # how long a second event of the same patient waits for the
 
 
 async def _renew(lock: Lock, ttl: float, lost: asyncio.Event) -> None:
-    """Reset the lock's TTL to `ttl` every third of it until cancelled."""
+    """Reset the lock's TTL to `ttl` now and every third of it until cancelled."""
     while True:
-        await asyncio.sleep(ttl / 3)
         try:
             await lock.reacquire()
         except LockNotOwnedError:
@@ -39,6 +38,7 @@ async def _renew(lock: Lock, ttl: float, lost: asyncio.Event) -> None:
             return
         except (RedisError, OSError) as exc:  # a blip: the next renewal may still be in time
             log.warning("conversation_lock_renew_failed error=%s", type(exc).__name__)
+        await asyncio.sleep(ttl / 3)
 
 
 @asynccontextmanager
@@ -58,13 +58,23 @@ async def renewed_lock(
     if not await lock.acquire():
         raise LockError("conversation busy", lock_name=key)
     lost = asyncio.Event()
-    watchdog = asyncio.create_task(_renew(lock, ttl, lost), name="conversation-lock-renew")
+    loop = asyncio.get_running_loop()
+    watchdog: list[asyncio.Task[None]] = []
+
+    def start_renewing() -> None:
+        watchdog.append(loop.create_task(_renew(lock, ttl, lost), name="conversation-lock"))
+
+    # Most steps end long before a third of the TTL: the watchdog starts only for those that
+    # do not (a timer costs less than a task for every event).
+    timer = loop.call_later(ttl / 3, start_renewing)
     try:
         yield lost
     finally:
-        watchdog.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watchdog
+        timer.cancel()
+        for task in watchdog:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         try:
             await lock.release()
         except LockNotOwnedError:
