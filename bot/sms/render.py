@@ -23,6 +23,8 @@ each page is one reply:
 - The patient's own typing shown back (`Verbatim(…, echo=True)`: an address, a reason) is cut
   short, at a word and with "…", when the screen would not fit one reply otherwise; nothing
   else is ever shortened (an operator's reply is paged whole).
+- Lines the dialog marks `omissible` (shown a step before: the confirmation's details on the
+  result screen, the clinic named at the specialty step) are left out (issue 15).
 - Text is translated with the "sms" context (a catalog's short variant wins) and the short
   date style ("25.11 09:20"). Typographic punctuation is folded to GSM-7 when that makes the
   whole page GSM-7 (English), as Twilio's Smart Encoding would.
