@@ -170,4 +170,9 @@ def service_label(service: ServiceType) -> Text:
 
 
 def localized(named: Named) -> Localized:
-    return Localized(kk=named.name_kk, ru=named.name_ru, en=named.name_en)
+    # Issue 15: a register without an English name gives the Russian one (docs/import.md);
+    # an English screen shows it in Latin letters (backend/domain/latin.py).
+    english = named.name_en
+    if any("\u0400" <= ch <= "\u04ff" for ch in english):
+        english = to_latin(english)
+    return Localized(kk=named.name_kk, ru=named.name_ru, en=english)

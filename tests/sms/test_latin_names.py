@@ -5,7 +5,9 @@ English SMS of a booking is GSM-7; Kazakh and Russian screens keep the register'
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import update
 
+from backend.adapters import orm
 from backend.bootstrap import Backend
 from backend.domain.latin import to_latin
 from bot.sms.segments import Encoding, encoding_of
@@ -80,3 +82,22 @@ async def test_the_doctor_is_found_by_a_typed_latin_name(
 def test_the_passport_table(cyrillic: str, latin: str) -> None:
     assert to_latin(cyrillic) == latin
     assert to_latin(cyrillic).isascii() or "«" in cyrillic
+
+
+@SQLITE
+async def test_a_clinic_registered_without_an_english_name_is_shown_in_latin(
+    alice: SmsPhone, world: World, backend: Backend
+) -> None:
+    async with backend.uow() as uow:  # as the importer stores it: the Russian name
+        await uow.session.execute(
+            update(orm.clinics)
+            .where(orm.clinics.c.id == world.clinic_a.id)
+            .values(name_en="Поликлиника № 1")
+        )
+        await uow.commit()
+    await _signed_in(alice, world, "en")
+    await _book(alice, world)
+
+    for reply in alice.replies:
+        assert encoding_of(reply) is Encoding.GSM7, reply
+    assert "Poliklinika No. 1" in "\n".join(alice.replies)
