@@ -109,6 +109,8 @@ clinics = Table(
     Column("tz_name", String(64), nullable=False),
     Column("schedule_json", Text, nullable=False),
     Column("phone", String(32)),
+    # Issue 15, migration 0013: the address in Latin letters for English screens.
+    Column("address_latin", String(500), nullable=False, server_default=""),
 )
 
 doctors = Table(
@@ -122,6 +124,8 @@ doctors = Table(
     Column("given_name", String(100), nullable=False),
     Column("patronymic", String(100)),
     Column("room", String(32), nullable=False, server_default=""),
+    # Issue 15, migration 0013: "Surname Given Patronymic" in Latin letters.
+    Column("name_latin", String(300), nullable=False, server_default=""),
 )
 
 districts = Table(

@@ -33,6 +33,7 @@ from backend.bootstrap import Backend
 from backend.domain.calendar import OpeningHours, WeeklySchedule
 from backend.domain.documents import Register
 from backend.domain.iin import InvalidIin, parse_iin
+from backend.domain.latin import to_latin
 from backend.domain.model import (
     Attachment,
     Audience,
@@ -43,6 +44,7 @@ from backend.domain.model import (
     Patient,
     Specialty,
     default_audience,
+    latin_name,
 )
 from backend.domain.phone import InvalidPhone, normalize_kz_mobile
 from backend.services.schedules import (
@@ -512,6 +514,7 @@ FIELDS: dict[str, tuple[_Field, ...]] = {
         _Field("name_ru", _text(300), required=True),
         _Field("name_en", _text(300)),
         _Field("address", _text(500), required=True),
+        _Field("address_latin", _text(500)),  # issue 15: the official Latin form, if any
         _Field("tz", _tz, empty=DEFAULT_TZ),
         _Field("hours", _hours, empty=WeeklySchedule.standard().to_json()),
         _Field("phone", _landline),
@@ -524,6 +527,7 @@ FIELDS: dict[str, tuple[_Field, ...]] = {
         _Field("given_name", _text(100), required=True),
         _Field("patronymic", _text(100)),
         _Field("room", _text(32), empty=""),
+        _Field("name_latin", _text(300)),  # issue 15: the official Latin form, if any
     ),
     "districts": (
         _Field("clinic", _code, required=True),
@@ -813,9 +817,35 @@ def _id(value: int | None) -> int:
 
 _NAMES = {"code": "code", "name_kk": "name_kk", "name_ru": "name_ru", "name_en": "name_en"}
 _CLINIC = {**_NAMES, "address": "address", "tz": "tz_name", "hours": "schedule_json",
-           "phone": "phone"}  # fmt: skip
+           "phone": "phone", "address_latin": "address_latin"}  # fmt: skip
 _DOCTOR = {"code": "code", "surname": "surname", "given_name": "given_name",
-           "patronymic": "patronymic", "room": "room"}  # fmt: skip
+           "patronymic": "patronymic", "room": "room", "name_latin": "name_latin"}  # fmt: skip
+
+
+def _latin_forms(values: dict[str, Any], current: Clinic | Doctor | None) -> None:
+    """Issue 15: the Latin address or name, computed once (backend/domain/latin.py) unless the
+    file gives the official form; recomputed when the Cyrillic one changes without it."""
+    if isinstance(current, Doctor) or "surname" in values:
+        if values.get("name_latin"):
+            return
+        parts = {k: values.get(k, getattr(current, k, None)) for k in _NAME_PARTS}
+        if current is None or any(getattr(current, k) != v for k, v in parts.items()):
+            values["name_latin"] = latin_name(
+                parts["surname"] or "", parts["given_name"] or "", parts["patronymic"]
+            )
+        else:
+            values.pop("name_latin", None)
+        return
+    if values.get("address_latin"):
+        return
+    address = values.get("address", getattr(current, "address", ""))
+    if current is None or current.address != address or not current.address_latin:
+        values["address_latin"] = to_latin(address or "")
+    else:
+        values.pop("address_latin", None)
+
+
+_NAME_PARTS = ("surname", "given_name", "patronymic")
 _PATIENT = {"surname": "surname", "given_name": "given_name", "patronymic": "patronymic",
             "phone": "phone", "language": "language", "address": "address"}  # fmt: skip
 
@@ -871,6 +901,7 @@ class _Writer:
     def _clinic(self, r: _Record) -> None:
         values = _named(r, _CLINIC)
         existing = self.known.clinics.get(r.values["code"])
+        _latin_forms(values, existing)
         if existing is None:
             values.setdefault("name_en", values["name_ru"])
             self.known.clinics[r.values["code"]] = clinic = Clinic(**values)
@@ -882,6 +913,7 @@ class _Writer:
         values["clinic_id"] = _id(self.known.clinics[r.values["clinic"]].id)
         values["specialty_id"] = _id(self.known.specialties[r.values["specialty"]].id)
         existing = self.known.doctors.get(r.values["code"])
+        _latin_forms(values, existing)
         if existing is None:
             self.known.doctors[r.values["code"]] = doctor = Doctor(**values)
             self.uow.session.add(doctor)

@@ -37,6 +37,18 @@ SMS_VARIANTS: tuple[str, ...] = (
     pgettext("sms", "Are you satisfied with the information on how the service works?"),
     # Issue 15: on SMS the operator is a keyword, not a numbered option.
     pgettext("sms", "Having trouble? Choose «Operator 1414» and a person will help you."),
+    # Issue 15: the hint after a wrong answer, short enough to sit above the same options.
+    pgettext("sms", "Please choose one of the options below."),
+    pgettext("sms", "Room {room}."),
+    pgettext("sms", "Confirm"),
+    pgettext(
+        "sms",
+        "It is paid and needs an in-person medical examination first; after it, "
+        "the electronic version is on eGov.",
+    ),
+    pgettext(
+        "sms", "103 answers around the clock; 1414 is not an emergency line."
+    ),  # the booking's confirmation: «1 Записаться»
     pgettext("sms", "Address: {address}"),
     pgettext("sms", "Application No. {number}, status: {status}."),
     pgettext("sms", "Application {number}: {service}."),
