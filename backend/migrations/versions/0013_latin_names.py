@@ -6,7 +6,7 @@ the importer and the demo for new ones (the importer takes a register's official
 when the file has one, docs/import.md).
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-11-30 19:10:00
 """
 
@@ -20,7 +20,7 @@ from alembic import op
 from backend.domain.latin import to_latin
 
 revision: str = "0013"
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
