@@ -97,9 +97,7 @@ async def test_a_refused_booking_inside_an_event_leaves_nothing_and_the_event_go
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-async def test_a_read_does_not_wait_for_a_writer_on_sqlite(
-    backend: Backend, world: World
-) -> None:
+async def test_a_read_does_not_wait_for_a_writer_on_sqlite(backend: Backend, world: World) -> None:
     alice = world.alice.id or 0
     async with backend.uow() as writer:
         # A write transaction holds SQLite's one write lock (BEGIN IMMEDIATE) ...
