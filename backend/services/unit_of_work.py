@@ -100,6 +100,10 @@ class _Shared:
             # A failure, or writes never committed: rolled back, as closing did before.
             _forget(session)
             await session.rollback()
+        elif session.in_transaction():
+            # Reads done: end the read transaction so that the connection goes back to the
+            # pool while the event does other things (what was loaded stays held).
+            await session.commit()
         self._mode(session, False)
 
     async def close(self) -> None:
