@@ -106,19 +106,22 @@ async def _service_race(backend: Backend, doctor: int, patients: list[int]) -> t
     async def patient(pid: int) -> bool:
         nonlocal attempts
         while True:
-            free = await booking.free_slots(backend.uow(), pid, doctor, day, now=NOW)
-            if not free:
-                return False
-            attempts += 1
-            try:
-                await booking.book(
-                    backend.uow(), pid, rng.choice(free).id or 0, now=NOW, policy=policy
-                )
-            except Refusal as refusal:
-                if refusal.code is not RefusalCode.SLOT_TAKEN:
-                    raise
-                continue
-            return True
+            # One attempt is one inbound event (a tap): one unit of work for its read and its
+            # booking, as the dialog engine does (issue 16).
+            async with backend.event():
+                free = await booking.free_slots(backend.uow(), pid, doctor, day, now=NOW)
+                if not free:
+                    return False
+                attempts += 1
+                try:
+                    await booking.book(
+                        backend.uow(), pid, rng.choice(free).id or 0, now=NOW, policy=policy
+                    )
+                except Refusal as refusal:
+                    if refusal.code is not RefusalCode.SLOT_TAKEN:
+                        raise
+                    continue
+                return True
 
     results = await asyncio.gather(*(patient(p) for p in patients))
     return sum(results), attempts

@@ -258,8 +258,10 @@ def first_with(patient: ChatUser, prefix: str) -> str:
 
 async def dialog_step(
     backend: Backend, redis: Redis, prefix: str, iterations: int, warmup: int
-) -> list[float]:
-    """The time → confirm step through the production dispatcher, timed per update."""
+) -> tuple[list[float], list[float]]:
+    """The time → confirm step (reads the database) and the language screen from the confirm
+    screen (reads nothing the step needs), through the production dispatcher, timed per
+    update."""
     outbox = CodeOutbox()
     translator = Translator()
     services = build_services(
@@ -285,17 +287,38 @@ async def dialog_step(
     if any(o.startswith("dr.") for o in option_ids(patient)):  # one doctor: no doctor step
         await patient.press(patient.data(first_with(patient, "dr.")))
     await patient.press(patient.data(first_with(patient, "day.")))
-    times = []
+    times: list[float] = []
+    navigation: list[float] = []
     for i in range(warmup + iterations):
         if i == 0 and not first_with(patient, "slot."):
             raise SystemExit("not on the time screen")
         elapsed = await patient.press(patient.data(first_with(patient, "slot.")))
         if "confirm" not in option_ids(patient):
             raise SystemExit(f"expected the confirm screen, got {option_ids(patient)}")
+        language = await patient.press(patient.data("nav.lang"))  # reads nothing it needs
+        if "nav.lang" in option_ids(patient):
+            raise SystemExit(f"expected the language screen, got {option_ids(patient)}")
         if i >= warmup:
             times.append(elapsed)
+            navigation.append(language)
+        await patient.press(patient.data("nav.back"))  # back to confirm (not timed)
         await patient.press(patient.data("nav.back"))  # back to the times (not timed)
-    return times
+    return times, navigation
+
+
+async def redis_bytes(redis: Redis, prefix: str) -> dict[str, tuple[int, int]]:
+    """Redis's own MEMORY USAGE of the dialog's keys, by kind: (keys, bytes). An idle
+    conversation keeps `conv` and `session` (the sign-in and its index); `otp` are the sign-in's
+    rate records (they expire), `tg` one dedupe mark per update (they expire)."""
+    kinds: dict[str, tuple[int, int]] = {}
+    async for key in redis.scan_iter(match=prefix + "*"):
+        name = key.decode() if isinstance(key, bytes) else str(key)
+        kind = name.removeprefix(prefix).split(":", 1)[0]
+        if kind == "fsm":  # the baseline's
+            continue
+        count, size = kinds.get(kind, (0, 0))
+        kinds[kind] = (count + 1, size + int(await redis.memory_usage(key) or 0))
+    return kinds
 
 
 class BarePick(CallbackData, prefix="b"):
@@ -366,7 +389,10 @@ async def main() -> None:
         backend = bootstrap(url, clock=FixedClock(NOW), policy=BookingPolicy())
         try:
             await seed(backend)
-            step = await dialog_step(backend, redis, prefix, args.iterations, args.warmup)
+            step, navigation = await dialog_step(
+                backend, redis, prefix, args.iterations, args.warmup
+            )
+            kinds = await redis_bytes(redis, prefix)
             bare = await baseline(redis, prefix, args.iterations, args.warmup)
         finally:
             await backend.close()
@@ -386,7 +412,17 @@ async def main() -> None:
         f"bare aiogram FSM handler (RedisStorage):                median {bare_ms:.2f} ms, "
         f"p90 {statistics.quantiles(bare, n=10)[-1] * 1000:.2f} ms"
     )
-    print(f"ratio (dialog step / bare handler): {step_ms / bare_ms:.1f}x")
+    nav_ms = statistics.median(navigation) * 1000
+    print(
+        f"navigation step (confirm -> language, reads no data): median {nav_ms:.2f} ms, "
+        f"p90 {statistics.quantiles(navigation, n=10)[-1] * 1000:.2f} ms"
+    )
+    print(f"ratio (dialog step / bare handler): {step_ms / bare_ms:.1f}x (goal <= 3x)")
+    print(f"ratio (navigation step / bare handler): {nav_ms / bare_ms:.1f}x (goal <= 1.5x)")
+    idle = sum(kinds.get(kind, (0, 0))[1] for kind in ("conv", "session"))
+    print(f"Redis per idle conversation (conv + session keys): {idle} bytes (goal <= 2048)")
+    for kind, (count, size) in sorted(kinds.items()):
+        print(f"  {kind:8} {count:4} keys {size:7} bytes")
 
 
 if __name__ == "__main__":

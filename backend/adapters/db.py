@@ -10,6 +10,14 @@ from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+# The execution option of the read engine (`read_engine`): a connection that only reads.
+READ_ONLY_OPTION = "dariger_read_only"
+
+
+def read_engine(engine: AsyncEngine) -> AsyncEngine:
+    """The same pool, for reads only: on SQLite no `BEGIN IMMEDIATE`, no write lock."""
+    return engine.execution_options(**{READ_ONLY_OPTION: True})
+
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine; SQLite gets foreign keys on and a busy timeout for its one writer."""
@@ -31,6 +39,10 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
             # SQLite has one writer: take the write lock at BEGIN so that two transactions never
             # both read and then fail to upgrade (SQLITE_BUSY), and a booking's check-then-insert
             # is serialised. The embedded default trades concurrency for correctness here.
+            # A read-only unit of work (issue 16) sends no BEGIN at all: each read is its own
+            # snapshot, and no reader waits for, or holds up, a writer.
+            if conn.get_execution_options().get(READ_ONLY_OPTION):
+                return
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.adapters import orm
@@ -27,6 +28,8 @@ from backend.domain.model import (
     Specialty,
 )
 from backend.domain.statuses import ApplicationStatus, ServiceType, is_open
+
+T = TypeVar("T")
 
 _active_booking = exists().where(
     and_(orm.appointments.c.slot_id == orm.slots.c.id, orm.appointments.c.active)
@@ -50,6 +53,33 @@ class SqlRegister:
         """The patient row locked until commit (PostgreSQL; SQLite has one writer anyway)."""
         stmt = select(Patient).where(orm.patients.c.id == patient_id).with_for_update()
         return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def patient_attached_for_update(
+        self, patient_id: int
+    ) -> tuple[Patient, Attachment | None, Clinic | None] | None:
+        """The patient row locked until commit (PostgreSQL), with its attachment and clinic, in
+        one query (issue 16: a booking's look-ups in as few statements as it can)."""
+        stmt = (
+            select(Patient, Attachment, Clinic)
+            .select_from(orm.patients)
+            .outerjoin(orm.attachments, orm.attachments.c.patient_id == orm.patients.c.id)
+            .outerjoin(orm.clinics, orm.clinics.c.id == orm.attachments.c.clinic_id)
+            .where(orm.patients.c.id == patient_id)
+            .with_for_update(of=orm.patients)
+        )
+        row = (await self.session.execute(stmt)).first()
+        return None if row is None else (row[0], row[1], row[2])
+
+    async def slot_with_doctor(self, slot_id: int) -> tuple[Slot, Doctor, Specialty] | None:
+        """A slot with its doctor and the doctor's specialty, in one query."""
+        stmt = (
+            select(Slot, Doctor, Specialty)
+            .join(orm.doctors, orm.doctors.c.id == orm.slots.c.doctor_id)
+            .join(orm.specialties, orm.specialties.c.id == orm.doctors.c.specialty_id)
+            .where(orm.slots.c.id == slot_id)
+        )
+        row = (await self.session.execute(stmt)).first()
+        return None if row is None else (row[0], row[1], row[2])
 
     async def attachment(self, patient_id: int) -> Attachment | None:
         stmt = select(Attachment).where(orm.attachments.c.patient_id == patient_id)
@@ -144,10 +174,23 @@ class SqlApplications:
     async def flush(self) -> None:
         await self.session.flush()
 
+    def _held(self, kind: type[T], match: Callable[[T], bool]) -> T | None:
+        """An object of `kind` this unit of work already holds (loaded or written in it): a
+        read for display need not ask the database again (issue 16). Locking reads never use
+        it, and a unit of work that starts writing holds nothing read before."""
+        for obj in list(self.session.sync_session.identity_map.values()):
+            if isinstance(obj, kind) and not inspect(obj).expired_attributes and match(obj):
+                return obj
+        return None
+
     async def by_number(self, number: str, *, for_update: bool = False) -> Application | None:
         """`for_update`: the row is locked until the transaction ends, so that two changes of one
         application are made one after the other (each sees the other's status and history);
         SQLite serialises writers anyway."""
+        if not for_update:
+            held = self._held(Application, lambda a: a.number == number)
+            if held is not None:
+                return held
         stmt = select(Application).where(orm.applications.c.number == number)
         if for_update:
             stmt = stmt.with_for_update()
@@ -171,6 +214,9 @@ class SqlApplications:
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def active_appointment_for_application(self, application_id: int) -> Appointment | None:
+        held = self._held(Appointment, lambda a: a.application_id == application_id and a.active)
+        if held is not None:
+            return held
         stmt = select(Appointment).where(
             orm.appointments.c.application_id == application_id, orm.appointments.c.active
         )
@@ -191,6 +237,24 @@ class SqlApplications:
             exists().where(orm.appointments.c.slot_id == slot_id, orm.appointments.c.active)
         )
         return bool((await self.session.execute(stmt)).scalar())
+
+    async def slot_taken_and_upcoming(
+        self, slot_id: int, patient_id: int, now: dt.datetime
+    ) -> tuple[bool, int]:
+        """Whether the slot is booked, and the patient's upcoming appointments, in one query."""
+        taken = exists().where(orm.appointments.c.slot_id == slot_id, orm.appointments.c.active)
+        upcoming = (
+            select(func.count())
+            .select_from(orm.appointments.join(orm.slots))
+            .where(
+                orm.appointments.c.patient_id == patient_id,
+                orm.appointments.c.active,
+                orm.slots.c.starts_at > now,
+            )
+            .scalar_subquery()
+        )
+        row = (await self.session.execute(select(taken.label("taken"), upcoming))).one()
+        return bool(row[0]), int(row[1])
 
     async def upcoming_appointments(
         self, patient_id: int, now: dt.datetime

@@ -84,7 +84,7 @@ async def list_applications(
     """Newest first; an appointment with its start time (one query per person). Given
     `today`, also those of every child the patient represents that day, each marked with the
     child's short name (issue 14)."""
-    async with uow:
+    async with uow.reading():
         people: list[tuple[int, str | None]] = [(patient_id, None)]
         if today is not None:
             people += [
@@ -105,7 +105,7 @@ async def application_details(
 ) -> ApplicationDetails:
     """One application of this patient (given `today`, or of a child they represent that
     day, issue 14), with its history; anyone else's is not found."""
-    async with uow:
+    async with uow.reading():
         app = await uow.applications.by_number(normalize_application_number(number))
         if app is None:
             raise Refusal(RefusalCode.APPLICATION_NOT_FOUND)
@@ -126,8 +126,17 @@ async def application_details(
             ),
             history=tuple(app.history),
             appointment=appointment,
-            home_visit=await uow.applications.home_visit(app.id or 0),
-            certificate=await uow.applications.certificate(app.id or 0),
+            # Only the kind of request the application is has a row to read (issue 16).
+            home_visit=(
+                await uow.applications.home_visit(app.id or 0)
+                if app.service is ServiceType.HOME_VISIT
+                else None
+            ),
+            certificate=(
+                await uow.applications.certificate(app.id or 0)
+                if app.service not in (ServiceType.APPOINTMENT, ServiceType.HOME_VISIT)
+                else None
+            ),
         )
 
 

@@ -20,8 +20,10 @@ from backend.bootstrap import BookingPolicy
 from backend.domain.model import (
     Application,
     Appointment,
+    Attachment,
     Clinic,
     Doctor,
+    Patient,
     Slot,
     Specialty,
     audiences_for,
@@ -35,6 +37,7 @@ from backend.domain.statuses import (
 from backend.services import notifications
 from backend.services.common import (
     Attached,
+    attached_or_refuse,
     open_application,
     require_attached,
     require_aware,
@@ -91,7 +94,7 @@ async def specialties_for(
     given `now`, only those that serve the patient's age that day (a paediatrician under 18,
     a therapist 18 and over: issue 10). Given `for_patient`, those of the child the patient
     represents: the child's clinic and age (issue 14)."""
-    async with uow:
+    async with uow.reading():
         patient_id = await _subject(uow, patient_id, for_patient, now)
         attached = await require_attached(uow, patient_id)
         found = await uow.register.specialties_at(attached.clinic.id or 0)
@@ -111,7 +114,7 @@ async def doctors_for(
 ) -> Sequence[Doctor]:
     """The specialty's doctors at the patient's own clinic; given `now`, none when the
     specialty does not serve the patient's age that day."""
-    async with uow:
+    async with uow.reading():
         patient_id = await _subject(uow, patient_id, for_patient, now)
         attached = await require_attached(uow, patient_id)
         return await uow.register.doctors_at(
@@ -131,15 +134,11 @@ async def _own_doctor(uow: UnitOfWork, patient_id: int, doctor_id: int) -> tuple
     return doctor, attached.clinic
 
 
-async def _require_serves(
-    uow: UnitOfWork, patient_id: int, doctor: Doctor, on: dt.datetime
-) -> None:
+def _require_serves(attached: Attached, specialty: Specialty, on: dt.datetime) -> None:
     """Issue 10: the doctor's specialty serves the patient's age on the clinic-local date of
     `on` (a paediatrician under 18, a therapist 18 and over); a forged button or typed number
     for another doctor is refused."""
-    attached = await require_attached(uow, patient_id)
-    specialty = await uow.register.specialty(doctor.specialty_id)
-    if specialty is None or not specialty.serves(_age(attached, on)):
+    if not specialty.serves(_age(attached, on)):
         raise Refusal(RefusalCode.SPECIALTY_NOT_FOR_AGE)
 
 
@@ -154,7 +153,7 @@ async def free_days(
 ) -> list[dt.date]:
     """The clinic-local dates on which the doctor has a free slot, from now on."""
     now = require_aware(now)
-    async with uow:
+    async with uow.reading():
         patient_id = await _subject(uow, patient_id, for_patient, now)
         doctor, clinic = await _own_doctor(uow, patient_id, doctor_id)
         slots = await uow.register.free_slots(
@@ -173,7 +172,7 @@ async def free_slots(
     for_patient: int | None = None,
 ) -> Sequence[Slot]:
     """The doctor's free slots on a clinic-local date, later than now."""
-    async with uow:
+    async with uow.reading():
         patient_id = await _subject(uow, patient_id, for_patient, now)
         doctor, clinic = await _own_doctor(uow, patient_id, doctor_id)
         start = max(dt.datetime.combine(day, dt.time(0), tzinfo=clinic.tz), require_aware(now))
@@ -182,18 +181,31 @@ async def free_slots(
 
 
 async def _bookable_slot(
-    uow: UnitOfWork, patient_id: int, slot_id: int, now: dt.datetime
+    uow: UnitOfWork,
+    patient_id: int,
+    slot_id: int,
+    now: dt.datetime,
+    *,
+    locked: tuple[Patient, Attachment | None, Clinic | None] | None = None,
 ) -> tuple[Slot, Doctor, Clinic]:
-    slot = await uow.register.slot(slot_id)
-    if slot is None:
+    """The slot, its doctor and the patient's clinic, when the patient may book it (whether it
+    is taken is asked by the caller); `locked`: the patient as already loaded, attachment and
+    clinic with it."""
+    found = await uow.register.slot_with_doctor(slot_id)  # one query: slot, doctor, specialty
+    if found is None:
         raise Refusal(RefusalCode.SLOT_UNAVAILABLE)
-    doctor, clinic = await _own_doctor(uow, patient_id, slot.doctor_id)
-    await _require_serves(uow, patient_id, doctor, slot.starts_at)  # age on the day of the visit
+    slot, doctor, specialty = found
+    attached = (
+        attached_or_refuse(*locked)
+        if locked is not None
+        else await require_attached(uow, patient_id)
+    )
+    if doctor.clinic_id != attached.clinic.id:  # S3 row 9 (2): only the patient's own clinic
+        raise Refusal(RefusalCode.NOT_ATTACHED_HERE)
+    _require_serves(attached, specialty, slot.starts_at)  # age on the day of the visit
     if slot.starts_at <= now:
         raise Refusal(RefusalCode.SLOT_UNAVAILABLE)
-    if await uow.applications.slot_is_booked(slot_id):
-        raise Refusal(RefusalCode.SLOT_TAKEN)
-    return slot, doctor, clinic
+    return slot, doctor, attached.clinic
 
 
 async def _commit_holding_slot(uow: UnitOfWork, *, flush_only: bool = False) -> None:
@@ -278,11 +290,15 @@ async def book(
         acted_by = patient_id
         patient_id = await _subject(uow, patient_id, for_patient, now)
         # The patient row is locked (PostgreSQL) so that the cap is checked and enforced
-        # atomically even when one patient books from two channels at once.
-        if await uow.register.patient_for_update(patient_id) is None:
+        # atomically even when one patient books from two channels at once; its attachment
+        # and clinic come in the same query.
+        locked = await uow.register.patient_attached_for_update(patient_id)
+        if locked is None:
             raise Refusal(RefusalCode.PATIENT_NOT_FOUND)
-        slot, doctor, clinic = await _bookable_slot(uow, patient_id, slot_id, now)
-        upcoming = await uow.applications.count_upcoming(patient_id, now)
+        slot, doctor, clinic = await _bookable_slot(uow, patient_id, slot_id, now, locked=locked)
+        taken, upcoming = await uow.applications.slot_taken_and_upcoming(slot_id, patient_id, now)
+        if taken:
+            raise Refusal(RefusalCode.SLOT_TAKEN)
         if upcoming >= policy.max_future_appointments:
             raise Refusal(RefusalCode.TOO_MANY_APPOINTMENTS, limit=policy.max_future_appointments)
         # The slot is taken from the doctors' reception schedule at once (S3 row 5, R-18).
@@ -392,6 +408,8 @@ async def reschedule(
         if new_slot_id == old.slot_id:
             raise Refusal(RefusalCode.SLOT_TAKEN)
         slot, doctor, clinic = await _bookable_slot(uow, patient_id, new_slot_id, now)
+        if await uow.applications.slot_is_booked(new_slot_id):
+            raise Refusal(RefusalCode.SLOT_TAKEN)
         new = Appointment(
             application_id=application.id or 0,
             patient_id=patient_id,
@@ -428,7 +446,7 @@ async def reschedule(
 async def upcoming_appointments(
     uow: UnitOfWork, patient_id: int, *, now: dt.datetime, for_patient: int | None = None
 ) -> list[AppointmentView]:
-    async with uow:
+    async with uow.reading():
         patient_id = await _subject(uow, patient_id, for_patient, now)
         rows = await uow.applications.upcoming_appointments(patient_id, require_aware(now))
         views = []

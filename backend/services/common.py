@@ -46,9 +46,16 @@ async def require_attached(uow: UnitOfWork, patient_id: int) -> Attached:
     """S3/S4/S5 row 9 (2): refused when not attached to the clinic (order ҚР ДСМ-194/2020)."""
     patient = await require_patient(uow, patient_id)
     attachment = await uow.register.attachment(patient_id)
+    clinic = None if attachment is None else await uow.register.clinic(attachment.clinic_id)
+    return attached_or_refuse(patient, attachment, clinic)
+
+
+def attached_or_refuse(
+    patient: Patient, attachment: Attachment | None, clinic: Clinic | None
+) -> Attached:
+    """S3/S4/S5 row 9 (2): the patient with their clinic, or NOT_ATTACHED_HERE."""
     if attachment is None:  # attached to no clinic at all: told so, and how to attach
         raise Refusal(RefusalCode.NOT_ATTACHED_HERE, attached=ATTACHED_NOWHERE)
-    clinic = await uow.register.clinic(attachment.clinic_id)
     if clinic is None:
         raise Refusal(RefusalCode.NOT_ATTACHED_HERE)
     return Attached(patient=patient, attachment=attachment, clinic=clinic)

@@ -491,7 +491,7 @@ async def _get(uow: UnitOfWork, chat_id: int) -> DeskChat:
 
 async def open_chat(uow: UnitOfWork, channel: str, user_id: str) -> DeskChat | None:
     """The conversation's open chat (waiting or with an operator), if any."""
-    async with uow:
+    async with uow.reading():  # issue 16: a read takes no write lock
         row = (
             await uow.session.execute(
                 select(desk_chats).where(

@@ -93,7 +93,7 @@ async def home_visit_terms(
     uow: UnitOfWork, patient_id: int, *, now: dt.datetime, for_patient: int | None = None
 ) -> HomeVisitTerms:
     now = require_aware(now)
-    async with uow:
+    async with uow.reading():
         actor = await uow.register.patient(patient_id)
         patient_id = await _subject(uow, patient_id, for_patient, now)
         attached = await require_attached(uow, patient_id)
@@ -114,7 +114,7 @@ async def open_request_number(
     """The number of the patient's open home-visit request for the intake day, if any (issue
     10: one open request per patient per day; the dialogs show it before anything is typed)."""
     now = require_aware(now)
-    async with uow:
+    async with uow.reading():
         patient_id = await _subject(uow, patient_id, for_patient, now)
         attached = await require_attached(uow, patient_id)
         calendar = attached.clinic.calendar(await uow.register.holiday_calendar())

@@ -87,7 +87,7 @@ async def may_act_for(uow: UnitOfWork, actor_id: int, subject_id: int, today: dt
 
 async def dependants(uow: UnitOfWork, actor_id: int, *, today: dt.date) -> list[Dependant]:
     """Whom the patient may act for besides themselves ("for whom?"); empty for most."""
-    async with uow:
+    async with uow.reading():
         return [
             Dependant(c.id or 0, short_name(c), c.age_on(today))
             for c in await represented_children(uow, actor_id, today)
@@ -107,12 +107,12 @@ async def find_by_iin(uow: UnitOfWork, iin_text: str) -> Patient | None:
         iin = parse_iin(iin_text)
     except InvalidIin:
         return None
-    async with uow:
+    async with uow.reading():
         return await uow.register.patient_by_iin(iin.value)
 
 
 async def get_patient(uow: UnitOfWork, patient_id: int) -> Patient:
-    async with uow:
+    async with uow.reading():
         return await require_patient(uow, patient_id)
 
 
@@ -133,7 +133,7 @@ async def attachment_summary(
 ) -> AttachmentSummary | None:
     """Where the patient (or the child they act for, issue 14) is attached, or None when
     attached nowhere."""
-    async with uow:
+    async with uow.reading():
         if for_patient is not None and for_patient != patient_id:
             if today is None:
                 raise ValueError("acting for someone else needs the day (the age rule)")

