@@ -38,7 +38,7 @@ from bot.desk.feed import DeskEvent
 from bot.logs import get_logger
 from bot.operator.clinic_pages import GROUNDS, SERVICES, STATUSES
 from bot.operator.language import C_, Words
-from bot.operator.web import Event, current, event_stream, form, render, require, words
+from bot.operator.web import Event, event_stream, form, render, require, words
 from bot.sanitize import clean_text
 from bot.sms import segments
 
@@ -74,7 +74,9 @@ CLOSE_REASONS: Final[Mapping[str, str]] = {
 }
 SYSTEM_KINDS: Final[Mapping[desk.MessageKind, str]] = {
     desk.MessageKind.HANDED_BACK: C_("Handed back to the bot."),
-    desk.MessageKind.CLOSED: C_("The chat was closed; the patient is asked the quality questions."),
+    desk.MessageKind.CLOSED: C_(
+        "The chat was closed; the patient is asked the quality questions."
+    ),
     desk.MessageKind.LONG_WAIT: C_("The patient was told the wait is longer than usual."),
     desk.MessageKind.REQUEUED: C_("Back in the queue: the operator did not answer."),
     desk.MessageKind.IDLE_CLOSED: C_("Closed: the patient did not answer for a long time."),
@@ -164,8 +166,9 @@ def operator(signed_in: staff.StaffSession) -> desk.Operator:
 
 async def _silent() -> AsyncGenerator[DeskEvent, None]:
     """A subscription that never has an event (after the feed failed)."""
-    await asyncio.Event().wait()
-    yield  # pragma: no cover - never reached
+    while True:
+        await asyncio.Event().wait()
+        yield DeskEvent("", 0, dt.datetime.now(dt.UTC))  # pragma: no cover - never reached
 
 
 class NotYours(Exception):
@@ -190,7 +193,9 @@ class DeskPages:
 
     # --- the queue -----------------------------------------------------------------------
 
-    def _row(self, said: Words, chat: DeskChat, waited: dt.timedelta | None = None) -> dict[str, Any]:
+    def _row(
+        self, said: Words, chat: DeskChat, waited: dt.timedelta | None = None
+    ) -> dict[str, Any]:
         step = chat.snapshot.get("state")
         return {
             "id": chat.id,
@@ -361,7 +366,7 @@ class DeskPages:
                 "for_name": a.for_name or "",
                 "deadline": _local(a.pending_deadline) if a.pending_deadline else "",
                 "appointment": _local(a.appointment_at) if a.appointment_at else "",
-                "refusal": said(GROUNDS[a.refusal]) if a.refusal in GROUNDS else "",
+                "refusal": said(GROUNDS[a.refusal]) if a.refusal and a.refusal in GROUNDS else "",
             }
             for a in context.applications
         ]
@@ -387,9 +392,7 @@ class DeskPages:
             applications=apps,
             transcript=transcript,
             last_id=max((m["id"] for m in transcript), default=0),
-            events_url=str(
-                request.app.router["desk_chat_events"].url_for(chat_id=str(chat.id))
-            ),
+            events_url=str(request.app.router["desk_chat_events"].url_for(chat_id=str(chat.id))),
             quick=[patient_words(text) for text in QUICK_REPLIES],
             close_reasons=[(code, said(label)) for code, label in CLOSE_REASONS.items()],
             chosen_reason=form(request).get("reason"),
@@ -525,7 +528,9 @@ class DeskPages:
         except DeskRefusal:
             return await self.queue(request, error=said(NO_LONGER_YOURS), status=409)
         await self._audit(request, signed_in, "desk_close", chat_id, reason)
-        raise web.HTTPSeeOther(request.app.router["desk_queue"].url_for().with_query(done="closed"))
+        raise web.HTTPSeeOther(
+            request.app.router["desk_queue"].url_for().with_query(done="closed")
+        )
 
     # --- plumbing --------------------------------------------------------------------------
 

@@ -79,7 +79,9 @@ async def escalate(
 
 
 async def claimed(console: ConsoleWorld, browser: Staff, chat: desk.DeskChat) -> str:
-    response = await browser.post(f"/operator/desk/chat/{chat.id}/claim", csrf_from="/operator/desk")
+    response = await browser.post(
+        f"/operator/desk/chat/{chat.id}/claim", csrf_from="/operator/desk"
+    )
     assert response.status == 303, await response.text()
     assert response.headers["Location"] == f"/operator/desk/chat/{chat.id}"
     return await browser.page(f"/operator/desk/chat/{chat.id}", lang="ru")
@@ -206,7 +208,9 @@ async def test_the_queue_shows_call_backs_first_then_the_waiting_chats(
         now=console.clock.now(),
     )
     first = await escalate(console, language="kk")
-    second = await escalate(console, channel="telegram", user="4242", language="en", reason="operator")
+    second = await escalate(
+        console, channel="telegram", user="4242", language="en", reason="operator"
+    )
     anna = await console.signed_in("anna", staff.Role.OPERATOR)
     page = await anna.page("/operator/desk", lang="en")
     assert page.index('id="callbacks"') < page.index('id="waiting"') < page.index('id="mine"')
@@ -214,8 +218,16 @@ async def test_the_queue_shows_call_backs_first_then_the_waiting_chats(
     assert "+7 701 *** ** 99" in page and "+77015550999" not in page
     assert f'data-chat="{first.id}"' in page and f'data-chat="{second.id}"' in page
     assert page.index(f'data-chat="{first.id}"') < page.index(f'data-chat="{second.id}"')
-    for shown in ("SMS", "Telegram", "Kazakh", "English", "Three failed inputs in a row",
-                  "Asked for an operator", "visit.phone", "You have no chats."):
+    for shown in (
+        "SMS",
+        "Telegram",
+        "Kazakh",
+        "English",
+        "Three failed inputs in a row",
+        "Asked for an operator",
+        "visit.phone",
+        "You have no chats.",
+    ):
         assert shown in page, shown
     access = await desk.access_log(console.backend.uow())
     assert [a.what for a in access] == ["callbacks"]
@@ -340,7 +352,7 @@ async def test_hand_back_returns_the_chat_to_the_bot(console: ConsoleWorld) -> N
 # --- live ------------------------------------------------------------------------------------
 
 
-async def _events(response: Any, wanted: str, timeout: float = 10.0) -> dict[str, Any]:
+async def _events(response: Any, wanted: str, within: float = 10.0) -> dict[str, Any]:
     """The data of the next `wanted` event of a server-sent event stream."""
 
     async def read() -> dict[str, Any]:
@@ -353,7 +365,7 @@ async def _events(response: Any, wanted: str, timeout: float = 10.0) -> dict[str
                 found: dict[str, Any] = json.loads(line[6:])
                 return found
 
-    return await asyncio.wait_for(read(), timeout)
+    return await asyncio.wait_for(read(), within)
 
 
 async def test_the_streams_show_new_chats_and_patient_messages(console: ConsoleWorld) -> None:
