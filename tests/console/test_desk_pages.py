@@ -12,21 +12,28 @@ import json
 from typing import Any
 
 import pytest
+from aiohttp import web
 from pytest_aiohttp import AiohttpClient
+from redis.asyncio import Redis
 
 from backend.bootstrap import Backend
 from backend.domain.iin import mask_iin
 from backend.ports import FixedClock
 from backend.services import desk, outbox, staff
 from backend.services.desk import DeskState
-from bot.app import SLOT_TOP_UP_KEY, create_app
+from bot import operator
+from bot.app import RUNTIME_KEY, SLOT_TOP_UP_KEY, create_app
+from bot.desk import channel as desk_channel
 from bot.desk.channel import DESK_KEY, DESK_LOOP_KEY
 from bot.operator.clinic_pages import POLL_KEY
 from bot.operator.desk_pages import DESK_POLL_KEY
 from bot.operator.web import HEARTBEAT_KEY
+from bot.runtime import build_runtime
+from bot.sms import channel as sms_channel
 from bot.sms.channel import SMS_WORKER_KEY
 from tests.backend.world import build_world
-from tests.console.conftest import ConsoleWorld, Staff, console_settings, csrf_of
+from tests.console.conftest import PASSWORD, ConsoleWorld, Staff, console_settings, csrf_of
+from tests.sms.harness import GatewaySender, SmsPhone
 
 PHONE = "+77015550101"
 
@@ -357,8 +364,12 @@ async def _events(response: Any, wanted: str, within: float = 10.0) -> dict[str,
 
     async def read() -> dict[str, Any]:
         name = ""
+        seen: list[bytes] = []
         while True:
-            line = (await response.content.readline()).decode().rstrip("\n")
+            raw = await response.content.readline()
+            assert raw, f"the stream ended before a {wanted!r} event: {seen}"
+            seen.append(raw)
+            line = raw.decode().rstrip("\n")
             if line.startswith("event: "):
                 name = line[7:]
             elif line.startswith("data: ") and name == wanted:
@@ -393,4 +404,65 @@ async def test_the_streams_show_new_chats_and_patient_messages(console: ConsoleW
     assert response.status == 303
     state = await _events(stream, "state")
     assert state["state"] == "returned"
+    stream.close()
+
+
+async def test_with_redis_an_sms_patients_message_reaches_the_open_chat_at_once(
+    aiohttp_client: AiohttpClient,
+    backend: Backend,
+    clock: FixedClock,
+    redis_client: Redis,
+    redis_prefix: str,
+) -> None:
+    """Several processes share the desk's feed through Redis: what an SMS patient writes is
+    published there, so the operator's page shows it at once, not at the next poll."""
+    world = await build_world(backend)
+    gateway = GatewaySender()
+    runtime = build_runtime(
+        console_settings(), backend, redis_client, sender=gateway, key_prefix=redis_prefix
+    )
+    app = web.Application()
+    app[RUNTIME_KEY] = runtime
+    for install in (sms_channel.install, operator.install, desk_channel.install):
+        install(app, runtime)
+    app[SMS_WORKER_KEY] = False
+    app[DESK_LOOP_KEY] = False
+    app[DESK_POLL_KEY] = 60.0  # the poll would be far too late: only the feed can do it
+    app[HEARTBEAT_KEY] = 0.2
+    client = await aiohttp_client(app)
+    assert world.alice.phone is not None
+    patient = SmsPhone(client, app, gateway, world.alice.phone)
+    await staff.add_account(
+        backend.uow(),
+        "anna",
+        role=staff.Role.OPERATOR,
+        password=PASSWORD,
+        now=clock.now(),
+        display_name="Anna",
+        must_change_password=False,
+    )
+    anna = Staff(await aiohttp_client(client.server))
+    assert (await anna.sign_in("anna")).status == 303
+
+    queue = await anna.client.get("/operator/desk/events", headers={"Accept": "text/event-stream"})
+    assert queue.status == 200, await queue.text()
+    assert (await _events(queue, "queue"))["waiting"] == []
+    for text in ("Hello", "РУС", "OPERATOR"):
+        await patient.send(text)
+    await patient.choose("desk.join")
+    update = await _events(queue, "queue", within=5)
+    [row] = update["waiting"]
+    queue.close()
+
+    response = await anna.post(
+        f"/operator/desk/chat/{row['id']}/claim", csrf_from="/operator/desk"
+    )
+    assert response.status == 303
+    stream = await anna.client.get(
+        f"/operator/desk/chat/{row['id']}/events", headers={"Accept": "text/event-stream"}
+    )
+    assert stream.status == 200
+    assert await patient.send("Алло, вы здесь?") == ""
+    message = await _events(stream, "message", within=5)
+    assert (message["sender"], message["body"]) == ("patient", "Алло, вы здесь?")
     stream.close()
