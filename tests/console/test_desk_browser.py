@@ -17,6 +17,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import cast
 
 import pytest
@@ -25,7 +26,6 @@ from playwright.async_api import BrowserContext, Page, expect
 from pytest_aiohttp import AiohttpClient, AiohttpServer
 
 from backend.bootstrap import Backend
-from backend.ports import FixedClock
 from backend.services import desk, staff
 from bot.app import RUNTIME_KEY, SLOT_TOP_UP_KEY, create_app
 from bot.desk.channel import DESK_KEY
@@ -71,6 +71,7 @@ class Scene:
     tg: TelegramChat
     sms: SmsPhone
     backend: Backend
+    shots: Path
     tg_chat: desk.DeskChat | None = None
     sms_chat: desk.DeskChat | None = None
 
@@ -88,7 +89,7 @@ async def test_an_operator_takes_a_telegram_and_an_sms_chat_and_hands_them_back(
     aiohttp_client: AiohttpClient,
     browser: BrowserContext,
     backend: Backend,
-    clock: FixedClock,
+    tmp_path: Path,
 ) -> None:
     world = await build_world(backend)
     gateway = GatewaySender()
@@ -113,7 +114,7 @@ async def test_an_operator_takes_a_telegram_and_an_sms_chat_and_hands_them_back(
         "anna",
         role=staff.Role.OPERATOR,
         password=PASSWORD,
-        now=clock.now(),
+        now=backend.clock.now(),
         display_name="Anna Operator",
         must_change_password=False,
     )
@@ -132,7 +133,7 @@ async def test_an_operator_takes_a_telegram_and_an_sms_chat_and_hands_them_back(
     await expect(page).to_have_url(f"{base}/operator/desk")
     await expect(page.locator("#waiting-empty")).to_be_visible()
 
-    scene = Scene(page, base, tg, sms, backend)
+    scene = Scene(page, base, tg, sms, backend, tmp_path)
     await _two_patients_join(scene)
     await _telegram_chat(scene)
     await _sms_chat(scene)
@@ -170,6 +171,7 @@ async def _two_patients_join(scene: Scene) -> None:
     await expect(sms_row).to_contain_text("SMS")
     await expect(sms_row).to_contain_text("Русский")
     await expect(sms_row).to_contain_text("Запрос оператора")
+    await page.screenshot(path=str(scene.shots / "desk-queue.png"), full_page=True)
 
 
 async def _telegram_chat(scene: Scene) -> None:
@@ -235,6 +237,8 @@ async def _sms_chat(scene: Scene) -> None:
             await expect(warning).to_be_visible()
         else:
             await expect(warning).to_be_hidden()
+    await page.screenshot(path=str(scene.shots / "desk-chat-sms.png"), full_page=True)
+    print("screenshots:", scene.shots)  # noqa: T201
     await box.fill("Здравствуйте! Справка 027 готова.")
     await page.click("#send")
     await sms_outbox(sms, "Оператор 1414: Здравствуйте! Справка 027 готова.")
