@@ -243,7 +243,7 @@ async def test_the_queue_shows_call_backs_first_then_the_waiting_chats(
 async def test_claim_opens_the_chat_with_its_context_and_the_view_is_logged(
     console: ConsoleWorld,
 ) -> None:
-    await console.certificate()  # an open application of Alice's
+    number = await console.certificate()  # an open application of Alice's
     chat = await escalate(console)
     anna = await console.signed_in("anna", staff.Role.OPERATOR)
     page = await claimed(console, anna, chat)
@@ -253,7 +253,9 @@ async def test_claim_opens_the_chat_with_its_context_and_the_view_is_logged(
     assert mask_iin(console.world.bob.iin) in page and console.world.bob.iin not in page
     assert "Абая 10, кв 5" in page
     assert "visit.phone" in page
-    assert "Справка 027/у" in page or "027" in page
+    application = page.split('id="ctx-applications"')[1].split("</ul>")[0]
+    assert number in application and "Справка (027/у)" in application
+    assert "срок" in application  # its deadline
     assert "Три неудачных ввода подряд" in page
     access = await desk.access_log(console.backend.uow(), patient_id=alice.id)
     assert [(a.operator_name, a.what, a.chat_id) for a in access] == [("Anna", "context", chat.id)]
