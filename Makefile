@@ -6,6 +6,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
+# pytest-xdist workers: most slow tests wait (subprocesses, a browser, servers), so more
+# workers than cores still shortens the run; TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 4
 PO_FILES := $(wildcard locales/*/LC_MESSAGES/*.po)
 POT_FILE := $(wildcard locales/messages.pot)
 # Two gettext domains: `messages` (patients: dialogs, SMS) and `console` (1414 operators).
@@ -29,21 +33,26 @@ help:
 	@echo "make clean      remove the venv, caches, build output and var/"
 
 # The venv is rebuilt only when pyproject.toml changes: a second `make run` installs nothing.
-$(STAMP): pyproject.toml
+# `make run` needs only the service's own dependencies; `make test` adds the dev tools.
+$(RUN_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(STAMP): $(RUN_STAMP)
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
 install: $(STAMP)
 
-locales: install
+locales: $(RUN_STAMP)
 ifneq ($(PO_FILES),)
 	$(BIN)/pybabel compile -d locales -D messages
 	$(BIN)/pybabel compile -d locales -D console
 endif
 
-run: install locales
+run: $(RUN_STAMP) locales
 	$(BIN)/dariger migrate
 	$(BIN)/dariger demo-data
 	$(BIN)/dariger serve
@@ -63,14 +72,14 @@ typecheck: install
 # After changing messages in the code: refresh the template and the kk/ru/en catalogs.
 update-locales: install
 	$(EXTRACT) -o locales/messages.pot .
-	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
+	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete
 	$(EXTRACT_CONSOLE) -o locales/console.pot bot/operator
-	$(BIN)/pybabel update -i locales/console.pot -d locales -D console --no-fuzzy-matching
+	$(BIN)/pybabel update -i locales/console.pot -d locales -D console --no-fuzzy-matching --ignore-obsolete
 
 # tests/test_locales.py checks the catalogs against the code (ids, translations, placeholders);
 # `pybabel update --check` is not used: it also fails on the template's creation date.
 test: install services lint typecheck locales
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 fmt: install
 	$(BIN)/ruff format .

@@ -20,7 +20,7 @@ from aiohttp.typedefs import Handler
 from redis.asyncio import Redis
 
 from backend.bootstrap import Backend
-from backend.services.schedules import top_up_slots
+from backend.services.schedules import ScheduleTemplate, materialise_from_today, stored_templates
 from bot.config import Settings
 from bot.logs import get_logger
 from bot.metrics import (
@@ -32,6 +32,7 @@ from bot.metrics import (
     metrics_handler,
     update_metrics_middleware,
 )
+from bot.polling import first_round_delay
 from bot.runtime import Runtime, build_redis, build_runtime
 from otp import SmsSender
 
@@ -265,21 +266,43 @@ async def _close_resources(app: web.Application) -> None:
 # --- slots: the daily top-up from the stored schedules -------------------------------------
 
 
+TOP_UP_DOCTORS_PER_BATCH: Final = 4
+
+
 async def top_up_once(backend: Backend) -> int | None:
     """Materialise the stored schedules for the booking horizon; the number of slots created,
-    or None when it failed (logged as a warning: the next run tries again)."""
+    or None when it failed (logged as a warning: the next run tries again).
+
+    A few doctors per transaction, yielding between them: on a cold start (the whole horizon
+    to create, every statement compiled for the first time) one transaction for every doctor
+    held the event loop for about half a second, with requests waiting (issue 16). A batch
+    that another process tops up at the same time is skipped slot by slot, not an error."""
     days = backend.policy.horizon_days
+    now = backend.clock.now()
+    created = 0
     try:
         async with backend.uow() as uow:
-            created = await top_up_slots(uow, now=backend.clock.now(), days=days)
+            templates = await stored_templates(uow)
+        by_doctor: dict[str, list[ScheduleTemplate]] = {}
+        for template in templates:
+            by_doctor.setdefault(template.doctor_code, []).append(template)
+        codes = sorted(by_doctor)
+        for first in range(0, len(codes), TOP_UP_DOCTORS_PER_BATCH):
+            batch = [t for code in codes[first : first + TOP_UP_DOCTORS_PER_BATCH]
+                     for t in by_doctor[code]]  # fmt: skip
+            async with backend.uow() as uow:
+                created += await materialise_from_today(uow, batch, now=now, days=days)
+                await uow.commit()
+            await asyncio.sleep(0)  # requests in between
     except Exception as exc:
-        log.warning("slot top-up failed", error=repr(exc))
+        log.warning("slot top-up failed", error=repr(exc), created=created)
         return None
     log.info("slots topped up", created=created, days=days)
     return created
 
 
 async def _top_up_forever(backend: Backend, stopping: asyncio.Event) -> None:
+    await first_round_delay()  # the loops of a starting process do not all start at once
     while not stopping.is_set():
         await top_up_once(backend)
         with contextlib.suppress(TimeoutError):

@@ -7,7 +7,8 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import TypeVar
 
 from backend.domain.calendar import INTAKE_CUTOFF_BEFORE_CLOSING, WeeklySchedule
-from backend.domain.model import Named
+from backend.domain.latin import to_latin
+from backend.domain.model import Clinic, Doctor, Named
 from backend.domain.refusals import (
     ATTACHED_NOWHERE,
     NOT_ATTACHED_ANYWHERE_TEXT,
@@ -27,6 +28,30 @@ CLINIC_HOURS = T(
     "Clinics work Mon–Fri 08:00–20:00, Sat 09:00–14:00; closed on Sundays and holidays."
 )
 V = TypeVar("V", bound=Hashable)
+
+
+# Issue 15: names a patient can read. English screens show doctors' names and clinics'
+# addresses in Latin letters (stored once, backend/domain/latin.py: the table of Kazakhstan's
+# passports, ICAO Doc 9303); Kazakh and Russian ones as the register writes them.
+def doctor_name(doctor: Doctor) -> Localized:
+    return Localized(doctor.short_name, doctor.short_name, doctor.short_name_latin)
+
+
+def clinic_address(clinic: Clinic) -> Localized:
+    return Localized(clinic.address, clinic.address, clinic.latin_address)
+
+
+def person_name(short_name: str) -> Localized:
+    """A patient's (a child's) short name, in Latin on English screens (computed when shown:
+    the patient register holds no Latin form)."""
+    return Localized(short_name, short_name, to_latin(short_name))
+
+
+def name_label(name: Localized) -> Text:
+    """A name as a button label."""
+    return T("{name}", name=name)
+
+
 WEEKDAYS = (T("Mon"), T("Tue"), T("Wed"), T("Thu"), T("Fri"), T("Sat"), T("Sun"))
 
 
@@ -145,4 +170,9 @@ def service_label(service: ServiceType) -> Text:
 
 
 def localized(named: Named) -> Localized:
-    return Localized(kk=named.name_kk, ru=named.name_ru, en=named.name_en)
+    # Issue 15: a register without an English name gives the Russian one (docs/import.md);
+    # an English screen shows it in Latin letters (backend/domain/latin.py).
+    english = named.name_en
+    if any("\u0400" <= ch <= "\u04ff" for ch in english):
+        english = to_latin(english)
+    return Localized(kk=named.name_kk, ru=named.name_ru, en=english)

@@ -13,32 +13,9 @@ readonly PG_HOST=127.0.0.1 PG_PORT=5432
 readonly REDIS_HOST=127.0.0.1 REDIS_PORT=6379
 readonly WAIT_SECONDS=30
 
-say() { echo "ensure-services: $*"; }
-die() {
-    echo "ensure-services: $*" >&2
-    exit 1
-}
-
-as_root() {
-    if [ "$(id -u)" -eq 0 ]; then
-        "$@"
-    elif command -v sudo >/dev/null 2>&1; then
-        sudo -n "$@"
-    else
-        die "need root to run: $*"
-    fi
-}
-
-apt_updated=0
-apt_install() {
-    command -v apt-get >/dev/null 2>&1 || die "no apt-get: install $* by hand"
-    if [ "$apt_updated" -eq 0 ]; then
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
-        apt_updated=1
-    fi
-    say "installing $*"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@"
-}
+SCRIPT_NAME=ensure-services
+# shellcheck source=scripts/lib-apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib-apt.sh"
 
 # Run "$@" once a second until it succeeds, for at most WAIT_SECONDS.
 wait_until() {

@@ -109,6 +109,8 @@ clinics = Table(
     Column("tz_name", String(64), nullable=False),
     Column("schedule_json", Text, nullable=False),
     Column("phone", String(32)),
+    # Issue 15, migration 0013: the address in Latin letters for English screens.
+    Column("address_latin", String(500), nullable=False, server_default=""),
 )
 
 doctors = Table(
@@ -122,6 +124,8 @@ doctors = Table(
     Column("given_name", String(100), nullable=False),
     Column("patronymic", String(100)),
     Column("room", String(32), nullable=False, server_default=""),
+    # Issue 15, migration 0013: "Surname Given Patronymic" in Latin letters.
+    Column("name_latin", String(300), nullable=False, server_default=""),
 )
 
 districts = Table(
@@ -583,6 +587,42 @@ desk_quality = Table(
     Column("answer", Integer, nullable=False),
     Column("at", UtcDateTime, nullable=False),
     UniqueConstraint("chat_id", "question", name="uq_desk_quality_question"),
+)
+
+# The desk's weekly hours (issue 12, migration 0012), set by a supervisor in the console: one row
+# per weekday (0 = Monday), opens/closes NULL = closed that day. No rows: the default hours
+# (backend.services.desk.DEFAULT_DESK_HOURS). Times are Almaty local time.
+desk_hours = Table(
+    "desk_hours",
+    metadata,
+    Column("weekday", Integer, primary_key=True, autoincrement=False),
+    Column("opens", Time),
+    Column("closes", Time),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_by", Integer),  # the supervisor's staff account
+    CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
+    CheckConstraint(
+        "(opens IS NULL AND closes IS NULL) OR (opens IS NOT NULL AND closes IS NOT NULL "
+        "AND opens < closes)",
+        name="period",
+    ),
+)
+
+# Dated exceptions to the desk's weekly hours (a holiday: closed; a short day: other hours).
+desk_hours_exceptions = Table(
+    "desk_hours_exceptions",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("opens", Time),
+    Column("closes", Time),
+    Column("note", String(100), nullable=False, server_default=""),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_by", Integer),
+    CheckConstraint(
+        "(opens IS NULL AND closes IS NULL) OR (opens IS NOT NULL AND closes IS NOT NULL "
+        "AND opens < closes)",
+        name="period",
+    ),
 )
 
 # The staff console (issues 11 and 12): accounts of 1414 operators, supervisors and clinic

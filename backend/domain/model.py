@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from backend.domain.calendar import ClinicCalendar, HolidayCalendar, WeeklySchedule
 from backend.domain.iin import Sex, parse_iin
+from backend.domain.latin import to_latin
 from backend.domain.phone import normalize_kz_mobile
 from backend.domain.refusals import RefusalCode, check_refusal_ground
 from backend.domain.statuses import (
@@ -90,7 +91,14 @@ class Clinic(Named):
     tz_name: str = "Asia/Almaty"
     schedule_json: str = field(default_factory=lambda: WeeklySchedule.standard().to_json())
     phone: str | None = None
+    # Issue 15: the address in Latin letters for English screens (backend/domain/latin.py),
+    # stored once; empty on a row written before migration 0013 (then computed when shown).
+    address_latin: str = ""
     id: int | None = None
+
+    @property
+    def latin_address(self) -> str:
+        return self.address_latin or to_latin(self.address)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -113,13 +121,33 @@ class Doctor:
     given_name: str
     patronymic: str | None = None
     room: str = ""
+    # Issue 15: the full name in Latin letters, "Surname Given Patronymic" (an official form
+    # from the register, else backend/domain/latin.py), stored once, for English screens.
+    name_latin: str = ""
     id: int | None = None
 
     @property
     def short_name(self) -> str:
         """`Сейткали А. Б.`"""
-        initials = " ".join(f"{n[0]}." for n in (self.given_name, self.patronymic or "") if n)
-        return f"{self.surname} {initials}".strip()
+        return _short(self.surname, self.given_name, self.patronymic)
+
+    @property
+    def short_name_latin(self) -> str:
+        """`Seitkali A. B.`"""
+        parts = self.name_latin.split()
+        if not parts:
+            return to_latin(self.short_name)
+        return _short(parts[0], parts[1] if len(parts) > 1 else "", " ".join(parts[2:]))
+
+
+def _short(surname: str, given_name: str, patronymic: str | None) -> str:
+    initials = " ".join(f"{n[0]}." for n in (given_name, patronymic or "") if n)
+    return f"{surname} {initials}".strip()
+
+
+def latin_name(surname: str, given_name: str, patronymic: str | None) -> str:
+    """The stored Latin form of a name (issue 15): "Surname Given Patronymic"."""
+    return " ".join(to_latin(n) for n in (surname, given_name, patronymic or "") if n)
 
 
 @dataclass(eq=False, kw_only=True)

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.adapters import orm
 from backend.bootstrap import Backend
 from backend.domain.iin import Sex, make_iin
+from backend.domain.latin import to_latin
 from backend.domain.model import (
     Attachment,
     Clinic,
@@ -29,6 +30,7 @@ from backend.domain.model import (
     Patient,
     Specialty,
     default_audience,
+    latin_name,
 )
 from backend.services.schedules import ScheduleTemplate, materialise_slots, save_templates
 
@@ -490,6 +492,7 @@ async def _insert_city(session: AsyncSession, city: _City) -> None:
             name_ru=f"Городская поликлиника № {c.number}",
             name_en=f"City Polyclinic No. {c.number}",
             address=c.address,
+            address_latin=to_latin(c.address),  # issue 15: computed once, stored
             tz_name=DEMO_TZ,
             phone=c.phone,
         )
@@ -508,6 +511,7 @@ async def _insert_city(session: AsyncSession, city: _City) -> None:
             given_name=doc.given_name,
             patronymic=doc.patronymic,
             room=doc.room,
+            name_latin=latin_name(doc.surname, doc.given_name, doc.patronymic),  # issue 15
         )
     session.add_all(doctors.values())
     await session.flush()

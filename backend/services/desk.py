@@ -19,12 +19,12 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from backend.adapters.orm import (
@@ -33,10 +33,15 @@ from backend.adapters.orm import (
     desk_callbacks,
     desk_chats,
     desk_events,
+    desk_hours,
+    desk_hours_exceptions,
     desk_messages,
     desk_quality,
 )
-from backend.domain.calendar import WeeklySchedule
+from backend.adapters.orm import (
+    patients as patients_table,
+)
+from backend.domain.calendar import OpeningHours, WeeklySchedule
 from backend.domain.iin import mask_iin
 from backend.domain.phone import mask_phone
 from backend.domain.statuses import is_open
@@ -47,7 +52,8 @@ from backend.services.unit_of_work import UnitOfWork
 ALMATY = ZoneInfo("Asia/Almaty")
 # The desk's hours. The seeds give none for 1414 chats (anchors §4: "the operating hours and
 # chat SLA in the 1414 rules" were not found); the default is the PHC hours the operator screen
-# already announced (Mon–Fri 08–20, Sat 09–14, S3/S4 row 7), and a deployment passes its own.
+# already announced (Mon–Fri 08–20, Sat 09–14, S3/S4 row 7); a supervisor stores the desk's own
+# in the console (migration 0012, `hours()` below).
 DEFAULT_DESK_HOURS = WeeklySchedule.standard()
 EXPECTED_WAIT_WINDOW = dt.timedelta(days=7)  # anchors §2.2: median first response, last 7 days
 QUALITY_QUESTIONS = (1, 2)  # seed 001 §2.7, Annex 3
@@ -205,20 +211,58 @@ class Sweep:
 
 
 # --- hours ---------------------------------------------------------------------------------
+# The desk's hours are data (migration 0012): a supervisor sets them in the console; with none
+# stored, DEFAULT_DESK_HOURS. Every text that states the hours and every open/closed decision
+# reads them through `hours()` (dialogs/journeys/common.py Operator).
 
 
-def is_open_at(now: dt.datetime, hours: WeeklySchedule = DEFAULT_DESK_HOURS) -> bool:
+@dataclass(frozen=True)
+class DeskHours:
+    """The weekly hours and the dated exceptions (None on a date: closed all day)."""
+
+    weekly: WeeklySchedule
+    exceptions: Mapping[dt.date, OpeningHours | None] = field(default_factory=dict)
+    stored: bool = False  # False: nothing stored, the default hours
+
+    def on(self, day: dt.date) -> OpeningHours | None:
+        if day in self.exceptions:
+            return self.exceptions[day]
+        return self.weekly.hours_on(day.weekday())
+
+
+class HoursInvalid(ValueError):
+    """Hours a supervisor typed that cannot be stored; `code` names the problem, `field` where."""
+
+    def __init__(self, code: str, field_name: str = "") -> None:
+        super().__init__(code)
+        self.code = code
+        self.field = field_name
+
+
+DEFAULT_HOURS = DeskHours(DEFAULT_DESK_HOURS)
+HOURS_AHEAD = 366  # next_opening looks this many days ahead (dated exceptions included)
+_SAVE_ATTEMPTS = 10
+
+
+def _as_hours(hours: WeeklySchedule | DeskHours) -> DeskHours:
+    return hours if isinstance(hours, DeskHours) else DeskHours(hours)
+
+
+def is_open_at(now: dt.datetime, hours: WeeklySchedule | DeskHours = DEFAULT_HOURS) -> bool:
     local = require_aware(now).astimezone(ALMATY)
-    today = hours.hours_on(local.weekday())
+    today = _as_hours(hours).on(local.date())
     return today is not None and today.opens <= local.time() < today.closes
 
 
-def next_opening(now: dt.datetime, hours: WeeklySchedule = DEFAULT_DESK_HOURS) -> dt.datetime:
+def next_opening(
+    now: dt.datetime, hours: WeeklySchedule | DeskHours = DEFAULT_HOURS
+) -> dt.datetime:
     """The next moment the desk opens (now, when it is open)."""
+    desk_hours = _as_hours(hours)
     local = require_aware(now).astimezone(ALMATY)
-    for days in range(8):
+    for days in range(HOURS_AHEAD + 1):
         day = local.date() + dt.timedelta(days=days)
-        opening = hours.hours_on(day.weekday())
+        opening = desk_hours.on(day)
         if opening is None:
             continue
         start = dt.datetime.combine(day, opening.opens, tzinfo=ALMATY)
@@ -226,6 +270,143 @@ def next_opening(now: dt.datetime, hours: WeeklySchedule = DEFAULT_DESK_HOURS) -
         if local < end:
             return max(start, local)
     raise ValueError("the desk has no opening hours")
+
+
+def parse_time(raw: str, field_name: str) -> dt.time:
+    """`HH:MM` (24 h; `8:00` too) as typed in the console; anything else is HoursInvalid."""
+    text = raw.strip()
+    hours_part, sep, minutes_part = text.partition(":")
+    if (
+        not sep
+        or not hours_part.isdigit()
+        or not minutes_part.isdigit()
+        or len(hours_part) > 2
+        or len(minutes_part) != 2
+        or not text.isascii()
+    ):
+        raise HoursInvalid("bad_time", field_name)
+    hour, minute = int(hours_part), int(minutes_part)
+    if hour > 23 or minute > 59:
+        raise HoursInvalid("bad_time", field_name)
+    return dt.time(hour, minute)
+
+
+def opening_hours(opens: str, closes: str, field_name: str) -> OpeningHours | None:
+    """A day's hours from the two typed fields: both empty = closed; opening before closing."""
+    if not opens.strip() and not closes.strip():
+        return None
+    if not opens.strip() or not closes.strip():
+        raise HoursInvalid("half_empty", field_name)
+    start = parse_time(opens, f"{field_name}.opens")
+    end = parse_time(closes, f"{field_name}.closes")
+    if start >= end:
+        raise HoursInvalid("opens_after_closes", field_name)
+    return OpeningHours(start, end)
+
+
+async def hours(uow: UnitOfWork) -> DeskHours:
+    """The desk's hours as stored (the default when a supervisor has stored none)."""
+    async with uow:
+        rows = (await uow.session.execute(select(desk_hours))).all()
+        extra = (await uow.session.execute(select(desk_hours_exceptions))).all()
+    weekly = (
+        WeeklySchedule(
+            {r.weekday: OpeningHours(r.opens, r.closes) for r in rows if r.opens is not None}
+        )
+        if rows
+        else DEFAULT_DESK_HOURS
+    )
+    exceptions = {
+        r.day: (OpeningHours(r.opens, r.closes) if r.opens is not None else None) for r in extra
+    }
+    return DeskHours(weekly, exceptions, stored=bool(rows))
+
+
+async def set_weekly_hours(
+    uow: UnitOfWork,
+    weekly: Mapping[int, OpeningHours | None],
+    *,
+    by: Operator,
+    now: dt.datetime,
+) -> None:
+    """Store the desk's weekly hours (all seven days; None = closed). At least one day open."""
+    if set(weekly) != set(range(7)):
+        raise HoursInvalid("bad_weekdays")
+    if all(h is None for h in weekly.values()):
+        raise HoursInvalid("never_open")
+    now = require_aware(now)
+    rows = [
+        {
+            "weekday": day,
+            "opens": h.opens if h else None,
+            "closes": h.closes if h else None,
+            "updated_at": now,
+            "updated_by": by.id,
+        }
+        for day, h in sorted(weekly.items())
+    ]
+    for attempt in range(_SAVE_ATTEMPTS):
+        async with uow:
+            try:
+                await uow.session.execute(delete(desk_hours))
+                await uow.session.execute(insert(desk_hours), rows)
+                await uow.commit()
+                return
+            except IntegrityError:  # two supervisors saving at once: the later one wins
+                await uow.rollback()
+                if attempt == _SAVE_ATTEMPTS - 1:
+                    raise
+
+
+async def set_exception(
+    uow: UnitOfWork,
+    day: dt.date,
+    opening: OpeningHours | None,
+    *,
+    note: str,
+    by: Operator,
+    now: dt.datetime,
+) -> None:
+    """A dated exception (a holiday: None, closed; a short day: its hours); replaces one."""
+    now = require_aware(now)
+    row = {
+        "day": day,
+        "opens": opening.opens if opening else None,
+        "closes": opening.closes if opening else None,
+        "note": note.strip()[:100],
+        "updated_at": now,
+        "updated_by": by.id,
+    }
+    for attempt in range(_SAVE_ATTEMPTS):
+        async with uow:
+            try:
+                await uow.session.execute(
+                    delete(desk_hours_exceptions).where(desk_hours_exceptions.c.day == day)
+                )
+                await uow.session.execute(insert(desk_hours_exceptions).values(**row))
+                await uow.commit()
+                return
+            except IntegrityError:  # the same date saved at once: the later one wins
+                await uow.rollback()
+                if attempt == _SAVE_ATTEMPTS - 1:
+                    raise
+
+
+async def remove_exception(uow: UnitOfWork, day: dt.date) -> bool:
+    async with uow:
+        result = await uow.session.execute(
+            delete(desk_hours_exceptions).where(desk_hours_exceptions.c.day == day)
+        )
+        await uow.commit()
+        return _rowcount(result) == 1
+
+
+async def exception_notes(uow: UnitOfWork) -> dict[dt.date, str]:
+    async with uow:
+        rows = await uow.session.execute(
+            select(desk_hours_exceptions.c.day, desk_hours_exceptions.c.note)
+        )
+        return {r.day: r.note for r in rows}
 
 
 # --- rows ----------------------------------------------------------------------------------
@@ -989,3 +1170,119 @@ async def idle_sweep(uow: UnitOfWork, now: dt.datetime, timeouts: Timeouts) -> S
                 warned.append(row.id)
         await uow.commit()
     return Sweep(long_wait, warned, requeued, closed)
+
+
+# --- the supervisor's side -----------------------------------------------------------------
+
+
+async def open_chats(uow: UnitOfWork) -> list[DeskChat]:
+    """Every chat waiting or with an operator, oldest in the queue first (a supervisor's view)."""
+    async with uow:
+        rows = await uow.session.execute(
+            select(desk_chats)
+            .where(desk_chats.c.state.in_(DESK_OPEN_STATES))
+            .order_by(desk_chats.c.queued_at, desk_chats.c.id)
+        )
+        return [_chat(r) for r in rows]
+
+
+async def close_stuck(
+    uow: UnitOfWork,
+    chat_id: int,
+    supervisor: Operator,
+    now: dt.datetime,
+    reason: str = "closed_by_supervisor",
+) -> None:
+    """A supervisor closes a chat that is stuck (waiting or with any operator); the patient is
+    told as on any close and is back with the bot."""
+    async with uow:
+        result = await uow.session.execute(
+            update(desk_chats)
+            .where(desk_chats.c.id == chat_id, desk_chats.c.state.in_(DESK_OPEN_STATES))
+            .values(state=DeskState.CLOSED.value, ended_at=now, end_reason=reason[:32])
+        )
+        if _rowcount(result) != 1:
+            await uow.rollback()
+            raise DeskRefusal("not_open")
+        await _event(uow, chat_id, DeskState.CLOSED.value, now, supervisor.id)
+        await _system_message(uow, chat_id, MessageKind.CLOSED, now)
+        await uow.commit()
+
+
+async def per_day(uow: UnitOfWork, since: dt.datetime) -> dict[dt.date, int]:
+    """Chats started per day (Almaty dates) since `since`."""
+    async with uow:
+        rows = await uow.session.execute(
+            select(desk_chats.c.created_at).where(desk_chats.c.created_at >= since)
+        )
+        days: dict[dt.date, int] = {}
+        for (created,) in rows:
+            day = created.astimezone(ALMATY).date()
+            days[day] = days.get(day, 0) + 1
+        return days
+
+
+async def median_waiting(uow: UnitOfWork, since: dt.datetime) -> dt.timedelta | None:
+    """The median time from queueing to an operator taking the chat, since `since`."""
+    async with uow:
+        rows = await uow.session.execute(
+            select(desk_chats.c.queued_at, desk_chats.c.claimed_at).where(
+                desk_chats.c.created_at >= since, desk_chats.c.claimed_at.is_not(None)
+            )
+        )
+        return _median([r.claimed_at - r.queued_at for r in rows])
+
+
+@dataclass(frozen=True)
+class AccessPage:
+    entries: Sequence[Access]
+    masked_iins: Mapping[int, str]  # patient id -> masked ИИН
+    total: int
+
+
+async def access_page(
+    uow: UnitOfWork,
+    *,
+    operator_id: int | None = None,
+    patient_id: int | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> AccessPage:
+    """The access log filtered by operator and/or patient, newest first, one page; ИИН masked."""
+    table = desk_access_log
+    where = []
+    if operator_id is not None:
+        where.append(table.c.operator_id == operator_id)
+    if patient_id is not None:
+        where.append(table.c.patient_id == patient_id)
+    async with uow:
+        total = (
+            await uow.session.execute(select(func.count()).select_from(table).where(*where))
+        ).scalar_one()
+        rows = await uow.session.execute(
+            select(table)
+            .where(*where)
+            .order_by(table.c.id.desc())
+            .offset(max(0, offset))
+            .limit(limit)
+        )
+        entries = [
+            Access(r.operator_id, r.operator_name, r.chat_id, r.patient_id, r.what, r.at)
+            for r in rows
+        ]
+        ids = {e.patient_id for e in entries if e.patient_id is not None}
+        masked: dict[int, str] = {}
+        if ids:
+            found = await uow.session.execute(
+                select(patients_table.c.id, patients_table.c.iin).where(
+                    patients_table.c.id.in_(ids)
+                )
+            )
+            masked = {int(i): mask_iin(iin) for i, iin in found}
+    return AccessPage(entries, masked, int(total))
+
+
+async def patient_id_by_iin(uow: UnitOfWork, iin: str) -> int | None:
+    """The patient with this ИИН (12 digits, as typed by a supervisor), or None."""
+    patient = await patients.find_by_iin(uow, iin)
+    return patient.id if patient is not None else None

@@ -91,6 +91,8 @@ class DocumentFile:
     content: bytes
     patient_id: int
     application_number: str
+    code: str = ""
+    revoked: bool = False
 
 
 @dataclass
@@ -355,22 +357,141 @@ async def verify(uow: UnitOfWork, typed: str, *, now: dt.datetime) -> Verificati
     )
 
 
-async def revoke(uow: UnitOfWork, typed: str, *, now: dt.datetime, reason: str = "") -> bool:
-    """Revoke a document; verification says so from then on. False: no such code."""
-    code = normalize_code(typed)
-    if code is None:
-        return False
+MAX_REVOKE_REASON = 300
+
+
+@dataclass(frozen=True)
+class Revocation:
+    """A revoked document. `newly`: revoked by this call (False: it already was; the first
+    revocation's time and reason stand, and nobody is told twice)."""
+
+    code: str
+    application_number: str
+    service: ServiceType
+    revoked_at: dt.datetime
+    reason: str | None
+    newly: bool
+
+
+async def revoke_document(
+    uow: UnitOfWork,
+    *,
+    now: dt.datetime,
+    reason: str,
+    code: str | None = None,
+    number: str | None = None,
+    clinic_id: int | None = None,
+) -> Revocation | None:
+    """Revoke the document with this short code or of this application; /verify and the SMS
+    CHECK say "revoked" from then on, and the patient is told on their channel in the same
+    transaction (the "document" notification, revoked variant). Idempotent.
+
+    `clinic_id`: only a document of that clinic's application (the Clinic API key's, the staff
+    page's clinic); another clinic's is None, exactly like an unknown one.
+    """
+    now = require_aware(now)
+    reason = " ".join(reason.split())[:MAX_REVOKE_REASON]
+    query = select(
+        issued_documents.c.id,
+        issued_documents.c.code,
+        issued_documents.c.patient_id,
+        issued_documents.c.service,
+        applications_table.c.number,
+        applications_table.c.clinic_id,
+    ).join(applications_table, applications_table.c.id == issued_documents.c.application_id)
+    if code is not None:
+        stored = normalize_code(code)
+        if stored is None:
+            return None
+        query = query.where(issued_documents.c.code == stored)
+    elif number is not None:
+        query = query.where(applications_table.c.number == normalize_application_number(number))
+    else:  # pragma: no cover - a programming error
+        raise TypeError("revoke_document needs a code or an application number")
     async with uow:
+        row = (await uow.session.execute(query)).first()
+        if row is None or (clinic_id is not None and row.clinic_id != clinic_id):
+            return None
+        # Only the first revocation writes (and tells the patient): two at once → one notice.
         result = await uow.session.execute(
             update(issued_documents)
-            .where(issued_documents.c.code == code, issued_documents.c.revoked_at.is_(None))
-            .values(revoked_at=require_aware(now), revoke_reason=reason[:300] or None)
+            .where(issued_documents.c.id == row.id, issued_documents.c.revoked_at.is_(None))
+            .values(revoked_at=now, revoke_reason=reason or None)
         )
-        known = await uow.session.execute(
-            select(issued_documents.c.id).where(issued_documents.c.code == code)
-        )
+        newly = bool(result.rowcount)  # type: ignore[attr-defined]
+        if newly:
+            await notifications.add(
+                uow.session,
+                patient_id=row.patient_id,
+                kind=notifications.Kind.DOCUMENT,
+                params={
+                    "number": row.number,
+                    "service": row.service,
+                    "code": row.code,
+                    "revoked": True,
+                },
+                now=now,
+                application_number=row.number,
+                urgent=True,
+            )
+        stored_row = (
+            await uow.session.execute(
+                select(issued_documents.c.revoked_at, issued_documents.c.revoke_reason).where(
+                    issued_documents.c.id == row.id
+                )
+            )
+        ).one()
         await uow.commit()
-        return bool(result.rowcount) or known.first() is not None  # type: ignore[attr-defined]
+    revoked_at = stored_row.revoked_at
+    if revoked_at.tzinfo is None:  # SQLite keeps no offset: stored in UTC
+        revoked_at = revoked_at.replace(tzinfo=dt.UTC)
+    return Revocation(
+        code=row.code,
+        application_number=row.number,
+        service=ServiceType(row.service),
+        revoked_at=revoked_at,
+        reason=stored_row.revoke_reason,
+        newly=newly,
+    )
+
+
+async def revoke_for_clinic(
+    uow: UnitOfWork, clinic_id: int, number: str, *, now: dt.datetime, reason: str
+) -> Revocation:
+    """The Clinic API and the clinic staff page: revoke the document of one of this clinic's
+    applications. Another clinic's application is not found, like an unknown one (Refusal);
+    an application with no signed document of ours raises DocumentError("no_document");
+    revoking twice answers the first revocation."""
+    async with uow:
+        app = await uow.applications.by_number(normalize_application_number(number))
+        if app is None or app.clinic_id != clinic_id:
+            raise Refusal(RefusalCode.APPLICATION_NOT_FOUND)
+        app_number = app.number
+    revoked = await revoke_document(
+        uow, now=now, reason=reason, number=app_number, clinic_id=clinic_id
+    )
+    if revoked is None:
+        raise DocumentError("no_document", "the application has no document signed by Dariger")
+    return revoked
+
+
+async def revoke(uow: UnitOfWork, typed: str, *, now: dt.datetime, reason: str = "") -> bool:
+    """Revoke a document by its code (`dariger certificate revoke`). False: no such code."""
+    return await revoke_document(uow, now=now, reason=reason, code=typed) is not None
+
+
+async def revocation_of(uow: UnitOfWork, document_id: int) -> tuple[str, str | None] | None:
+    """(code, reason) when this document was revoked (the staff card shows it); else None."""
+    async with uow:
+        row = (
+            await uow.session.execute(
+                select(issued_documents.c.code, issued_documents.c.revoke_reason).where(
+                    issued_documents.c.document_id == document_id,
+                    issued_documents.c.revoked_at.is_not(None),
+                )
+            )
+        ).first()
+        return (row.code, row.revoke_reason) if row is not None else None
 
 
 async def document_file(uow: UnitOfWork, document_id: int) -> DocumentFile | None:
@@ -379,6 +500,8 @@ async def document_file(uow: UnitOfWork, document_id: int) -> DocumentFile | Non
         result = await uow.session.execute(
             select(
                 issued_documents.c.patient_id,
+                issued_documents.c.code,
+                issued_documents.c.revoked_at,
                 applications_table.c.number,
                 application_documents.c.filename,
                 application_documents.c.content,
@@ -398,6 +521,8 @@ async def document_file(uow: UnitOfWork, document_id: int) -> DocumentFile | Non
             content=row.content,
             patient_id=row.patient_id,
             application_number=row.number,
+            code=row.code,
+            revoked=row.revoked_at is not None,
         )
 
 
@@ -456,6 +581,8 @@ async def send_again(uow: UnitOfWork, patient_id: int, number: str, *, now: dt.d
                 "service": app.service.value,
                 "document_id": row.document_id,
                 "code": row.code,
+                # A revoked document is never sent again: the notice says it was revoked.
+                **({"revoked": True} if row.revoked_at is not None else {}),
             },
             now=now,
             application_number=app.number,

@@ -2,13 +2,15 @@
 
 Clinics, specialties, doctors, districts (учаске), doctors' weekly schedules (stored, and
 materialised into slots for the next N days; `schedules.top_up_slots` keeps them coming),
-patients with their attachments, and calendar days (movable holidays, transferred days off and
-working days). The format is documented in docs/import.md.
+patients with their attachments, calendar days (movable holidays, transferred days off and
+working days), and the dispensary registers behind the S17-S19 statements (issue 13). The format
+is documented in docs/import.md.
 
 Rows are matched on natural keys (specialty code, clinic code, doctor code, clinic code +
-district number, ИИН) and upserted: a re-import updates names, phones and attachments and never
-deletes anything. Every row is validated before anything is written; on any problem nothing is
-written and `ImportFileError` lists each problem as (file, row, field, problem).
+district number, ИИН, ИИН + register) and upserted: a re-import updates names, phones and
+attachments and never deletes anything (but a register row with `status` `off` takes the person
+off that register). Every row is validated before anything is written; on any problem nothing
+is written and `ImportFileError` lists each problem as (file, row, field, problem).
 """
 
 from __future__ import annotations
@@ -24,12 +26,14 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from backend.adapters import orm
 from backend.bootstrap import Backend
 from backend.domain.calendar import OpeningHours, WeeklySchedule
+from backend.domain.documents import Register
 from backend.domain.iin import InvalidIin, parse_iin
+from backend.domain.latin import to_latin
 from backend.domain.model import (
     Attachment,
     Audience,
@@ -40,6 +44,7 @@ from backend.domain.model import (
     Patient,
     Specialty,
     default_audience,
+    latin_name,
 )
 from backend.domain.phone import InvalidPhone, normalize_kz_mobile
 from backend.services.schedules import (
@@ -60,7 +65,10 @@ MAX_DAYS_AHEAD = 366
 DEFAULT_TZ = "Asia/Almaty"
 DEFAULT_SLOT_MINUTES = 20
 
-SECTIONS = ("specialties", "clinics", "doctors", "districts", "schedules", "patients", "calendar")
+SECTIONS = (
+    "specialties", "clinics", "doctors", "districts", "schedules", "patients", "calendar",
+    "registers",
+)  # fmt: skip
 SETTINGS_FILE = "settings.csv"  # optional in a CSV folder: `key,value` rows (days_ahead)
 
 
@@ -95,6 +103,7 @@ class ImportSummary:
     created: dict[str, int] = field(default_factory=dict)
     updated: dict[str, int] = field(default_factory=dict)
     unchanged: dict[str, int] = field(default_factory=dict)
+    removed: dict[str, int] = field(default_factory=dict)  # register rows with status off
     slots_created: int = 0
     days_ahead: int = DEFAULT_DAYS_AHEAD
     import_id: int | None = None
@@ -108,6 +117,7 @@ class ImportSummary:
             "created": dict(self.created),
             "updated": dict(self.updated),
             "unchanged": dict(self.unchanged),
+            "removed": dict(self.removed),
             "slots_created": self.slots_created,
             "days_ahead": self.days_ahead,
         }
@@ -118,8 +128,10 @@ class ImportSummary:
         for kind in kinds:
             c, u, n = (self.created.get(kind, 0), self.updated.get(kind, 0),
                        self.unchanged.get(kind, 0))  # fmt: skip
-            if c or u or n:
-                lines.append(f"  {kind:<12} {c} new, {u} updated, {n} unchanged")
+            r = self.removed.get(kind, 0)
+            if c or u or n or r:
+                off = f", {r} taken off" if r else ""
+                lines.append(f"  {kind:<12} {c} new, {u} updated, {n} unchanged{off}")
         lines.append(f"  slots        {self.slots_created} new (next {self.days_ahead} days)")
         return "\n".join(lines)
 
@@ -420,6 +432,35 @@ def _kind(value: str) -> str:
     return kind
 
 
+# The S17-S19 registers (TB, psychiatric, narcological dispensary registers), by the names a
+# register export may use in English, Russian or Kazakh.
+_REGISTERS = {
+    "tb": Register.TB, "tuberculosis": Register.TB, "туберкулез": Register.TB,
+    "туберкулёз": Register.TB, "противотуберкулезный": Register.TB,
+    "psychiatry": Register.PSYCHIATRY, "psychiatric": Register.PSYCHIATRY,
+    "психиатрия": Register.PSYCHIATRY, "психиатриялық": Register.PSYCHIATRY,
+    "narcology": Register.NARCOLOGY, "narcological": Register.NARCOLOGY,
+    "наркология": Register.NARCOLOGY, "наркологиялық": Register.NARCOLOGY,
+}  # fmt: skip
+
+
+def _register(value: str) -> Register:
+    register = _REGISTERS.get(value.lower())
+    if register is None:
+        raise _Bad("expected tb, psychiatry or narcology")
+    return register
+
+
+_STATUSES = {"on": True, "off": False, "yes": True, "no": False, "1": True, "0": False}
+
+
+def _status(value: str) -> bool:
+    status = _STATUSES.get(value.lower())
+    if status is None:
+        raise _Bad("expected on (on the register) or off (taken off it)")
+    return status
+
+
 _HOURS_PART = re.compile(
     r"(?P<days>\S+)\s+(?P<opens>\d{1,2}:\d{2})\s*-\s*(?P<closes>\d{1,2}:\d{2})"
 )
@@ -473,6 +514,7 @@ FIELDS: dict[str, tuple[_Field, ...]] = {
         _Field("name_ru", _text(300), required=True),
         _Field("name_en", _text(300)),
         _Field("address", _text(500), required=True),
+        _Field("address_latin", _text(500)),  # issue 15: the official Latin form, if any
         _Field("tz", _tz, empty=DEFAULT_TZ),
         _Field("hours", _hours, empty=WeeklySchedule.standard().to_json()),
         _Field("phone", _landline),
@@ -485,6 +527,7 @@ FIELDS: dict[str, tuple[_Field, ...]] = {
         _Field("given_name", _text(100), required=True),
         _Field("patronymic", _text(100)),
         _Field("room", _text(32), empty=""),
+        _Field("name_latin", _text(300)),  # issue 15: the official Latin form, if any
     ),
     "districts": (
         _Field("clinic", _code, required=True),
@@ -518,6 +561,12 @@ FIELDS: dict[str, tuple[_Field, ...]] = {
         _Field("date", _date, required=True),
         _Field("kind", _kind, required=True),
         _Field("note", _text(200)),
+    ),
+    "registers": (
+        _Field("iin", _iin, required=True),
+        _Field("register", _register, required=True),
+        _Field("since", _date),
+        _Field("status", _status, empty=True),
     ),
 }
 
@@ -606,8 +655,9 @@ async def _load_known(uow: UnitOfWork, records: dict[str, list[_Record]]) -> _Kn
 class _Checker:
     """Cross-row checks: unique natural keys in the file, references to the file or the DB."""
 
-    def __init__(self, records: dict[str, list[_Record]], known: _Known) -> None:
+    def __init__(self, records: dict[str, list[_Record]], known: _Known, today: dt.date) -> None:
         self.records = records
+        self.today = today
         self.problems: list[ImportProblem] = []
         code = "code"
         self.specialties = self._unique("specialties", (code,)) | set(known.specialties)
@@ -622,6 +672,7 @@ class _Checker:
         self.districts = self._unique("districts", ("clinic", "number")) | set(known.districts)
         self.patients = self._unique("patients", ("iin",)) | set(known.patients)
         self._unique("calendar", ("date",))
+        self._unique("registers", ("iin", "register"))
 
     def _unique(self, section: str, key: tuple[str, ...]) -> set[Any]:
         seen: dict[Any, int] = {}
@@ -631,7 +682,8 @@ class _Checker:
             k = tuple(r.values[f] for f in key)
             k = k[0] if len(k) == 1 else k
             if k in seen:
-                self.problems.append(r.problem(key[-1], f"{k!r} repeats row {seen[k]}"))
+                shown = " + ".join(str(v) for v in k) if isinstance(k, tuple) else repr(k)
+                self.problems.append(r.problem(key[-1], f"{shown} repeats row {seen[k]}"))
             else:
                 seen[k] = r.row
         return set(seen)
@@ -663,6 +715,8 @@ class _Checker:
         self._overlaps()
         for r in self.records["patients"]:
             self._patient(r)
+        for r in self.records["registers"]:
+            self._registration(r)
         return self.problems
 
     def _overlaps(self) -> None:
@@ -720,6 +774,15 @@ class _Checker:
                 r.problem("representative_iin", "no such patient in the file or the register")
             )
 
+    def _registration(self, r: _Record) -> None:
+        iin, since = r.get("iin"), r.get("since")
+        if since is None:
+            return
+        if since > self.today:
+            self.problems.append(r.problem("since", "in the future"))
+        elif iin and since < parse_iin(iin).birth_date:
+            self.problems.append(r.problem("since", "before the person's birth date (ИИН)"))
+
 
 # --- writing ---------------------------------------------------------------------------------
 
@@ -754,9 +817,35 @@ def _id(value: int | None) -> int:
 
 _NAMES = {"code": "code", "name_kk": "name_kk", "name_ru": "name_ru", "name_en": "name_en"}
 _CLINIC = {**_NAMES, "address": "address", "tz": "tz_name", "hours": "schedule_json",
-           "phone": "phone"}  # fmt: skip
+           "phone": "phone", "address_latin": "address_latin"}  # fmt: skip
 _DOCTOR = {"code": "code", "surname": "surname", "given_name": "given_name",
-           "patronymic": "patronymic", "room": "room"}  # fmt: skip
+           "patronymic": "patronymic", "room": "room", "name_latin": "name_latin"}  # fmt: skip
+
+
+def _latin_forms(values: dict[str, Any], current: Clinic | Doctor | None) -> None:
+    """Issue 15: the Latin address or name, computed once (backend/domain/latin.py) unless the
+    file gives the official form; recomputed when the Cyrillic one changes without it."""
+    if isinstance(current, Doctor) or "surname" in values:
+        if values.get("name_latin"):
+            return
+        parts = {k: values.get(k, getattr(current, k, None)) for k in _NAME_PARTS}
+        if current is None or any(getattr(current, k) != v for k, v in parts.items()):
+            values["name_latin"] = latin_name(
+                parts["surname"] or "", parts["given_name"] or "", parts["patronymic"]
+            )
+        else:
+            values.pop("name_latin", None)
+        return
+    if values.get("address_latin"):
+        return
+    address = values.get("address", getattr(current, "address", ""))
+    if current is None or current.address != address or not current.address_latin:
+        values["address_latin"] = to_latin(address or "")
+    else:
+        values.pop("address_latin", None)
+
+
+_NAME_PARTS = ("surname", "given_name", "patronymic")
 _PATIENT = {"surname": "surname", "given_name": "given_name", "patronymic": "patronymic",
             "phone": "phone", "language": "language", "address": "address"}  # fmt: skip
 
@@ -791,6 +880,7 @@ class _Writer:
         await self._calendar(records["calendar"])
         await self._patients(records["patients"])
         await session.flush()
+        await self._registers(records["registers"])
 
     def _specialty(self, r: _Record) -> None:
         values = _named(r, _NAMES)
@@ -811,6 +901,7 @@ class _Writer:
     def _clinic(self, r: _Record) -> None:
         values = _named(r, _CLINIC)
         existing = self.known.clinics.get(r.values["code"])
+        _latin_forms(values, existing)
         if existing is None:
             values.setdefault("name_en", values["name_ru"])
             self.known.clinics[r.values["code"]] = clinic = Clinic(**values)
@@ -822,6 +913,7 @@ class _Writer:
         values["clinic_id"] = _id(self.known.clinics[r.values["clinic"]].id)
         values["specialty_id"] = _id(self.known.specialties[r.values["specialty"]].id)
         existing = self.known.doctors.get(r.values["code"])
+        _latin_forms(values, existing)
         if existing is None:
             self.known.doctors[r.values["code"]] = doctor = Doctor(**values)
             self.uow.session.add(doctor)
@@ -892,6 +984,36 @@ class _Writer:
             self._count("patients", *outcome[iin])
             if r.get("clinic"):
                 self._attach(r, patient, attachments.get(_id(patient.id)))
+
+    async def _registers(self, rows: list[_Record]) -> None:
+        """The S17-S19 dispensary registers, by ИИН + register: on (added, or `since` updated)
+        or off (the registration deleted: the statement then says "not on the register")."""
+        if not rows:
+            return
+        table = orm.dispensary_registrations
+        stmt = select(table).where(table.c.iin.in_(sorted({r.values["iin"] for r in rows})))
+        existing = {
+            (row.iin, row.register): row for row in (await self.uow.session.execute(stmt)).all()
+        }
+        for r in rows:
+            iin, register = r.values["iin"], r.values["register"].value
+            on, since = r.get("status", True), r.get("since")
+            old = existing.get((iin, register))
+            key = (table.c.iin == iin) & (table.c.register == register)
+            if not on:
+                if old is not None:
+                    await self.uow.session.execute(delete(table).where(key))
+                self.summary.count("registers", "removed" if old is not None else "unchanged")
+            elif old is None:
+                await self.uow.session.execute(
+                    insert(table).values(iin=iin, register=register, since=since)
+                )
+                self._count("registers", created=True, changed=False)
+            else:
+                changed = "since" in r.values and old.since != since
+                if changed:
+                    await self.uow.session.execute(update(table).where(key).values(since=since))
+                self._count("registers", created=False, changed=changed)
 
     async def _attachments(self, patient_ids: list[int]) -> dict[int, Attachment]:
         found: dict[int, Attachment] = {}
@@ -1004,7 +1126,8 @@ async def import_path(
     now = backend.clock.now()
     async with backend.uow() as uow:
         known = await _load_known(uow, records)
-        problems = data.problems + _Checker(records, known).run()
+        local_today = today or now.astimezone(ZoneInfo(DEFAULT_TZ)).date()
+        problems = data.problems + _Checker(records, known, local_today).run()
         if problems:
             raise ImportFileError(sorted(problems, key=_problem_order))
         writer = _Writer(uow, known, summary, today, now)

@@ -54,6 +54,7 @@ from backend.adapters.orm import (
 )
 from backend.domain.model import Application
 from backend.domain.statuses import Actor, ApplicationStatus, ServiceType
+from backend.services.leased_queue import LeasedQueue
 from backend.services.unit_of_work import UnitOfWork
 
 TELEGRAM = "telegram"
@@ -62,7 +63,6 @@ CHANNELS = (TELEGRAM, SMS)
 DEFAULT_TZ = ZoneInfo("Asia/Almaty")  # Kazakhstan is one zone (UTC+5) since 2024-03-01
 QUIET_FROM = dt.time(22, 0)
 QUIET_UNTIL = dt.time(8, 0)
-_ERROR_LENGTH = 200
 
 
 class Kind(StrEnum):
@@ -437,17 +437,9 @@ async def visit_planned(
 # --- the workers' side --------------------------------------------------------------------
 
 
-def _claimable(now: dt.datetime) -> ColumnElement[bool]:
-    return or_(
-        and_(
-            notifications.c.status == NotificationStatus.QUEUED.value,
-            notifications.c.next_attempt_at <= now,
-        ),
-        and_(
-            notifications.c.status == NotificationStatus.SENDING.value,
-            notifications.c.lease_until < now,
-        ),
-    )
+_QUEUE = LeasedQueue(
+    notifications, NotificationStatus.QUEUED.value, NotificationStatus.SENDING.value
+)
 
 
 async def claim(
@@ -464,20 +456,15 @@ async def claim(
         s = uow.session
         candidates = (
             select(notifications.c.id)
-            .where(notifications.c.channel == channel, _claimable(now))
+            .where(notifications.c.channel == channel, _QUEUE.claimable(now))
             .order_by(notifications.c.next_attempt_at, notifications.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
         result = await s.execute(
             update(notifications)
-            .where(notifications.c.id.in_(candidates.scalar_subquery()), _claimable(now))
-            .values(
-                status=NotificationStatus.SENDING.value,
-                lease_until=now + lease,
-                attempts=notifications.c.attempts + 1,
-                updated_at=now,
-            )
+            .where(notifications.c.id.in_(candidates.scalar_subquery()), _QUEUE.claimable(now))
+            .values(**_QUEUE.leased(now, lease))
             .returning(*notifications.c)
         )
         rows = result.all()
@@ -539,36 +526,15 @@ async def mark_sent(uow: UnitOfWork, ids: Sequence[int], *, now: dt.datetime) ->
 async def mark_retry(
     uow: UnitOfWork, notification_id: int, *, now: dt.datetime, error: str, retry_at: dt.datetime
 ) -> None:
-    async with uow:
-        await uow.session.execute(
-            update(notifications)
-            .where(notifications.c.id == notification_id)
-            .values(
-                status=NotificationStatus.QUEUED.value,
-                next_attempt_at=retry_at,
-                lease_until=None,
-                error=error[:_ERROR_LENGTH],
-                updated_at=now,
-            )
-        )
-        await uow.commit()
+    await _QUEUE.retry(uow, notification_id, now=now, error=error, retry_at=retry_at)
 
 
 async def mark_failed(
     uow: UnitOfWork, notification_id: int, *, now: dt.datetime, error: str
 ) -> None:
-    async with uow:
-        await uow.session.execute(
-            update(notifications)
-            .where(notifications.c.id == notification_id)
-            .values(
-                status=NotificationStatus.FAILED.value,
-                lease_until=None,
-                error=error[:_ERROR_LENGTH],
-                updated_at=now,
-            )
-        )
-        await uow.commit()
+    await _QUEUE.finish(
+        uow, notification_id, now=now, status=NotificationStatus.FAILED.value, error=error
+    )
 
 
 async def reroute_blocked(

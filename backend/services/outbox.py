@@ -27,9 +27,10 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, and_, case, delete, insert, null, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.sql.elements import ColumnElement
 
 from backend.adapters.orm import sms_inbound, sms_opt_outs, sms_outbox
+from backend.services.leased_queue import ERROR_LENGTH as _ERROR_LENGTH
+from backend.services.leased_queue import LeasedQueue
 from backend.services.unit_of_work import UnitOfWork
 
 
@@ -61,7 +62,6 @@ _PROVIDER_RANK = {
     "read": 4,
 }
 PROVIDER_FAILURES = frozenset({"undelivered", "failed"})
-_ERROR_LENGTH = 200
 
 
 class OptedOut(Exception):
@@ -198,17 +198,7 @@ async def enqueue(
         return message_id
 
 
-def _claimable(now: dt.datetime) -> ColumnElement[bool]:
-    return or_(
-        and_(
-            sms_outbox.c.status == OutboxStatus.QUEUED.value,
-            sms_outbox.c.next_attempt_at <= now,
-        ),
-        and_(
-            sms_outbox.c.status == OutboxStatus.SENDING.value,
-            sms_outbox.c.lease_until < now,
-        ),
-    )
+_QUEUE = LeasedQueue(sms_outbox, OutboxStatus.QUEUED.value, OutboxStatus.SENDING.value)
 
 
 async def due(uow: UnitOfWork, *, now: dt.datetime, limit: int = 50) -> list[OutboxMessage]:
@@ -216,7 +206,7 @@ async def due(uow: UnitOfWork, *, now: dt.datetime, limit: int = 50) -> list[Out
     async with uow:
         rows = await uow.session.execute(
             select(sms_outbox)
-            .where(_claimable(now))
+            .where(_QUEUE.claimable(now))
             .order_by(sms_outbox.c.next_attempt_at, sms_outbox.c.id)
             .limit(limit)
         )
@@ -245,13 +235,8 @@ async def claim(
         s = uow.session
         claimed = await s.execute(
             update(sms_outbox)
-            .where(sms_outbox.c.id == message_id, _claimable(now))
-            .values(
-                status=OutboxStatus.SENDING.value,
-                lease_until=now + lease,
-                attempts=sms_outbox.c.attempts + 1,
-                updated_at=now,
-            )
+            .where(sms_outbox.c.id == message_id, _QUEUE.claimable(now))
+            .values(**_QUEUE.leased(now, lease))
         )
         if _rowcount(claimed) != 1:
             await uow.rollback()
@@ -324,19 +309,7 @@ def _body_unless_sensitive() -> Any:
 async def mark_retry(
     uow: UnitOfWork, message_id: int, *, now: dt.datetime, error: str, retry_at: dt.datetime
 ) -> None:
-    async with uow:
-        await uow.session.execute(
-            update(sms_outbox)
-            .where(sms_outbox.c.id == message_id)
-            .values(
-                status=OutboxStatus.QUEUED.value,
-                next_attempt_at=retry_at,
-                lease_until=None,
-                error=error[:_ERROR_LENGTH],
-                updated_at=now,
-            )
-        )
-        await uow.commit()
+    await _QUEUE.retry(uow, message_id, now=now, error=error, retry_at=retry_at)
 
 
 async def mark_final(
@@ -344,19 +317,9 @@ async def mark_final(
 ) -> None:
     if status not in FINAL:
         raise ValueError(f"{status} is not a final status")
-    async with uow:
-        await uow.session.execute(
-            update(sms_outbox)
-            .where(sms_outbox.c.id == message_id)
-            .values(
-                status=status.value,
-                lease_until=None,
-                error=error[:_ERROR_LENGTH],
-                updated_at=now,
-                body=_body_unless_sensitive(),
-            )
-        )
-        await uow.commit()
+    await _QUEUE.finish(
+        uow, message_id, now=now, status=status.value, error=error, body=_body_unless_sensitive()
+    )
 
 
 async def record_provider_status(

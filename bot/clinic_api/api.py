@@ -29,7 +29,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from backend.bootstrap import Backend
 from backend.domain.refusals import Refusal, RefusalCode, RefusalGroundNotAllowed
 from backend.domain.statuses import InvalidTransition
-from backend.services import clinic
+from backend.services import clinic, documents
 from bot.app import READS_OWN_BODY, body_deadline
 from bot.clinic_api import models
 from bot.logs import get_logger
@@ -112,6 +112,8 @@ def _error_for(exc: Exception) -> ApiError | None:
         )
     if isinstance(exc, clinic.Conflict):
         return ApiError(409, exc.code, exc.message)
+    if isinstance(exc, documents.DocumentError):
+        return ApiError(409, exc.code, str(exc))
     if isinstance(exc, clinic.Invalid):
         return ApiError(422, exc.code, exc.message, fields={exc.field: exc.message})
     if isinstance(exc, IntegrityError):  # two changes of one application at the same time
@@ -329,6 +331,24 @@ class ClinicApi:
         )
         return _json(models.document_out(document), status=201)
 
+    async def revoke_document(self, request: web.Request) -> web.StreamResponse:
+        """Issue 13: the clinic revokes the document it issued; idempotent."""
+        body = await read_json(request, models.RevokeIn)
+        caller = self.caller(request)
+        revoked = await documents.revoke_for_clinic(
+            self.backend.uow(),
+            caller.clinic_id,
+            _number(request),
+            now=self.now(),
+            reason=caller.note(body.reason),  # who revoked it, kept with the reason
+        )
+        log.info(
+            "clinic_api_document_revoked",
+            number=revoked.application_number,
+            already=not revoked.newly,
+        )
+        return _json(models.revocation_out(revoked))
+
     async def openapi(self, _request: web.Request) -> web.StreamResponse:
         from bot.clinic_api.openapi import document  # noqa: PLC0415 - avoids an import cycle
 
@@ -475,6 +495,16 @@ ROUTES: Final[tuple[Route, ...]] = (
         body=models.DocumentIn,
         answer=models.DocumentOut,
         status=201,
+    ),
+    Route(
+        "POST",
+        "/applications/{number}/document/revoke",
+        "revoke_document",
+        "Revoke the application's signed document, with a reason (idempotent); /verify then "
+        "says revoked and the patient is told",
+        ClinicApi.revoke_document,
+        body=models.RevokeIn,
+        answer=models.RevocationOut,
     ),
 )
 

@@ -7,11 +7,19 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
+from backend.domain.documents import format_code
 from backend.domain.refusals import LEGAL_GROUNDS, RefusalCode
 from backend.domain.statuses import Actor, ApplicationStatus, ServiceType
-from backend.services import clinic
+from backend.services import clinic, documents
 
 MAX_NOTE = 300  # the history note also names the key; the column holds 500
 
@@ -59,6 +67,14 @@ class DocumentIn(_In):
     content_base64: str = Field(
         min_length=1, description="the PDF, base64 (RFC 4648), at most 5 MB decoded"
     )
+
+
+class RevokeIn(_In):
+    """Revoke the application's signed document (issue 13): why, for the record."""
+
+    reason: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NOTE)
+    ] = Field(description="why the document is revoked (kept with the document, not shown)")
 
 
 class ListQuery(BaseModel):
@@ -151,6 +167,21 @@ class DocumentOut(BaseModel):
     posted_by_key_id: int | None
 
 
+class RevocationOut(BaseModel):
+    """The revoked document: /verify and the SMS CHECK answer "revoked" from now on."""
+
+    application_number: str
+    code: str = Field(description="the document's verification code, e.g. K7QF-3M9P-XW")
+    service: ServiceType
+    status: Literal["revoked"]
+    revoked_at: Moment
+    reason: str | None
+    already_revoked: bool = Field(
+        description="true: it was revoked before (this call changed nothing; the first "
+        "revocation's time and reason are shown)"
+    )
+
+
 class ApplicationDetailOut(BaseModel):
     application: ApplicationOut
     history: list[HistoryEntryOut]
@@ -200,6 +231,18 @@ def document_out(d: clinic.DocumentInfo) -> DocumentOut:
         sha256=d.sha256,
         created_at=d.created_at,
         posted_by_key_id=d.posted_by_key_id,
+    )
+
+
+def revocation_out(r: documents.Revocation) -> RevocationOut:
+    return RevocationOut(
+        application_number=r.application_number,
+        code=format_code(r.code),
+        service=r.service,
+        status="revoked",
+        revoked_at=r.revoked_at,
+        reason=r.reason,
+        already_revoked=not r.newly,
     )
 
 

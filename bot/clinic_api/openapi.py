@@ -21,7 +21,7 @@ _ERRORS: dict[str, str] = {
     "400": "The body is not valid JSON",
     "401": "No key, an unknown key or a revoked key",
     "404": "No such application at this clinic (another clinic's is not found either)",
-    "409": "The application's status or service does not allow this",
+    "409": "The application's status or service does not allow this (revoke: no signed document)",
     "413": "The body is too large",
     "415": "The body is not JSON",
     "422": "A field is missing, of the wrong type, unknown, or not accepted by the rules",
@@ -112,7 +112,8 @@ def document() -> dict[str, Any]:
             "description": (
                 "Clinic information systems act on the applications of their own clinic: "
                 "list, read, take into work, complete, refuse on a legal ground, assign home "
-                "visits, record attendance and post finished documents. See docs/clinic-api.md."
+                "visits, record attendance, post finished documents and revoke the documents "
+                "Dariger signed for them. See docs/clinic-api.md."
             ),
         },
         "servers": [{"url": "/"}],

@@ -20,6 +20,7 @@ from bot.desk.actions import DeskActions
 from bot.desk.feed import DeskEvent, Feed, feed_for
 from bot.desk.relay import PatientChannel, Relay, SmsPatient
 from bot.logs import get_logger
+from bot.polling import first_round_delay
 from bot.runtime import Runtime
 
 log = get_logger("bot.desk")
@@ -96,6 +97,7 @@ async def sweep_once(the_desk: Desk) -> desk.Sweep:
 
 
 async def _sweep_forever(the_desk: Desk, stopping: asyncio.Event) -> None:
+    await first_round_delay()  # the loops of a starting process do not all start at once
     while not stopping.is_set():
         try:
             await sweep_once(the_desk)

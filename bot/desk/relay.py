@@ -20,6 +20,7 @@ from backend.services.desk import MessageKind, Outgoing, Sender
 from bot.desk import texts
 from bot.i18n import Translator
 from bot.logs import get_logger
+from bot.polling import first_round_delay
 from bot.sms.render import SmsRenderer
 from bot.sms.state import SmsState, SmsStateStore
 from dialogs.engine.engine import Engine
@@ -138,6 +139,7 @@ class Relay:
             await channel.send_screen(out.address, screen)
 
     async def run_forever(self, stopping: asyncio.Event, *, every: float = 2.0) -> None:
+        await first_round_delay()  # the loops of a starting process do not all start at once
         while not stopping.is_set():
             try:
                 await self.run_once()

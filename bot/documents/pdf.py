@@ -19,29 +19,83 @@ from backend.domain.statuses import ServiceType
 
 FONT, FONT_BOLD = "DejaVuSans", "DejaVuSans-Bold"
 
-# S5 (form 027/е) and S17-S19 (registry statements); kk wording after the standards' titles.
+# The document names, as the standards word them (seed 003 and seed 000; the Russian as the
+# Russian texts of the standards; English ours):
+# - S5 (seed 003 L236, seed 000 L603-606, R-28): «№ 027/е нысаны бойынша … медициналық-
+#   санитариялық алғашқы көмек көрсететін медициналық ұйымнан анықтама» (ҚР ДСМ-175/2020);
+#   Russian form «027/у» (the «/е» suffix is the Russian «/у», seed-003 form-number note).
+# - S17-S19 (seed 003 L892, L944, L996): the service «"Фтизиатрия" Фтизиопульмонология
+#   орталығынан мәліметтер ұсыну» (and "Психиатрия"/"Наркология" Психикалық денсаулық
+#   орталығынан …): the document is «мәлімет» (information), not a dispensary «анықтама».
 TITLES: dict[ServiceType, dict[str, str]] = {
     ServiceType.CERTIFICATE_027: {
-        "kk": "МСАК ұйымынан анықтама (027/е нысаны)",
-        "ru": "Справка из организации ПМСП (форма 027/у)",
-        "en": "Certificate from the PHC organisation (form 027/e)",
+        "kk": "№ 027/е нысаны бойынша медициналық-санитариялық алғашқы көмек көрсететін "
+        "медициналық ұйымнан анықтама",
+        "ru": "Справка из медицинской организации, оказывающей первичную медико-санитарную "
+        "помощь, по форме № 027/у",
+        "en": "Certificate from the primary health care organisation, form No. 027/e",
     },
     ServiceType.STATEMENT_TB: {
-        "kk": "Туберкулезге қарсы диспансердің есебінде тұру-тұрмау туралы анықтама",
-        "ru": "Справка о состоянии на учёте в противотуберкулёзном диспансере",
-        "en": "Statement from the TB dispensary register",
+        "kk": "«Фтизиатрия» Фтизиопульмонология орталығынан мәлімет",
+        "ru": "Сведения из Центра фтизиопульмонологии «Фтизиатрия»",
+        "en": "Information from the Phthisiopulmonology Centre “Phthisiology”",
     },
     ServiceType.STATEMENT_PSYCHIATRY: {
-        "kk": "Психиатриялық диспансердің есебінде тұру-тұрмау туралы анықтама",
-        "ru": "Справка о состоянии на учёте в психиатрическом диспансере",
-        "en": "Statement from the psychiatric dispensary register",
+        "kk": "«Психиатрия» Психикалық денсаулық орталығынан мәлімет",
+        "ru": "Сведения из Центра психического здоровья «Психиатрия»",
+        "en": "Information from the Mental Health Centre “Psychiatry”",
     },
     ServiceType.STATEMENT_NARCOLOGY: {
-        "kk": "Наркологиялық диспансердің есебінде тұру-тұрмау туралы анықтама",
-        "ru": "Справка о состоянии на учёте в наркологическом диспансере",
-        "en": "Statement from the narcological dispensary register",
+        "kk": "«Наркология» Психикалық денсаулық орталығынан мәлімет",
+        "ru": "Сведения из Центра психического здоровья «Наркология»",
+        "en": "Information from the Mental Health Centre “Narcology”",
     },
 }
+
+# What the statement is about: the result row (row 7) of each standard, word for word in
+# Kazakh (S17 L905-935 «…байқауда…бақылаудың болмауы», S18 the same, S19 «…бақылауда…
+# бақылауда болмауы»): whether the person is under dynamic observation.
+SUBJECTS: dict[ServiceType, dict[str, str]] = {
+    ServiceType.STATEMENT_TB: {
+        "kk": "Туберкулезбен ауыратын науқастардың динамикалық байқауда тұрғаны туралы (немесе "
+        "динамикалық бақылаудың болмауы) мәлімет",
+        "ru": "Сведения о нахождении больного туберкулёзом на динамическом наблюдении (или об "
+        "отсутствии динамического наблюдения)",
+        "en": "Whether the person is under dynamic observation as a TB patient (or is not)",
+    },
+    ServiceType.STATEMENT_PSYCHIATRY: {
+        "kk": "Динамикалық байқауда тұрғаны туралы (немесе динамикалық бақылаудың болмауы) "
+        "мәлімет",
+        "ru": "Сведения о нахождении на динамическом наблюдении (или об отсутствии "
+        "динамического наблюдения)",
+        "en": "Whether the person is under dynamic observation (or is not)",
+    },
+    ServiceType.STATEMENT_NARCOLOGY: {
+        "kk": "Динамикалық бақылауда тұрғаны туралы (немесе динамикалық бақылауда болмауы) "
+        "мәлімет",
+        "ru": "Сведения о нахождении на динамическом наблюдении (или об отсутствии "
+        "динамического наблюдения)",
+        "en": "Whether the person is under dynamic observation (or is not)",
+    },
+}
+# The answer, in the standard's words: under dynamic observation, or not (S19 says
+# «бақылауда», S17/S18 «байқауда»).
+RESULTS: dict[ServiceType, dict[str, tuple[str, str]]] = {
+    service: {
+        "kk": (
+            f"Динамикалық {word} тұрады.",
+            f"Динамикалық {word} тұрмайды (динамикалық бақылау жоқ).",
+        ),
+        "ru": ("Состоит на динамическом наблюдении.", "На динамическом наблюдении не состоит."),
+        "en": ("Is under dynamic observation.", "Is not under dynamic observation."),
+    }
+    for service, word in (
+        (ServiceType.STATEMENT_TB, "байқауда"),
+        (ServiceType.STATEMENT_PSYCHIATRY, "байқауда"),
+        (ServiceType.STATEMENT_NARCOLOGY, "бақылауда"),
+    )
+}
+
 
 LABELS: dict[str, dict[str, str]] = {
     "kk": {
@@ -51,9 +105,7 @@ LABELS: dict[str, dict[str, str]] = {
         "issuer": "Берген ұйым",
         "date": "Берілген күні",
         "number": "Құжат нөмірі",
-        "until": "Жарамды мерзімі",
-        "on": "Есепте тұрады.",
-        "off": "Есепте тұрмайды.",
+        "until": "Қолданылу мерзімі – күнтізбелік 10 күн, дейін",  # R-30, S17-S19 row 8
         "completed": "Анықтама берілді.",
         "code": "Тексеру коды",
         "signed": "ЭЦҚ-мен қол қойылған электрондық құжат.",
@@ -65,9 +117,7 @@ LABELS: dict[str, dict[str, str]] = {
         "issuer": "Выдавшая организация",
         "date": "Дата выдачи",
         "number": "Номер документа",
-        "until": "Действительна до",
-        "on": "Состоит на учёте.",
-        "off": "На учёте не состоит.",
+        "until": "Срок действия – 10 календарных дней, до",
         "completed": "Справка выдана.",
         "code": "Код проверки",
         "signed": "Электронный документ, подписанный ЭЦП.",
@@ -79,9 +129,7 @@ LABELS: dict[str, dict[str, str]] = {
         "issuer": "Issued by",
         "date": "Date of issue",
         "number": "Document number",
-        "until": "Valid until",
-        "on": "Is on the register.",
-        "off": "Is not on the register.",
+        "until": "Valid for 10 calendar days, until",
         "completed": "Certificate issued.",
         "code": "Verification code",
         "signed": "Electronic document signed with an electronic digital signature.",
@@ -120,6 +168,19 @@ def _qr(canvas: Canvas, url: str, x: float, y: float, size: float) -> None:
     canvas.drawImage(ImageReader(png), x, y, width=size, height=size)
 
 
+def _draw(
+    canvas: Canvas, text: str, font: tuple[str, float], at: tuple[float, float], width: float
+) -> float:
+    """Draw `text` wrapped to `width` from `at` (x, y) down; the y below it."""
+    name, size = font
+    x, y = at
+    canvas.setFont(name, size)
+    for line in _wrap(text, name, size, width):
+        canvas.drawString(x, y, line)
+        y -= round(size * 1.3)
+    return y
+
+
 def render(content: DocumentContent) -> bytes:
     """The unsigned PDF of one document (one A4 page, a column per language)."""
     register_fonts()
@@ -135,10 +196,10 @@ def render(content: DocumentContent) -> bytes:
         labels = LABELS[lang]
         x = margin + index * (column + gap)
         y = height - margin - 14
-        canvas.setFont(FONT_BOLD, 13)
-        for line in _wrap(TITLES[content.service][lang], FONT_BOLD, 13, column):
-            canvas.drawString(x, y, line)
-            y -= 17
+        y = _draw(canvas, TITLES[content.service][lang], (FONT_BOLD, 13), (x, y), column)
+        subject = SUBJECTS.get(content.service)
+        if subject is not None:
+            y = _draw(canvas, subject[lang], (FONT, 9), (x, y), column)
         y -= 10
         rows = [
             (labels["number"], content.number),
@@ -154,25 +215,15 @@ def render(content: DocumentContent) -> bytes:
             canvas.setFont(FONT, 8)
             canvas.drawString(x, y, label)
             y -= 12
-            canvas.setFont(FONT_BOLD, 10)
-            for line in _wrap(value, FONT_BOLD, 10, column):
-                canvas.drawString(x, y, line)
-                y -= 13
-            y -= 4
+            y = _draw(canvas, value, (FONT_BOLD, 10), (x, y), column) - 4
         y -= 8
-        if content.on_register is None:
+        if content.on_register is None or content.service not in RESULTS:
             result = labels["completed"]
         else:
-            result = labels["on"] if content.on_register else labels["off"]
-        canvas.setFont(FONT_BOLD, 12)
-        for line in _wrap(result, FONT_BOLD, 12, column):
-            canvas.drawString(x, y, line)
-            y -= 15
-        y -= 10
-        canvas.setFont(FONT, 8)
-        for line in _wrap(labels["signed"], FONT, 8, column):
-            canvas.drawString(x, y, line)
-            y -= 11
+            on, off = RESULTS[content.service][lang]
+            result = on if content.on_register else off
+        y = _draw(canvas, result, (FONT_BOLD, 12), (x, y), column) - 10
+        y = _draw(canvas, labels["signed"], (FONT, 8), (x, y), column)
         canvas.drawString(x, y, f"{labels['code']}: {format_code(content.code)}")
     qr_size = 110.0
     _qr(canvas, content.verify_url, margin, margin + 20, qr_size)

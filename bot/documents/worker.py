@@ -12,6 +12,7 @@ from backend.bootstrap import Backend
 from backend.services import documents
 from backend.services.documents import Documents
 from bot.logs import get_logger
+from bot.polling import first_round_delay
 
 log = get_logger("bot.documents")
 
@@ -45,6 +46,7 @@ class StatementWorker:
         return issued
 
     async def run_forever(self, stopping: asyncio.Event) -> None:
+        await first_round_delay()  # the loops of a starting process do not all start at once
         failures = 0
         while not stopping.is_set():
             try:

@@ -1,7 +1,9 @@
 """Notifications in the HTTP app (issue 11): the workers and the scheduler run while it runs.
 
 `install` (in bot/channels.py, after the Telegram and SMS channels) builds:
-- the Telegram worker, when Telegram is on (it sends through the channel's bot);
+- the Telegram worker, when Telegram is on (it sends through the channel's bot), with
+  Telegram's limits counted in Redis when Redis is configured (one budget for all processes),
+  else in this process;
 - the SMS notification worker, which hands rendered SMS to the SMS outbox and wakes its worker;
 - the scheduler of reminders, passed deadlines and carried-over requests.
 """
@@ -16,6 +18,7 @@ from typing import Final
 
 from aiohttp import web
 
+from bot.notify.limits import RateLimiter, RedisRateLimiter, SendLimiter
 from bot.notify.scheduler import Scheduler
 from bot.notify.workers import SmsNotificationWorker, TelegramWorker
 from bot.runtime import Runtime
@@ -45,8 +48,18 @@ def install(app: web.Application, runtime: Runtime) -> None:
         sms_channel.worker.wake if sms_channel is not None else None
     )
     bot = app.get(BOT_KEY)
+    limiter: SendLimiter = (
+        RedisRateLimiter(runtime.redis, prefix=runtime.key_prefix, secret=runtime.key_secret)
+        if runtime.redis is not None
+        else RateLimiter()
+    )
     telegram = (
-        TelegramWorker(runtime.backend, AiogramSender(bot, runtime.backend), runtime.translator)
+        TelegramWorker(
+            runtime.backend,
+            AiogramSender(bot, runtime.backend),
+            runtime.translator,
+            limiter=limiter,
+        )
         if bot is not None
         else None
     )

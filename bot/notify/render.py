@@ -57,6 +57,12 @@ DOCUMENT_READY = T(
     "Verification code: {code}."
 )
 SMS_DOCUMENT_READY = T("Application {number}: the document is ready. Code {code}. PDF: {link}")
+# The same kind, revoked variant (params["revoked"]): no file, no link; verification says so.
+DOCUMENT_REVOKED = T(
+    "The document of application {number} ({service}), code {code}, has been revoked: it is "
+    "no longer valid, and verification says so. Questions: your clinic or 1414."
+)
+SMS_DOCUMENT_REVOKED = T("Application {number}: document {code} revoked, no longer valid. 1414.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +82,24 @@ def _number(params: Mapping[str, Any]) -> Verbatim:
 
 def _service(params: Mapping[str, Any]) -> Text:
     return service_label(ServiceType(params["service"]))
+
+
+def _document_lines(p: Mapping[str, Any], number: Verbatim, *, sms: bool) -> list[Text]:
+    """Issue 13: the document is ready (the file or a link), or, revoked, no longer valid."""
+    code = Verbatim(format_code(str(p.get("code", ""))))
+    if p.get("revoked"):
+        if sms:
+            return [Text(SMS_DOCUMENT_REVOKED.msgid, {"number": number, "code": code})]
+        return [
+            Text(
+                DOCUMENT_REVOKED.msgid,
+                {"number": number, "service": _service(p), "code": code},
+            )
+        ]
+    if sms:
+        link = Verbatim(str(p.get("link", "")))
+        return [Text(SMS_DOCUMENT_READY.msgid, {"number": number, "code": code, "link": link})]
+    return [Text(DOCUMENT_READY.msgid, {"number": number, "service": _service(p), "code": code})]
 
 
 def lines(notification: Notification, *, sms: bool) -> list[Text]:
@@ -146,13 +170,7 @@ def lines(notification: Notification, *, sms: bool) -> list[Text]:
             )
         ]
     if kind is Kind.DOCUMENT:
-        code = Verbatim(format_code(str(p.get("code", ""))))
-        if sms:
-            link = Verbatim(str(p.get("link", "")))
-            return [Text(SMS_DOCUMENT_READY.msgid, {"number": number, "code": code, "link": link})]
-        return [
-            Text(DOCUMENT_READY.msgid, {"number": number, "service": _service(p), "code": code})
-        ]
+        return _document_lines(p, number, sms=sms)
     if kind is Kind.DEADLINE:
         if sms:
             return [Text(SMS_DEADLINE.msgid, {"number": number})]
@@ -171,7 +189,9 @@ def render_telegram(notification: Notification, translator: Translator) -> Rende
         actions = [OPEN, NOT_ME]
     buttons = [(a, translator.render(BUTTONS[a], language)) for a in actions]
     document = (
-        notification.params.get("document_id") if notification.kind is Kind.DOCUMENT else None
+        notification.params.get("document_id")
+        if notification.kind is Kind.DOCUMENT and not notification.params.get("revoked")
+        else None
     )
     return RenderedNotification("\n\n".join(parts), buttons, int(document) if document else None)
 

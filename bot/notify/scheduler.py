@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from backend.bootstrap import Backend
 from backend.services import notifications
 from bot.logs import get_logger
+from bot.polling import first_round_delay
 
 log = get_logger("bot.notify")
 TICK_SECONDS = 30.0
@@ -59,6 +60,7 @@ class Scheduler:
     async def run_forever(self, stopping: asyncio.Event | None = None) -> None:
         log.info("notify_scheduler_started")
         stopping = stopping or asyncio.Event()
+        await first_round_delay()  # the loops of a starting process do not all start at once
         while not stopping.is_set():
             try:
                 done = await self.run_once()

@@ -1,8 +1,9 @@
 """The workers that send the notification outbox (issue 11).
 
 `TelegramWorker` claims due Telegram notifications (a batch at a time; two workers never get
-the same one), renders each in the patient's language, waits for the shared `RateLimiter`
-(1 message/s per chat, ~30/s overall) and sends it:
+the same one), renders each in the patient's language, waits for the shared limiter
+(1 message/s per chat, ~30/s overall; `RedisRateLimiter` when several processes share a Redis)
+and sends it:
 - 429 Too Many Requests: everything waits `retry_after`, the message is retried after it;
 - 403 Forbidden (the patient blocked the bot): the chat is marked blocked and the message goes
   by SMS to the registered phone (failed, for the 1414 operators, when there is none);
@@ -30,8 +31,9 @@ from backend.services import notifications
 from backend.services.notifications import Notification
 from bot.i18n import Translator
 from bot.logs import get_logger
-from bot.notify.limits import RateLimiter
+from bot.notify.limits import RateLimiter, SendLimiter
 from bot.notify.render import RenderedNotification, render_sms, render_telegram
+from bot.polling import PollingWorker
 
 log = get_logger("bot.notify")
 
@@ -65,14 +67,18 @@ Monotonic = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
 
-class TelegramWorker:
+class TelegramWorker(PollingWorker):
+    drain_rounds = 1000
+    started_event = "notify_worker_started"
+    failed_event = "notify_round_failed"
+
     def __init__(
         self,
         backend: Backend,
         sender: NotificationSender,
         translator: Translator,
         *,
-        limiter: RateLimiter | None = None,
+        limiter: SendLimiter | None = None,
         monotonic: Monotonic = time.monotonic,
         sleep: Sleep = asyncio.sleep,
         batch: int = 50,
@@ -85,27 +91,17 @@ class TelegramWorker:
     ) -> None:
         if batch < 1 or max_attempts < 1:
             raise ValueError("batch and attempts must be positive")
+        super().__init__(poll_seconds=poll_seconds, first_retry=first_retry, max_retry=max_retry)
         self.backend = backend
         self.sender = sender
         self.translator = translator
-        self.limiter = limiter or RateLimiter()
+        self.limiter: SendLimiter = limiter or RateLimiter()
         self.monotonic = monotonic
         self.sleep = sleep
         self.batch = batch
         self.lease = lease
         self.max_attempts = max_attempts
-        self.first_retry = first_retry
-        self.max_retry = max_retry
-        self.poll_seconds = poll_seconds
         self.name = name
-        self._wake = asyncio.Event()
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def backoff(self, attempts: int) -> dt.timedelta:
-        seconds = self.first_retry.total_seconds() * 2 ** max(attempts - 1, 0)
-        return min(dt.timedelta(seconds=seconds), self.max_retry)
 
     async def run_once(self) -> int:
         """Send what is due now; how many notifications were tried."""
@@ -128,20 +124,8 @@ class TelegramWorker:
                 )
         return len(claimed)
 
-    async def drain(self, *, rounds: int = 1000) -> int:
-        total = 0
-        for _ in range(rounds):
-            tried = await self.run_once()
-            total += tried
-            if tried == 0:
-                break
-        return total
-
-    async def run_forever(self, stopping: asyncio.Event | None = None) -> None:
-        await _loop(self.name, self.run_once, self._wake, self.poll_seconds, stopping)
-
     async def _pace(self, chat: str) -> None:
-        while (wait := self.limiter.try_acquire(chat, self.monotonic())) > 0:
+        while (wait := await self.limiter.acquire(chat, self.monotonic())) > 0:
             await self.sleep(wait)
 
     async def _deliver(self, notification: Notification) -> bool:
@@ -152,7 +136,7 @@ class TelegramWorker:
         try:
             await self.sender.send(notification.address, rendered, notification.application_number)
         except RetryAfter as exc:
-            self.limiter.pause(self.monotonic(), exc.seconds)
+            await self.limiter.suspend(self.monotonic(), exc.seconds)
             now = self.backend.clock.now()
             retry_at = now + dt.timedelta(seconds=exc.seconds)
             await notifications.mark_retry(
@@ -188,8 +172,12 @@ class TelegramWorker:
         return True
 
 
-class SmsNotificationWorker:
+class SmsNotificationWorker(PollingWorker):
     """SMS notifications: rendered in the patient's language and handed to the SMS outbox."""
+
+    name = "sms"
+    started_event = "notify_worker_started"
+    failed_event = "notify_round_failed"
 
     def __init__(
         self,
@@ -202,17 +190,13 @@ class SmsNotificationWorker:
         lease: dt.timedelta = dt.timedelta(seconds=60),
         poll_seconds: float = 1.0,
     ) -> None:
+        super().__init__(poll_seconds=poll_seconds)
         self.backend = backend
         self.translator = translator
         self.on_handed = on_handed
         self.link_for = link_for  # issue 13: the expiring download link of a document notice
         self.batch = batch
         self.lease = lease
-        self.poll_seconds = poll_seconds
-        self._wake = asyncio.Event()
-
-    def wake(self) -> None:
-        self._wake.set()
 
     async def run_once(self) -> int:
         claimed = await notifications.claim(
@@ -235,48 +219,3 @@ class SmsNotificationWorker:
         if claimed and self.on_handed is not None:
             self.on_handed()
         return len(claimed)
-
-    async def drain(self, *, rounds: int = 100) -> int:
-        total = 0
-        for _ in range(rounds):
-            tried = await self.run_once()
-            total += tried
-            if tried == 0:
-                break
-        return total
-
-    async def run_forever(self, stopping: asyncio.Event | None = None) -> None:
-        await _loop("sms", self.run_once, self._wake, self.poll_seconds, stopping)
-
-
-async def _loop(
-    name: str,
-    run_once: Callable[[], Awaitable[int]],
-    wake: asyncio.Event,
-    poll_seconds: float,
-    stopping: asyncio.Event | None,
-) -> None:
-    """Run a worker round after round until `stopping` is set (a round in progress ends
-    first: a message is not left half-sent); never die on a failing database."""
-    log.info("notify_worker_started", worker=name)
-    failures = 0
-    while stopping is None or not stopping.is_set():
-        try:
-            tried = await run_once()
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            failures += 1
-            if failures == 1 or failures % 20 == 0:
-                log.warning("notify_round_failed", worker=name, error=type(exc).__name__)
-            await asyncio.sleep(min(poll_seconds * 2 ** min(failures, 6), 60.0))
-            continue
-        failures = 0
-        if tried:
-            continue
-        wake.clear()
-        try:
-            async with asyncio.timeout(poll_seconds):
-                await wake.wait()
-        except TimeoutError:
-            pass

@@ -2,8 +2,9 @@
 actions in the browser: the queue of open applications (overdue first, filters, new ones
 appear live), an application's card with its history, and the actions (take into work,
 complete, refuse on a ground of the service's standard, assign a home visit doctor and
-window, record attendance, post a PDF). Everything goes through backend.services.clinic with
-the staff member's clinic as the scope: another clinic's application is "not found". Each
+window, record attendance, post a PDF, revoke the signed document with a reason). Everything
+goes through backend.services.clinic (and .documents) with the staff member's clinic as the
+scope: another clinic's application is "not found". Each
 action and each card opened is written to the staff audit log.
 """
 
@@ -11,16 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from backend.domain.documents import format_code
 from backend.domain.refusals import REFUSAL_GROUNDS, Refusal, RefusalCode
 from backend.domain.statuses import ApplicationStatus, InvalidTransition, ServiceType
-from backend.services import clinic, staff
+from backend.services import clinic, documents, staff
 from bot.logs import get_logger
 from bot.operator.language import C_, Words
 from bot.operator.web import Event, Form, current, event_stream, form, render, require, words
@@ -79,6 +81,7 @@ DONE: Final[Mapping[str, str]] = {
     "attendance": C_("Attendance recorded."),
     "visit": C_("The doctor and the window are assigned."),
     "document": C_("The document is attached."),
+    "revoke": C_("The document is revoked: the patient is told, and verification says so."),
 }
 CONFLICTS: Final[Mapping[str, str]] = {
     "use_attendance": C_("An appointment is completed by recording attendance."),
@@ -87,6 +90,7 @@ CONFLICTS: Final[Mapping[str, str]] = {
     "not_a_home_visit": C_("A doctor is assigned to home visits only."),
     "no_home_visit": C_("This application has no home visit record."),
     "application_closed": C_("The application is closed: no document can be added."),
+    "no_document": C_("This application has no document signed by Dariger to revoke."),
 }
 INVALID: Final[Mapping[str, str]] = {
     "ground_not_allowed": C_("This ground is not allowed for this service."),
@@ -100,7 +104,10 @@ INVALID: Final[Mapping[str, str]] = {
     "not_a_pdf": C_("The file is not a PDF."),
     "bad_filename": C_("The file name is not accepted: rename the file and try again."),
     "out_of_range": C_("Check the dates: the end is before the start."),
+    "no_reason": C_("Write why the document is revoked."),
+    "not_confirmed": C_("Tick the box to confirm that the document is revoked for good."),
 }
+MAX_REVOKE_REASON: Final = documents.MAX_REVOKE_REASON
 _SERVICE_VALUES: Final = frozenset(s.value for s in ServiceType)
 _STATUS_VALUES: Final = frozenset(s.value for s in ApplicationStatus)
 _GROUND_VALUES: Final = frozenset(g.value for g in RefusalCode)
@@ -113,7 +120,7 @@ def add_routes(sub: web.Application, console: StaffConsole) -> None:
     sub.router.add_get("/clinic", pages.queue, name="clinic_queue")
     sub.router.add_get("/clinic/events", pages.events, name="clinic_events")
     sub.router.add_get(f"/clinic/a/{{number:{NUMBER}}}", pages.card, name="clinic_card")
-    for action in ("take", "complete", "refuse", "attendance", "visit", "document"):
+    for action in ("take", "complete", "refuse", "attendance", "visit", "document", "revoke"):
         sub.router.add_post(f"/clinic/a/{{number:{NUMBER}}}/{action}", pages.act(action))
 
 
@@ -308,6 +315,13 @@ class ClinicPages:
         ]
         visit = details.home_visit
         today = self.now().astimezone(tz).date()
+        # Issue 13: the document Dariger signed for this application, and whether it is revoked.
+        issued = await documents.issued_for(self.backend.uow(), app.number)
+        revoked = (
+            await documents.revocation_of(self.backend.uow(), issued.document_id)
+            if issued is not None
+            else None
+        )
         return render(
             request,
             "clinic_card.html",
@@ -328,6 +342,11 @@ class ClinicPages:
                 else ""
             ),
             documents=[(d, _local(d.created_at, tz)) for d in details.documents],
+            issued=issued,
+            issued_code=format_code(issued.code) if issued is not None else "",
+            revoked=revoked is not None,
+            revoke_reason=revoked[1] or "" if revoked is not None else "",
+            max_reason=MAX_REVOKE_REASON,
             grounds=[
                 (g.value, said(GROUNDS[g]))
                 for g in sorted(REFUSAL_GROUNDS[app.service])
@@ -357,10 +376,27 @@ class ClinicPages:
         details = await self._details(request, signed_in, number)
         caller = staff.caller(signed_in.account)
         data = form(request)
+        from bot.verify import DOCUMENTS_KEY  # noqa: PLC0415 - bot.verify imports bot.app
+
+        lazy = request.config_dict.get(DOCUMENTS_KEY)
+        made = lazy.get if lazy is not None else None
         try:
-            detail = await self._perform(action, caller, number, data, ZoneInfo(info.tz))
+            detail = await self._perform(
+                action, caller, number, data, ZoneInfo(info.tz), made=made
+            )
         except Refusal:
             raise web.HTTPNotFound from None
+        except documents.DocumentError as unusable:
+            return await self._refused(
+                request,
+                signed_in,
+                action,
+                unusable.code,
+                said(
+                    CONFLICTS.get(unusable.code, NOT_POSSIBLE),
+                    status=said(STATUSES[details.application.status]),
+                ),
+            )
         except clinic.Conflict as conflict:
             return await self._refused(
                 request,
@@ -403,7 +439,14 @@ class ClinicPages:
         raise web.HTTPSeeOther(target.with_query(done=action))
 
     async def _perform(
-        self, action: str, caller: staff.StaffCaller, number: str, data: Form, tz: ZoneInfo
+        self,
+        action: str,
+        caller: staff.StaffCaller,
+        number: str,
+        data: Form,
+        tz: ZoneInfo,
+        *,
+        made: Callable[[], documents.Documents] | None = None,
     ) -> str:
         """Do the action through the clinic service; what the audit row says about it."""
         uow, now = self.backend.uow(), self.now()
@@ -412,7 +455,10 @@ class ClinicPages:
         if action == "take":
             await clinic.take_into_work(uow, caller, number, now=now, note=note)
         elif action == "complete":
-            await clinic.complete(uow, caller, number, now=now, note=note)
+            # Issue 13, S5 row 8: a 027/е completed here is made and signed, like the API's.
+            await clinic.complete(
+                uow, caller, number, now=now, note=note, documents=made() if made else None
+            )
         elif action == "refuse":
             ground_raw = data.get("ground")
             if ground_raw not in _GROUND_VALUES:
@@ -454,9 +500,27 @@ class ClinicPages:
                 now=now,
             )
             detail = f"{posted.filename} {posted.size} bytes sha256={posted.sha256[:16]}"
+        elif action == "revoke":
+            detail = await self._revoke(caller, number, data)
         else:  # pragma: no cover - the routes name the actions
             raise web.HTTPNotFound
         return detail
+
+    async def _revoke(self, caller: staff.StaffCaller, number: str, data: Form) -> str:
+        """Issue 13: revoke the signed document, with a reason and a ticked confirmation."""
+        reason = " ".join(data.get("reason").split())[:MAX_REVOKE_REASON]
+        if not reason:
+            raise clinic.Invalid("no_reason", "no reason", field="reason")
+        if data.get("confirm") != "yes":
+            raise clinic.Invalid("not_confirmed", "not confirmed", field="confirm")
+        revoked = await documents.revoke_for_clinic(
+            self.backend.uow(),
+            caller.clinic_id,
+            number,
+            now=self.now(),
+            reason=caller.note(reason),
+        )
+        return f"{format_code(revoked.code)} {'revoked' if revoked.newly else 'already revoked'}"
 
     async def _refused(
         self,

@@ -257,7 +257,7 @@ class DeskPages:
                 }
                 for c in callbacks
             ],
-            open_now=desk.is_open_at(self.now()),
+            open_now=desk.is_open_at(self.now(), await desk.hours(self.backend.uow())),
             events_url=str(request.app.router["desk_events"].url_for()),
             done=said(DONE[done]) if done in DONE else "",
             error=error,

@@ -20,6 +20,7 @@ from backend.domain.phone import mask_phone
 from backend.services import outbox
 from backend.services.outbox import OutboxMessage, OutboxStatus
 from bot.logs import get_logger
+from bot.polling import PollingWorker
 from otp import OtpPolicy, SentSms, SmsSender, SmsSendError
 
 log = get_logger("bot.sms.outbox")
@@ -85,7 +86,12 @@ def is_permanent(reason: str) -> bool:
     return 400 <= status < 500 and status != 429
 
 
-class OutboxWorker:
+class OutboxWorker(PollingWorker):
+    name = "sms_outbox"
+    drain_rounds = 10
+    started_event = "sms_outbox_worker_started"
+    failed_event = "sms_outbox_round_failed"
+
     def __init__(
         self,
         backend: Backend,
@@ -103,27 +109,15 @@ class OutboxWorker:
             raise TypeError("the worker needs the gateway sender, not the outbox itself")
         if rate_per_second <= 0 or max_attempts < 1 or batch < 1:
             raise ValueError("rate, attempts and batch must be positive")
+        super().__init__(poll_seconds=poll_seconds, first_retry=first_retry, max_retry=max_retry)
         self.backend = backend
         self.sender = sender
         self.interval = 1.0 / rate_per_second
         self.batch = batch
         self.lease = lease
         self.max_attempts = max_attempts
-        self.first_retry = first_retry
-        self.max_retry = max_retry
-        self.poll_seconds = poll_seconds
-        self._wake = asyncio.Event()
         self._last_send = 0.0
         self._last_cleanup = -CLEANUP_EVERY_SECONDS
-
-    def wake(self) -> None:
-        """Something was queued: look now rather than at the next poll."""
-        self._wake.set()
-
-    def backoff(self, attempts: int) -> dt.timedelta:
-        """The wait after the `attempts`-th failed try: 5 s, 10 s, 20 s … up to 10 min."""
-        seconds = self.first_retry.total_seconds() * 2 ** max(attempts - 1, 0)
-        return min(dt.timedelta(seconds=seconds), self.max_retry)
 
     async def run_once(self) -> int:
         """Send what is due now; how many messages were tried."""
@@ -142,42 +136,6 @@ class OutboxWorker:
             await self._send(message)
             tried += 1
         return tried
-
-    async def drain(self, *, rounds: int = 10) -> int:
-        """`run_once` until nothing more is due now (tests, the chat command)."""
-        total = 0
-        for _ in range(rounds):
-            tried = await self.run_once()
-            total += tried
-            if tried == 0:
-                break
-        return total
-
-    async def run_forever(self) -> None:
-        log.info("sms_outbox_worker_started")
-        failures = 0
-        while True:
-            try:
-                tried = await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the database is down: keep trying, never die
-                failures += 1
-                if failures == 1 or failures % 20 == 0:  # no traceback storm, no log flood
-                    log.warning(
-                        "sms_outbox_round_failed", error=type(exc).__name__, failures=failures
-                    )
-                await asyncio.sleep(min(self.poll_seconds * 2 ** min(failures, 6), 60.0))
-                continue
-            failures = 0
-            if tried:
-                continue
-            self._wake.clear()
-            try:
-                async with asyncio.timeout(self.poll_seconds):
-                    await self._wake.wait()
-            except TimeoutError:
-                pass
 
     async def _pace(self) -> None:
         wait = self._last_send + self.interval - time.monotonic()

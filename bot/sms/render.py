@@ -23,6 +23,8 @@ each page is one reply:
 - The patient's own typing shown back (`Verbatim(…, echo=True)`: an address, a reason) is cut
   short, at a word and with "…", when the screen would not fit one reply otherwise; nothing
   else is ever shortened (an operator's reply is paged whole).
+- Lines the dialog marks `omissible` (shown a step before: the confirmation's details on the
+  result screen, the clinic named at the specialty step) are left out (issue 15).
 - Text is translated with the "sms" context (a catalog's short variant wins) and the short
   date style ("25.11 09:20"). Typographic punctuation is folded to GSM-7 when that makes the
   whole page GSM-7 (English), as Twilio's Smart Encoding would.
@@ -98,6 +100,10 @@ def _clip_echoes(item: Text | Verbatim, limit: int) -> Text | Verbatim:
     return item if params == dict(item.params) else Text(item.msgid, MappingProxyType(params))
 
 
+def _kept(body: Sequence[Text]) -> list[Text | Verbatim]:
+    return [t for t in body if not t.omissible]
+
+
 def fits(text: str, budget: int = MAX_SEGMENTS) -> bool:
     return segments(gsm7_or_original(text)) <= budget
 
@@ -140,7 +146,8 @@ class SmsRenderer:
     def render(self, screen: Screen, language: str, *, preface: Sequence[Text] = ()) -> Rendering:
         head_items: list[Text | Verbatim] = list(preface)
         head_items += [t for t in (screen.notice, screen.error) if t is not None]
-        head_items += screen.body
+        # Issue 15, fewer segments: lines the dialog marks omissible are not repeated by SMS.
+        head_items += _kept(screen.body)
         if screen.document is not None:
             head_items.append(texts.NO_DOCUMENT)
         choices = [o for o in screen.options if o.role is not OptionRole.NAV]
@@ -208,20 +215,35 @@ class SmsRenderer:
         language: str,
     ) -> tuple[list[Text | Verbatim], list[str], list[Page]]:
         """Issue 15, the page trap: a hint (or a notice) must not push the options off the page
-        the patient sees, or the numbers that were valid stop working. When it would, the hint
-        stands in for the screen's own words (then the notice goes, then the preface)."""
+        the patient sees, or the numbers that were valid stop working. The first page keeps
+        exactly the options the screen shows without the hint; the hint stands in for the
+        screen's own words when both do not fit (then the notice goes, then the preface), and
+        when not even the hint fits, the screen is shown as it was."""
         head_items, header, pages = current
-        plain = [line for line in (self.text(t, language) for t in screen.body) if line]
-        wanted = len(self._pages(plain, ids, labels, language)[0][0].numbers)
+        body = _kept(screen.body)
+        plain_header = [
+            line for line in (self.text(t, language) for t in [*preface, *body]) if line
+        ]
+        plain, _ = self._pages(plain_header, ids, labels, language)
+        first = plain[0]
+        if not first.numbers or pages[0].numbers == first.numbers:
+            return head_items, header, pages
+        label_of = dict(zip(ids, labels, strict=True))
+        options = [f"{number} {label_of[oid]}" for number, oid in first.numbers.items()]
+        if len(plain) > 1:
+            options.append(f"{MORE_NUMBER} {self.text(texts.MORE, language)}")
         notice_error = [t for t in (screen.notice, screen.error) if t is not None]
-        for hint_items in ([*preface, *notice_error], notice_error, notice_error[-1:]):
-            if len(pages[0].numbers) >= wanted:
-                break
+        for hint_items in (
+            head_items,
+            [*preface, *notice_error],
+            notice_error,
+            notice_error[-1:],
+        ):
             short = [line for line in (self.text(t, language) for t in hint_items) if line]
-            shorter, _ = self._pages(short, ids, labels, language)
-            if len(shorter[0].numbers) > len(pages[0].numbers):
-                head_items, header, pages = list(hint_items), short, shorter
-        return head_items, header, pages
+            text = "\n".join([*short, *options])
+            if fits(text, self.budget):
+                return list(hint_items), short, [Page(text, dict(first.numbers)), *plain[1:]]
+        return [*preface, *body], plain_header, plain
 
     # --- layout --------------------------------------------------------------------------
 

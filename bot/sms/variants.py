@@ -25,18 +25,10 @@ def pgettext(context: str, message: str) -> str:
 
 SMS_VARIANTS: tuple[str, ...] = (
     # The 1414 desk (issue 12).
-    pgettext(
-        "sms",
-        "An operator of the contact centre 1414 can take over this chat "
-        "(Mon–Fri 08:00–20:00, Sat 09:00–14:00).",
-    ),
+    pgettext("sms", "An operator of the contact centre 1414 can take over this chat ({hours})."),
     pgettext("sms", "Expected wait: not known yet."),
     pgettext("sms", "Expected wait: about {minutes} min."),
-    pgettext(
-        "sms",
-        "The 1414 chat is closed now (operators answer Mon–Fri 08:00–20:00 and "
-        "Sat 09:00–14:00). It opens {when}.",
-    ),
+    pgettext("sms", "The 1414 chat is closed now (operators answer {hours}). It opens {when}."),
     pgettext("sms", "Leave a message for a call back"),
     pgettext("sms", "You are in the queue for an operator of 1414: number {place}."),
     pgettext("sms", "Write your question here: the operator will see it."),
@@ -45,6 +37,18 @@ SMS_VARIANTS: tuple[str, ...] = (
     pgettext("sms", "Are you satisfied with the information on how the service works?"),
     # Issue 15: on SMS the operator is a keyword, not a numbered option.
     pgettext("sms", "Having trouble? Choose «Operator 1414» and a person will help you."),
+    # Issue 15: the hint after a wrong answer, short enough to sit above the same options.
+    pgettext("sms", "Please choose one of the options below."),
+    pgettext("sms", "Room {room}."),
+    pgettext("sms", "Confirm"),
+    pgettext(
+        "sms",
+        "It is paid and needs an in-person medical examination first; after it, "
+        "the electronic version is on eGov.",
+    ),
+    pgettext(
+        "sms", "103 answers around the clock; 1414 is not an emergency line."
+    ),  # the booking's confirmation: «1 Записаться»
     pgettext("sms", "Address: {address}"),
     pgettext("sms", "Application No. {number}, status: {status}."),
     pgettext("sms", "Application {number}: {service}."),
@@ -101,7 +105,6 @@ SMS_VARIANTS: tuple[str, ...] = (
     pgettext("sms", "Move your appointment of {old} to this time?"),
     pgettext("sms", "No application of yours has this number. Choose one below."),
     pgettext("sms", "Once issued, it is valid {days} calendar days."),
-    pgettext("sms", "Operators answer Mon–Fri 08:00–20:00 and Sat 09:00–14:00."),
     pgettext("sms", "Planned arrival: {start}–{end}."),
     pgettext("sms", "Please check and confirm your appointment."),
     pgettext("sms", "Please check your request:"),

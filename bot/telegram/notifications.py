@@ -73,6 +73,8 @@ async def send_document(
     file = await documents.document_file(backend.uow(), message.document_id or 0)
     if file is None:
         raise PermanentFailure("document_missing")
+    if file.revoked:  # revoked after this notice was queued: the revocation notice follows
+        raise PermanentFailure("document_revoked")
     await bot.send_document(
         chat_id,
         BufferedInputFile(file.content, filename=file.filename),

@@ -22,64 +22,37 @@ from bot.config import Settings
 from bot.documents.pdf import TITLES
 from bot.documents.wiring import base_url, build_documents
 from bot.documents.worker import StatementWorker
+from bot.i18n import Translator
 from bot.runtime import Runtime
 from bot.verify.links import LinkRefused, LinkSigner
+from dialogs.engine.text import T, Text
 
 STATEMENTS_KEY = web.AppKey("statements", StatementWorker)
 # Set to False before the app starts to run the statement worker by hand (tests).
 STATEMENTS_ENABLED_KEY = web.AppKey("statements_enabled", bool)
 LANGS = ("kk", "ru", "en")
 
-TEXT: dict[str, dict[str, str]] = {
-    "kk": {
-        "title": "Құжатты тексеру",
-        "valid": "Құжат жарамды",
-        "revoked": "Құжат кері қайтарылды (күші жойылды)",
-        "expired": "Құжаттың жарамдылық мерзімі өтті",
-        "unknown": "Мұндай кодпен құжат табылмады",
-        "type": "Түрі",
-        "issuer": "Берген ұйым",
-        "holder": "Иесі",
-        "iin": "ЖСН",
-        "issued": "Берілген күні",
-        "until": "Жарамды мерзімі",
-        "limited": "Сұрау тым көп. Бір минуттан кейін қайталаңыз.",
-        "link_expired": "Сілтеменің мерзімі өтті. Қосымшадан жаңа сілтеме сұраңыз.",
-        "link_invalid": "Сілтеме жарамсыз.",
-    },
-    "ru": {
-        "title": "Проверка документа",
-        "valid": "Документ действителен",
-        "revoked": "Документ отозван",
-        "expired": "Срок действия документа истёк",
-        "unknown": "Документ с таким кодом не найден",
-        "type": "Вид",
-        "issuer": "Выдавшая организация",
-        "holder": "Владелец",
-        "iin": "ИИН",
-        "issued": "Дата выдачи",
-        "until": "Действителен до",
-        "limited": "Слишком много запросов. Повторите через минуту.",
-        "link_expired": "Срок действия ссылки истёк. Запросите новую ссылку в заявке.",
-        "link_invalid": "Ссылка недействительна.",
-    },
-    "en": {
-        "title": "Document verification",
-        "valid": "The document is valid",
-        "revoked": "The document has been revoked",
-        "expired": "The document has expired",
-        "unknown": "No document has this code",
-        "type": "Type",
-        "issuer": "Issued by",
-        "holder": "Holder",
-        "iin": "IIN",
-        "issued": "Date of issue",
-        "until": "Valid until",
-        "limited": "Too many requests. Try again in a minute.",
-        "link_expired": "This link has expired. Ask for a new one from the application.",
-        "link_invalid": "This link is not valid.",
-    },
+# The page's words (domain `messages`, kk/ru/en in locales/*/LC_MESSAGES/messages.po).
+TITLE = T("Document verification")
+VERDICTS: dict[Verdict, Text] = {
+    Verdict.VALID: T("The document is valid"),
+    Verdict.REVOKED: T("The document has been revoked"),
+    Verdict.EXPIRED: T("The document has expired"),
+    Verdict.UNKNOWN: T("No document has this code"),
 }
+TYPE = T("Type")
+ISSUER = T("Issued by")
+HOLDER = T("Holder")
+IIN = T("IIN")
+ISSUED = T("Date of issue")
+UNTIL = T("Valid until")
+LIMITED = T("Too many requests. Try again in a minute.")
+LINK_REFUSED: dict[str, Text] = {
+    "expired": T("This link has expired. Ask for a new one from the application."),
+    "invalid": T("This link is not valid."),
+    "revoked": T("This document was revoked and can no longer be downloaded."),
+}
+TRANSLATOR_KEY = web.AppKey("verify_translator", Translator)
 
 
 @dataclass
@@ -136,15 +109,21 @@ def _wants_json(request: web.Request) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
+def _said(request: web.Request, lang: str) -> Callable[[Text], str]:
+    translator = request.app[TRANSLATOR_KEY]
+    return lambda text: translator.render(text, lang)
+
+
 def _limited(request: web.Request) -> web.Response | None:
     if request.app[LIMITER_KEY].allow(request.remote or "-"):
         return None
-    text = TEXT[_language(request)]["limited"]
     if _wants_json(request):
         return web.json_response(
             {"error": "rate_limited"}, status=429, headers={"Retry-After": "60"}
         )
-    return _page(text, text, status=429)
+    lang = _language(request)
+    text = _said(request, lang)(LIMITED)
+    return _page(text, f"<p>{html.escape(text)}</p>", status=429, lang=lang)
 
 
 def _page(title: str, body: str, *, status: int = 200, lang: str = "kk") -> web.Response:
@@ -173,26 +152,25 @@ def _json(result: Verification) -> dict[str, object]:
     }
 
 
-def _html(result: Verification, lang: str) -> str:
-    text = TEXT[lang]
+def _html(result: Verification, lang: str, said: Callable[[Text], str]) -> str:
     rows = ""
     if result.verdict is not Verdict.UNKNOWN and result.service is not None:
         pairs = [
-            (text["type"], TITLES[result.service][lang]),
-            (text["issuer"], result.issuer or ""),
-            (text["holder"], result.holder or ""),
-            (text["iin"], result.iin or ""),
-            (text["issued"], result.issued_on.strftime("%d.%m.%Y") if result.issued_on else ""),
+            (said(TYPE), TITLES[result.service][lang]),
+            (said(ISSUER), result.issuer or ""),
+            (said(HOLDER), result.holder or ""),
+            (said(IIN), result.iin or ""),
+            (said(ISSUED), result.issued_on.strftime("%d.%m.%Y") if result.issued_on else ""),
         ]
         if result.valid_until is not None:
-            pairs.append((text["until"], result.valid_until.strftime("%d.%m.%Y")))
+            pairs.append((said(UNTIL), result.valid_until.strftime("%d.%m.%Y")))
         rows = "".join(
             f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in pairs
         )
     return (
-        f"<h1>{html.escape(text['title'])}</h1>"
+        f"<h1>{html.escape(said(TITLE))}</h1>"
         f'<p class="status {result.verdict.value}"><strong>'
-        f"{html.escape(text[result.verdict.value])}</strong></p><table>{rows}</table>"
+        f"{html.escape(said(VERDICTS[result.verdict]))}</strong></p><table>{rows}</table>"
     )
 
 
@@ -210,7 +188,8 @@ async def verify_page(request: web.Request) -> web.Response:
             _json(result), status=status, headers={"Cache-Control": "no-store"}
         )
     lang = _language(request)
-    return _page(TEXT[lang]["title"], _html(result, lang), status=status, lang=lang)
+    said = _said(request, lang)
+    return _page(said(TITLE), _html(result, lang, said), status=status, lang=lang)
 
 
 async def download(request: web.Request) -> web.StreamResponse:
@@ -222,12 +201,15 @@ async def download(request: web.Request) -> web.StreamResponse:
     try:
         claim = request.app[LINKS_KEY].check(request.match_info["token"], now=backend.clock.now())
     except LinkRefused as refused:
-        text = TEXT[lang][f"link_{refused.reason}"]
+        text = _said(request, lang)(LINK_REFUSED.get(refused.reason, LINK_REFUSED["invalid"]))
         return _page(text, f"<h1>{html.escape(text)}</h1>", status=403, lang=lang)
     file = await service.document_file(backend.uow(), claim.document_id)
     if file is None or file.patient_id != claim.patient_id:
-        text = TEXT[lang]["link_invalid"]
+        text = _said(request, lang)(LINK_REFUSED["invalid"])
         return _page(text, f"<h1>{html.escape(text)}</h1>", status=403, lang=lang)
+    if file.revoked:  # issue 13: a revoked document is not served, /verify says why
+        text = _said(request, lang)(LINK_REFUSED["revoked"])
+        return _page(text, f"<h1>{html.escape(text)}</h1>", status=410, lang=lang)
     return web.Response(
         body=file.content,
         content_type="application/pdf",
@@ -278,6 +260,7 @@ def install(app: web.Application, runtime: Runtime) -> None:
     app[DOCUMENTS_KEY] = LazyDocuments(runtime.settings, runtime.backend)
     app[LINKS_KEY] = link_signer(runtime)
     app[LIMITER_KEY] = RateLimiter(runtime.settings.verify_rate_per_minute)
+    app[TRANSLATOR_KEY] = runtime.translator
     app[STATEMENTS_KEY] = StatementWorker(runtime.backend, app[DOCUMENTS_KEY].get)
     app[STATEMENTS_ENABLED_KEY] = True
     app.router.add_get("/verify/{code}", verify_page)

@@ -10,7 +10,9 @@ How a message is read, like a triage nurse reads an SMS:
    alphabet ä ö ü ğ q ñ ū ı and the 2017 apostrophes a' o' u' g' n' s' c'). The *Latin key* (for
    the English list): case folded, apostrophes dropped, repeated letters collapsed.
 2. Find concepts: a term of a list is one or more stems; each stem begins one word (stems of
-   6+ letters also with one typo), the stems in order with at most one word between. A concept
+   6+ letters also with one typo; 5-letter stems with two neighbours swapped or an о/а, е/и
+   written by ear, unless the word is itself a known stem), the stems in order with at most
+   one word between. A concept
    right after «не/нет/без/не было/no/not/denies…» or right before «жоқ/емес» is negated and
    dropped (the negative emergencies «не дышит», «оянбайды» are terms of their own).
 3. Combine: some concepts are emergencies on their own (`emergency.*` sections: «не дышит»,
@@ -22,13 +24,19 @@ How a message is read, like a triage nurse reads an SMS:
    - burns and cuts likewise; a fall counts with a head injury or a fall from a height;
    - abdominal pain counts with a severity word, with blood, or in pregnancy;
    - fever counts in an infant (a newborn, or up to 3 months / 12 weeks / 90 days old) at 38
-     or more (or with no figure), and at any age from 41;
+     or more (or with no figure), up to 6 months at 39 or more, and at any age from 41;
+   - an attack of a named disease («астма ұстап қалды», «приступ эпилепсии»), one side of the
+     body that does not work («бір жағы салбырап», "cant move his right side") and killing
+     oneself in any order or tense («убьет себя», «өзін өлтіремін») are combinations of
+     concepts, not fixed phrases;
    - a past event anywhere in the message («былтыр», «в детстве», "last month", a year before
      this one, the Kazakh pluperfect «-ған еді») silences every kind unless it is back
-     («тағы да», «опять», "again"); a bleeding, vomited blood, belly pain, poisoning, seizure,
-     burn or injury that is over («қазір тоқтады», «уже лучше», "bleeding stopped") or that
-     recurs («ай сайын», «иногда», "every month") is no emergency; a long-standing chest
-     complaint («бұрыннан», «давно») only when something says it is severe now;
+     («тағы да», «опять», "again") or told as present after «қазір», «сейчас», "now" (that
+     part, up to the next past marker, is read again on its own); a bleeding, vomited blood,
+     belly pain, poisoning, seizure, burn or injury that is over («қазір тоқтады», «уже
+     лучше», "bleeding stopped") or that recurs («ай сайын», «иногда», "every month") is no
+     emergency; a long-standing chest complaint («бұрыннан», «давно») only when something
+     says it is severe now;
    - in doubt it errs on the side of 103: a false alarm costs the patient a rephrase, a missed
      one may cost a life.
 
@@ -117,11 +125,23 @@ PARTS = (
     "again",  # опять, снова, тағы, again: the past event is back now
     "resolved",  # кровь остановилась, қазір жақсы, better now: it has passed
     "habitual",  # ай сайын, иногда, every month: a recurring complaint, not an acute one
+    "attack",  # приступ, ұстама, ұстап қалды, attack, fit (with a disease: that disease's attack)
+    "asthma",  # астма, демікпе, asthma (an attack of it: breathing)
+    "epilepsy",  # эпилепсия, талма ауруы, epilepsy (an attack of it: a seizure)
+    "one_side",  # одна сторона, половина тела, бір жағы, one side, right side
+    "limb_trouble",  # онемела, отнялась, жансыз, салбырап, cant move, numb, drooping
+    "kill",  # убить, убьёт, өлтір, kill (with «себя/өзін/myself»: suicide)
+    "self",  # себя, себе, өзін, өзімді, myself, himself
+    "now",  # қазір, бүгін, сейчас, теперь, now, today: what follows is read on its own
+    "known",  # курс, қалады: ordinary words that are read as themselves, never as a typo
 )
 CONCEPTS = frozenset((*(f"emergency.{c}" for c in CATEGORIES), *PARTS))
 
 _NEAR = 4  # words between two concepts that go together (chest … pain)
 _FUZZY_MIN = 6  # stems this long also match with one typo
+_SHORT_TYPO_MIN = 5  # stems this long allow two letters swapped or a vowel by ear (`_short_typo`)
+_TYPO_WORD_MIN = 5  # in a word at least this long (a short word with a typo is another word)
+_EAR_VOWELS = (frozenset("ао"), frozenset("еи"))  # the unstressed Russian vowels
 
 
 class LexiconError(ValueError):
@@ -160,6 +180,7 @@ _LATIN = (
     ("sch", "ш"),
     ("zh", "ж"),
     ("kh", "х"),
+    ("gh", "г"),  # Kazakh ғ in the Latin of phones: "tughan", "aghyp", "zhoghaltty"
     ("ch", "ч"),
     ("sh", "ш"),
     ("ts", "ц"),
@@ -218,6 +239,7 @@ _LATIN_ONE = {
 _LATIN_RE = re.compile("|".join(re.escape(k) for k, _ in _LATIN) + "|.", re.DOTALL)
 _LATIN_MAP = dict(_LATIN)
 _REPEATS = re.compile(r"(.)\1+")
+_NO_APOSTROPHES = str.maketrans("", "", _APOSTROPHES)
 
 
 def _translit(word: str) -> str:
@@ -261,6 +283,7 @@ class Word:
     cyr: str
     lat: str | None
     number: float | None = None
+    english: bool = False  # a word only English has ("the", "my"), as typed: "iis" is not "is"
 
 
 def _fold(text: str) -> str:
@@ -280,7 +303,9 @@ def _words(text: str) -> tuple[Word, ...]:
             number = float(raw.replace(",", "."))
             words.append(Word(raw.replace(",", "."), raw.replace(",", "."), number))
         else:
-            words.append(Word(_cyr_key(raw), _lat_key(raw) if _is_latin(raw) else None))
+            latin = _is_latin(raw)
+            marker = latin and raw.translate(_NO_APOSTROPHES) in _ENGLISH_MARKERS
+            words.append(Word(_cyr_key(raw), _lat_key(raw) if latin else None, english=marker))
     return tuple(words)
 
 
@@ -407,11 +432,52 @@ def _within_one_edit(a: str, b: str) -> bool:
     return a[i:] == b[i + 1 :]
 
 
+def _short_typo(word: str, stem: str, exact: bool) -> bool:
+    """The typos a 5-letter stem allows in a word of 5+ letters: two neighbours swapped after
+    the first letter («слиьная», «грдуной»), or an unstressed о/а or е/и written by ear
+    («жевот», «кравь»). Not a letter left out («курс» is not «құрыс»), not any other vowel
+    («кеуде» is not «кейде»), nor any letter of a 4-letter stem («құпия» is not «күйіп»):
+    measured on the standards' own text, those make false alarms."""
+    n = len(stem)
+    if len(word) < _TYPO_WORD_MIN or (exact and len(word) != n):
+        return False
+    diff = [i for i in range(1, n) if word[i] != stem[i]]
+    if len(diff) == 1:
+        i = diff[0]
+        return any({word[i], stem[i]} <= pair for pair in _EAR_VOWELS)
+    return (
+        len(diff) == 2
+        and diff[1] == diff[0] + 1
+        and word[diff[0]] == stem[diff[1]]
+        and word[diff[1]] == stem[diff[0]]
+    )
+
+
+# Kazakh voices a final к/қ/п before a vowel suffix: жүрек → жүрегі, тамақ → тамағы,
+# толғақ → толғағы, сүйек → сүйегі, жауап → жауабы (folded: к→г, п→б).
+_VOICED = {"к": "г", "п": "б"}
+
+
+def _voiced_form(stem: Stem) -> str | None:
+    """The voiced beginning a Kazakh stem also takes («жүрег» for «жүрек»), if any."""
+    text = stem.text
+    if stem.latin or stem.exact or len(text) < 4 or text[-1] not in _VOICED:
+        return None
+    return text[:-1] + _VOICED[text[-1]]
+
+
+def _voiced(word: str, voiced: str | None) -> bool:
+    n = len(voiced) if voiced else 0
+    return voiced is not None and len(word) > n and word[n] in "аеиоу" and word.startswith(voiced)
+
+
 def _stem_hits(word: str, stem: str, exact: bool, fuzzy: bool = True) -> bool:
     if word == stem or (not exact and word.startswith(stem)):
         return True
-    if not fuzzy or len(stem) < _FUZZY_MIN or not word or word[0] != stem[0]:
+    if not fuzzy or len(stem) < _SHORT_TYPO_MIN or not word or word[0] != stem[0]:
         return False
+    if len(stem) < _FUZZY_MIN:
+        return _short_typo(word, stem, exact)
     if exact:
         return _within_one_edit(word, stem)
     n = len(stem)
@@ -484,8 +550,12 @@ _ENGLISH_MARKERS = frozenset(
 )
 
 
+# Concepts that say an emergency is over or long past: a negation inside one of their terms
+# turns it around («кровь не остановилась»), see `Recogniser.spans`.
+_OVER = frozenset({"resolved", "past"})
+
 # Concepts that a word before them does not negate: «после укуса» is the trigger itself.
-_NOT_NEGATED = frozenset({"trigger", "past", "number_word"})
+_NOT_NEGATED = frozenset({"trigger", "past", "number_word", "now"})
 
 
 class _Matches:
@@ -509,7 +579,7 @@ class Recogniser:
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
         ids: dict[Stem, int] = {}
-        by_letter: dict[tuple[bool, str], list[tuple[int, Stem]]] = {}
+        by_letter: dict[tuple[bool, str], list[tuple[int, Stem, str | None]]] = {}
         # first stem id -> (concept, stem ids, exception?)
         self.starts: dict[int, list[tuple[str, tuple[int, ...], bool]]] = {}
         for exception, table in ((False, lexicon.terms), (True, lexicon.exceptions)):
@@ -520,28 +590,39 @@ class Recogniser:
                         if stem not in ids:
                             ids[stem] = len(ids)
                             by_letter.setdefault((stem.latin, stem.text[0]), []).append(
-                                (ids[stem], stem)
+                                (ids[stem], stem, _voiced_form(stem))
                             )
                         term_ids.append(ids[stem])
                     self.starts.setdefault(term_ids[0], []).append(
                         (concept, tuple(term_ids), exception)
                     )
         self.by_letter = {key: tuple(stems) for key, stems in by_letter.items()}
+        # a word that begins with a known ordinary word is no typo of a stem: «курсы» (courses)
+        # is not «құрысу», «қалады» (stays) is not «құлады» (fell)
+        self.known = frozenset(
+            ids[stem] for term in lexicon.terms.get("known", ()) for stem in term.stems
+        )
         self._cache: dict[tuple[str, bool], tuple[frozenset[int], frozenset[int]]] = {}
 
     def _key_matches(self, key: str, latin: bool) -> tuple[frozenset[int], frozenset[int]]:
         cached = self._cache.get((key, latin))
         if cached is not None:
             return cached
-        loose, strict = set(), set()
-        for stem_id, stem in self.by_letter.get((latin, key[0]), ()):
-            if _stem_hits(key, stem.text, stem.exact, fuzzy=False):
+        loose: set[int] = set()
+        strict: set[int] = set()
+        short: set[int] = set()
+        for stem_id, stem, voiced in self.by_letter.get((latin, key[0]), ()):
+            if _stem_hits(key, stem.text, stem.exact, fuzzy=False) or _voiced(key, voiced):
                 strict.add(stem_id)
                 loose.add(stem_id)
             elif (not latin or key[:2] == stem.text[:2]) and _stem_hits(
                 key, stem.text, stem.exact
             ):  # English words are short and alike: a typo only after two letters
-                loose.add(stem_id)
+                (short if len(stem.text) < _FUZZY_MIN else loose).add(stem_id)
+        if not strict:  # a known word is no typo of a short stem: «апта» (week) is not «апат»
+            loose |= short
+        elif strict & self.known:  # nor, when it is a listed ordinary word, of any stem
+            loose = set(strict)
         result = (frozenset(loose), frozenset(strict))
         if len(self._cache) >= _CACHE_SIZE:
             self._cache.clear()
@@ -580,10 +661,11 @@ class Recogniser:
         return at
 
     def spans(self, words: Sequence[Word]) -> dict[str, list[Span]]:
-        english = any(word.lat in _ENGLISH_MARKERS for word in words)
+        english = any(word.english for word in words)
         matches = [self._matches(word, english) for word in words]
         found: dict[str, list[Span]] = {}
         excluded: dict[str, set[int]] = {}
+        gapped: list[tuple[str, int, int]] = []
         for start, match in enumerate(matches):
             for stem_id in match.loose:
                 for concept, ids, exception in self.starts.get(stem_id, ()):
@@ -594,11 +676,28 @@ class Recogniser:
                         continue
                     if exception:
                         excluded.setdefault(concept, set()).update(range(start, end))
+                    elif concept in _OVER and end - start > len(ids):
+                        gapped.append((concept, start, end))  # a word between its stems
                     else:
                         found.setdefault(concept, []).append((start, end))
+        return self._negated(found, excluded, gapped)
+
+    @staticmethod
+    def _negated(
+        found: dict[str, list[Span]],
+        excluded: Mapping[str, set[int]],
+        gapped: Sequence[tuple[str, int, int]],
+    ) -> dict[str, list[Span]]:
+        """The spans left once negations and exceptions have been applied."""
         # «не болит», "no pain": negated right before; «қан кеткен жоқ»: right after.
         before = {e for _, e in found.get("negation", ())}
         after = {s for s, _ in found.get("negation_after", ())}
+        # «кровь не остановилась», "bleeding hasnt stopped": a negation between the stems of a
+        # term that says it is over says it is not over
+        negations = {s for s, _ in (*found.get("negation", ()), *found.get("negation_after", ()))}
+        for concept, start, end in gapped:
+            if not negations & set(range(start + 1, end - 1)):
+                found.setdefault(concept, []).append((start, end))
         kept: dict[str, list[Span]] = {}
         for concept, spans in found.items():
             skip = excluded.get(concept, set())
@@ -648,11 +747,11 @@ def _figure_before(words: Sequence[Word], at: int) -> float | None:
     return None
 
 
-def _infant(words: Sequence[Word], hits: Mapping[str, list[Span]]) -> bool:
-    """A newborn, or a child of up to 3 months / 12 weeks / 90 days (S12: fever is 103)."""
+def _infant(words: Sequence[Word], hits: Mapping[str, list[Span]], months: int = 3) -> bool:
+    """A newborn, or a child of up to `months` months (4 weeks, 30 days to a month)."""
     if hits.get("newborn"):
         return True
-    limits = {"month": 3, "week": 12, "day": 90}
+    limits = {"month": months, "week": 4 * months, "day": 30 * months}
     age_context = [*hits.get("child", ()), *hits.get("age_suffix", ())]
     spelled = {s for s, _ in hits.get("number_word", ())}  # «два месяца»: at most 3
     for unit, limit in limits.items():
@@ -699,6 +798,10 @@ class _Read:
     def infant(self) -> bool:
         return _infant(self.words, self.hits)
 
+    @property
+    def young_infant(self) -> bool:  # up to 6 months
+        return _infant(self.words, self.hits, 6)
+
 
 def _chest(m: _Read) -> bool:  # «сердце болит», «давит в груди», "chest pain"
     return m.near(["chest_site"], ["pain"])
@@ -720,7 +823,8 @@ def _abdomen(m: _Read) -> bool:  # severe abdominal pain, or with blood
 
 
 def _bleeding(m: _Read) -> bool:  # «кровь хлещет», «қан ағып жатыр», "blood pouring"
-    flowing = m.near(["blood"], ["blood_flow"], 2)
+    # also a bleeding word right next to a severity word: «сильно кровит», «қатты қан»
+    flowing = m.near(["blood"], ["blood_flow"], 2) or m.near(["blood"], ["severe"], 0)
     return flowing and not m.minor and (not m.has("benign_site") or m.severe)
 
 
@@ -730,10 +834,28 @@ def _labour(m: _Read) -> bool:  # pregnancy with bleeding, abdominal or severe p
     )
 
 
-def _infant_fever(m: _Read) -> bool:  # an infant up to 3 months with 38+ (or no figure)
+def _infant_fever(m: _Read) -> bool:
+    """An infant up to 3 months with 38+ (or no figure), up to 6 months with 39+ (the NICE
+    NG143 traffic light: 0–3 months 38 °C is red, 3–6 months 39 °C amber; in doubt, 103)."""
     temps = m.temperatures
     fever = m.has("fever") or bool(temps)
-    return fever and m.infant and (not temps or max(temps) >= 38)
+    if fever and m.infant and (not temps or max(temps) >= 38):
+        return True
+    return bool(temps) and max(temps) >= 39 and m.young_infant
+
+
+def _attack(disease: str) -> Callable[[_Read], bool]:
+    """«астма ұстап қалды», «приступ эпилепсии», "asthma attack": an attack of that disease
+    now (a past one is silenced by `_not_really`)."""
+    return lambda m: m.near(["attack"], [disease], 3)
+
+
+def _one_sided(m: _Read) -> bool:  # «бір жағы салбырап қалды», "cant move his right side"
+    return m.near(["one_side"], ["limb_trouble"], 3)
+
+
+def _self_harm(m: _Read) -> bool:  # «убьет себя», «себя убить», «өзін өлтіремін», "kill himself"
+    return m.near(["kill"], ["self"], 1)
 
 
 def _very_high_fever(m: _Read) -> bool:  # 41+, or 40+ that does not come down
@@ -816,6 +938,10 @@ _RULES: tuple[tuple[str, Callable[[_Read], bool]], ...] = (
     ("injury", _bleeding_head),
     ("general", _sugar),
     ("general", _crisis),
+    ("breathing", _attack("asthma")),
+    ("seizure", _attack("epilepsy")),
+    ("stroke", _one_sided),
+    ("suicide", _self_harm),
 )
 
 
@@ -836,6 +962,8 @@ def _not_really(kind: str, m: _Read) -> bool:
         return True
     if kind == "chest" and m.has("habitual") and not m.severe:  # «жүрегі бұрыннан ауырады»
         return True
+    if kind == "chest" and m.minor and m.near(["chest_site", "pain"], ["cough"]):
+        return True  # «жөтелгенде кеудем сәл ауырады», "chest hurts a little when I cough"
     if kind == "bleeding":  # «кровь из носа немного», "gums bleed a little"
         return m.minor or (m.has("benign_site") and not m.severe)
     if kind in ("burn", "injury"):  # «небольшой ожог», "a small cut"
@@ -848,14 +976,30 @@ def _not_really(kind: str, m: _Read) -> bool:
 
 
 # Kazakh past participles -ған/-ген/-қан/-кен (folded: ган/ген/кан/кен) before «еді»: the
-# pluperfect, «құсқан еді», «жұтып қойған сияқты еді» (it had happened, it is over).
+# pluperfect, «құсқан еді», «жұтып қойған сияқты еді» (it had happened, it is over); the
+# converb -ып/-іп/-п before «еді/едік/едім» likewise, «ауырып еді», «жазылып едік»; and the
+# habitual -атын/-етін/-йтын (folded: атин/етин/итин) before «еді» or after «бұрын» (it used
+# to happen: «бұрын тұншығып қалатын»).
 _PARTICIPLE = ("ган", "ген", "кан", "кен")
+_CONVERB = ("ип", "уп", "п")
+_HABITUAL = ("атин", "етин", "итин")
 
 
 def _this_year() -> int:
     """A year typed before this one is history («2019 жылы инфаркт алған»). Kazakhstan's
     calendar year by UTC+5; read each call, so it moves on with the date."""
     return dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=5))).year
+
+
+def _kazakh_past(words: Sequence[Word], at: int) -> bool:
+    """The word at `at` is a Kazakh past form (see `_PARTICIPLE`)."""
+    word = words[at].cyr
+    edi = any(w.cyr.startswith("еди") for w in words[at + 1 : at + 3])
+    if edi and word.endswith(_PARTICIPLE):
+        return True
+    if word.endswith(_CONVERB) and word != "деп" and at + 1 < len(words):
+        return words[at + 1].cyr.startswith("еди")  # «қан кетіп еді», not «деп едім»
+    return word.endswith(_HABITUAL) and (edi or any(w.cyr == "бурин" for w in words[:at]))
 
 
 def _grammatical_past(words: Sequence[Word]) -> list[Span]:
@@ -866,15 +1010,18 @@ def _grammatical_past(words: Sequence[Word]) -> list[Span]:
             if word.number.is_integer() and 1930 <= word.number < this_year:
                 spans.append((at, at + 1))
             continue
-        if word.cyr.endswith(_PARTICIPLE) and any(
-            w.cyr.startswith("еди") for w in words[at + 1 : at + 3]
-        ):
+        if _kazakh_past(words, at):
             spans.append((at, at + 1))
     return spans
 
 
-def _combine(words: Sequence[Word], hits: Mapping[str, list[Span]]) -> list[str]:
-    past = _grammatical_past(words)
+def _combine(
+    words: Sequence[Word], hits: Mapping[str, list[Span]], history: bool = True
+) -> list[str]:
+    """The emergency kinds; with `history` false, past markers are not read (see `assess`)."""
+    if not history:
+        hits = {k: v for k, v in hits.items() if k != "past"}
+    past = _grammatical_past(words) if history else []
     if past:
         hits = {**hits, "past": [*hits.get("past", ()), *past]}
     m = _Read(words, hits)
@@ -889,12 +1036,36 @@ def _combine(words: Sequence[Word], hits: Mapping[str, list[Span]]) -> list[str]
 _RECOGNISER = Recogniser(load_lexicon())
 
 
+def _present_parts(words: Sequence[Word], hits: Mapping[str, list[Span]]) -> list[Sequence[Word]]:
+    """The parts of a message that say what is happening now: from each «қазір», «сейчас»,
+    "now" to the next past marker. «Былтыр инфаркт болған, қазір кеудесі қатты қысып тұр»:
+    the history does not silence the chest pain told after «қазір»."""
+    pasts = sorted(s for s, _ in hits.get("past", ()))
+    parts = []
+    for start, _ in sorted(hits.get("now", ())):
+        end = next((s for s in pasts if s > start), len(words))
+        parts.append(words[start:end])
+    return parts
+
+
 def assess(text: str) -> Assessment:
     """Which emergency kinds the message names (none: an ordinary message)."""
     words = _words(text[:2000])
     if not words:
         return Assessment(())
-    return Assessment(tuple(_combine(words, _RECOGNISER.spans(words))))
+    hits = _RECOGNISER.spans(words)
+    found = _combine(words, hits)
+    if not found:  # a past or passed event may have silenced what is told as present
+        for part in _present_parts(words, hits):
+            part_hits = _RECOGNISER.spans(part)
+            found = _combine(part, part_hits)
+            if not found and part_hits.get("severe") and not part_hits.get("resolved"):
+                # the present part goes on with the story, severe: «қатты қан кетіп еді,
+                # қазір де тоқтамай жатыр» (it bled, and it still does): read it all as now
+                found = _combine(words, hits, history=False)
+            if found:
+                break
+    return Assessment(tuple(found))
 
 
 def looks_like_emergency(text: str) -> bool:

@@ -21,6 +21,7 @@ from typing import Protocol
 from redis.asyncio import Redis
 
 from dialogs.engine.conversation import Conversation
+from dialogs.engine.lock import LOCK_TIMEOUT_SECONDS, renewed_lock
 
 DEFAULT_TTL_SECONDS = 30 * 24 * 3600  # a conversation resumes after any gap up to this
 
@@ -139,13 +140,16 @@ class RedisConversationStore(_DocumentConversations):
         prefix: str = "dariger:",
         ttl_seconds: int = DEFAULT_TTL_SECONDS,
         secret: bytes | str | None = None,
+        lock_timeout: float = LOCK_TIMEOUT_SECONDS,
     ) -> None:
         super().__init__(RedisDocuments(redis, prefix=prefix, ttl_seconds=ttl_seconds), secret)
         self.redis = redis
         self.prefix = prefix
+        self.lock_timeout = lock_timeout
 
     @asynccontextmanager
     async def lock(self, channel: str, user_id: str) -> AsyncIterator[None]:
         key = f"{self.prefix}{self._key(channel, user_id)}:lock"
-        async with self.redis.lock(key, timeout=30, blocking_timeout=30):
+        # Renewed while held, never raising on release (issue 16): dialogs/engine/lock.py.
+        async with renewed_lock(self.redis, key, ttl=self.lock_timeout):
             yield

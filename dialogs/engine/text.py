@@ -50,6 +50,10 @@ class Verbatim:
 class Text:
     msgid: str
     params: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+    # Issue 15: a line a channel that pays per character (SMS) leaves out: something the
+    # patient was shown a step before (the clinic, named at the specialty step; the details
+    # of the confirmation, on the result screen) or a heading the options already say.
+    omissible: bool = False
 
     def __post_init__(self) -> None:
         for name, value in self.params.items():
@@ -61,3 +65,8 @@ class Text:
 
 def T(msgid: str, /, **params: object) -> Text:
     return Text(msgid, MappingProxyType(dict(params)))
+
+
+def omissible(text: Text) -> Text:
+    """`text`, marked as a line SMS leaves out (see `Text.omissible`)."""
+    return Text(text.msgid, text.params, omissible=True)

@@ -24,7 +24,15 @@ from backend.domain.statuses import (
 from backend.services import applications, documents, home_visit, patients
 from backend.services.applications import ApplicationDetails, ApplicationSummary
 from backend.services.common import normalize_application_number
-from dialogs.common import CALL_CENTRE, localized, refusal_notice, service_label, status_label
+from dialogs.common import (
+    CALL_CENTRE,
+    doctor_name,
+    localized,
+    person_name,
+    refusal_notice,
+    service_label,
+    status_label,
+)
 from dialogs.engine.screen import InputKind, Option, OptionRole
 from dialogs.engine.step import (
     CHOOSE_AN_OPTION,
@@ -139,7 +147,7 @@ def _marked(app: ApplicationSummary, line: Text) -> Text:
     """A represented child's application carries the child's short name (issue 14)."""
     if app.for_name is None:
         return line
-    return T("{name}: {line}", name=Verbatim(app.for_name), line=line)
+    return T("{name}: {line}", name=person_name(app.for_name), line=line)
 
 
 async def _details(ctx: Ctx, number: str) -> ApplicationDetails:
@@ -212,7 +220,7 @@ def _specifics(details: ApplicationDetails, tz: ZoneInfo, doctor: str | None) ->
             T(
                 "Appointment: {when}, {doctor} ({specialty}), room {room}, {clinic}.",
                 when=booked.local_start,
-                doctor=Verbatim(booked.doctor.short_name),
+                doctor=doctor_name(booked.doctor),
                 specialty=common_noun(localized(booked.specialty)),
                 room=Verbatim(booked.room or "—"),
                 clinic=localized(booked.clinic),
@@ -223,7 +231,7 @@ def _specifics(details: ApplicationDetails, tz: ZoneInfo, doctor: str | None) ->
         lines.append(T("Address: {address}", address=Verbatim(visit.address, echo=True)))
         lines.append(T("Reason: {reason}", reason=Verbatim(visit.reason, echo=True)))
         lines.append(
-            T("Doctor: {doctor}", doctor=Verbatim(doctor))
+            T("Doctor: {doctor}", doctor=person_name(doctor))
             if doctor
             else T("The clinic assigns a doctor.")
         )
@@ -283,7 +291,7 @@ class ApplicationCard(Step):
                 service=service_label(summary.service),
             ),
             *(
-                (T("For {name}", name=Verbatim(summary.for_name)),)
+                (T("For {name}", name=person_name(summary.for_name)),)
                 if summary.for_name is not None
                 else ()
             ),

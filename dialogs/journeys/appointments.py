@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from backend.domain.refusals import Refusal
 from backend.services import booking
 from backend.services.booking import AppointmentView
-from dialogs.common import refusal_notice, status_label
+from dialogs.common import doctor_name, person_name, refusal_notice, status_label
 from dialogs.engine.screen import Option, OptionRole
 from dialogs.engine.step import CHOOSE_AN_OPTION, Back, Ctx, Goto, Outcome, Retry, Step, View
 from dialogs.engine.text import T, Text, Verbatim
@@ -63,15 +63,13 @@ class AppointmentList(ListStep):
                 ctx.uow(), patient, now=ctx.now, for_patient=child
             )
             for a in upcoming:
-                label = T(
-                    "{when}, {doctor}", when=a.local_start, doctor=Verbatim(a.doctor.short_name)
-                )
+                label = T("{when}, {doctor}", when=a.local_start, doctor=doctor_name(a.doctor))
                 items.append(
                     Item(
                         f"ap.{a.appointment_id}",
                         label
                         if name is None
-                        else T("{name}: {line}", name=Verbatim(name), line=label),
+                        else T("{name}: {line}", name=person_name(name), line=label),
                         keys=(a.application_number, a.application_number.replace("-", "")),
                         data={NUMBER: a.application_number},
                     )

@@ -23,11 +23,19 @@ from backend.domain.refusals import ATTACHED_NOWHERE, Refusal, RefusalCode
 from backend.domain.statuses import ApplicationStatus
 from backend.services import applications, booking, patients
 from backend.services.booking import AppointmentView
-from dialogs.common import attached_nowhere, localized, refusal_notice, status_label
+from dialogs.common import (
+    attached_nowhere,
+    clinic_address,
+    doctor_name,
+    localized,
+    name_label,
+    refusal_notice,
+    status_label,
+)
 from dialogs.engine.conversation import JsonValue
 from dialogs.engine.screen import Option, OptionRole
 from dialogs.engine.step import CHOOSE_AN_OPTION, Back, Ctx, Goto, Outcome, Retry, Step, View
-from dialogs.engine.text import T, Text, Verbatim, common_noun
+from dialogs.engine.text import T, Text, Verbatim, common_noun, omissible
 from dialogs.journeys.common import APPOINTMENTS, BOOK
 from dialogs.journeys.for_whom import asking, for_lines, subject
 
@@ -157,23 +165,31 @@ def appointment_lines(
     """Doctor, clinic and room, date and time (S3 row 5: the date and time of the schedule)."""
     who = T(
         "Doctor: {doctor}, {specialty}.",
-        doctor=Verbatim(doctor.short_name),
+        doctor=doctor_name(doctor),
         specialty=common_noun(localized(specialty)),
     )
     if room:
         where = T(
             "Clinic: {clinic}, {address}, room {room}.",
             clinic=localized(clinic),
-            address=Verbatim(clinic.address),
+            address=clinic_address(clinic),
             room=Verbatim(room),
         )
     else:
         where = T(
             "Clinic: {clinic}, {address}.",
             clinic=localized(clinic),
-            address=Verbatim(clinic.address),
+            address=clinic_address(clinic),
         )
     return who, where, T("Date and time: {when}.", when=local_start)
+
+
+def _shown_before(lines: tuple[Text, ...]) -> tuple[Text, ...]:
+    """The result screen after the confirmation (S3 row 5: the status with the date and
+    time): the doctor and the place were on the confirmation just before, so SMS leaves them
+    out (issue 15: no repeated headers); the date and time stay."""
+    *details, when = lines
+    return (*(omissible(line) for line in details), when)
 
 
 def _need_int(ctx: Ctx, key: str) -> int:
@@ -361,8 +377,8 @@ class ChooseDoctor(ListStep):
         return [
             Item(
                 f"dr.{d.id}",
-                Verbatim(d.short_name),
-                keys=(d.short_name, d.surname),
+                name_label(doctor_name(d)),
+                keys=(d.short_name, d.surname, d.short_name_latin),
                 data={BOOKING.key("doctor"): d.id},
             )
             for d in doctors
@@ -448,7 +464,7 @@ class ChooseDay(ListStep):
     async def view(self, ctx: Ctx) -> View:
         chosen = await _chosen(ctx, self.flow)
         items = await self._items(ctx, chosen)
-        doctor = Verbatim(chosen.doctor.short_name)
+        doctor = doctor_name(chosen.doctor)
         if not items:
             days = ctx.services.backend.policy.horizon_days
             body = T(
@@ -525,7 +541,7 @@ class ChooseSlot(ListStep):
             body=(
                 T(
                     "{doctor}, {day}: choose a time.",
-                    doctor=Verbatim(chosen.doctor.short_name),
+                    doctor=doctor_name(chosen.doctor),
                     day=day,
                 ),
             ),
@@ -568,10 +584,23 @@ class Confirm(Step):
             )
             confirm = T("Yes, move it")
         else:
+            # Issue 15: one SMS segment where it can be. SMS leaves out the heading (the
+            # option says "confirm") and the clinic, named at the specialty step; the room
+            # stays, on a line of its own.
+            who, _, when = lines
+            place = (
+                (omissible(T("Clinic: {clinic}, {address}.", clinic=localized(chosen.clinic),
+                             address=clinic_address(chosen.clinic))),
+                 T("Room {room}.", room=Verbatim(room)))
+                if room
+                else (lines[1],)
+            )  # fmt: skip
             body = (
-                T("Please check and confirm your appointment."),
+                omissible(T("Please check and confirm your appointment.")),
                 *await for_lines(ctx, BOOK),
-                *lines,
+                who,
+                *place,
+                when,
                 FREE_OF_CHARGE,
             )
             confirm = T("Confirm")
@@ -642,12 +671,14 @@ class Done(Step):
                 head,
                 *(() if self.flow.moving else await for_lines(ctx, BOOK)),
                 T("Status: {status}.", status=status_label(status)),
-                *appointment_lines(
-                    appointment.doctor,
-                    appointment.specialty,
-                    appointment.clinic,
-                    appointment.room,
-                    appointment.local_start,
+                *_shown_before(
+                    appointment_lines(
+                        appointment.doctor,
+                        appointment.specialty,
+                        appointment.clinic,
+                        appointment.room,
+                        appointment.local_start,
+                    )
                 ),
             ),
             options=options,

@@ -8,7 +8,13 @@ from dataclasses import dataclass
 
 from backend.domain.model import Language
 from backend.services import desk, patients
-from dialogs.common import CALL_CENTRE, EMERGENCY, clinic_hours, home_visit_cutoff
+from dialogs.common import (
+    CALL_CENTRE,
+    EMERGENCY,
+    clinic_hours,
+    home_visit_cutoff,
+    opening_hours,
+)
 from dialogs.engine.engine import DESK_REASON, HELP, LANGUAGE, MENU, OPERATOR
 from dialogs.engine.engine import EMERGENCY as EMERGENCY_SCREEN
 from dialogs.engine.screen import InputKind, Option, OptionRole
@@ -145,6 +151,22 @@ DESK_STEPS = frozenset({OPERATOR, OPERATOR_QUEUED, OPERATOR_CALLBACK})
 _MAX_CALLBACK = 1000
 
 
+def desk_hours_text(hours: desk.DeskHours, now: dt.datetime) -> Text:
+    """The desk's weekly hours as stored by a supervisor (the one place every patient text
+    that states them takes them from; anchors §4: the seeds give no 1414 chat hours), and
+    today's own when a supervisor set other hours for today (a holiday, a short day)."""
+    week = opening_hours(hours.weekly)
+    today = now.astimezone(desk.ALMATY).date()
+    if today not in hours.exceptions:
+        return week
+    special = hours.exceptions[today]
+    if special is None:
+        return T("{week}; closed today", week=week)
+    return T(
+        "{week}; today {opens}–{closes}", week=week, opens=special.opens, closes=special.closes
+    )
+
+
 def expected_wait_text(wait: dt.timedelta | None) -> Text:
     if wait is None:
         return T("Expected wait: not known yet.")
@@ -158,13 +180,14 @@ class Operator(Step):
     the queue; outside the hours: the next opening, a message for a call back, or the bot."""
 
     async def view(self, ctx: Ctx) -> View:
-        if not desk.is_open_at(ctx.now):
+        hours = await desk.hours(ctx.uow())
+        if not desk.is_open_at(ctx.now, hours):
             return View(
                 body=(
                     T(
-                        "The 1414 chat is closed now (operators answer Mon–Fri 08:00–20:00 and "
-                        "Sat 09:00–14:00). It opens {when}.",
-                        when=desk.next_opening(ctx.now),
+                        "The 1414 chat is closed now (operators answer {hours}). It opens {when}.",
+                        hours=desk_hours_text(hours, ctx.now),
+                        when=desk.next_opening(ctx.now, hours),
                     ),
                     EMERGENCY,
                 ),
@@ -175,8 +198,8 @@ class Operator(Step):
         return View(
             body=(
                 T(
-                    "An operator of the contact centre 1414 can take over this chat "
-                    "(Mon–Fri 08:00–20:00, Sat 09:00–14:00)."
+                    "An operator of the contact centre 1414 can take over this chat ({hours}).",
+                    hours=desk_hours_text(hours, ctx.now),
                 ),
                 expected_wait_text(await desk.expected_wait(ctx.uow(), ctx.now)),
             ),
@@ -188,7 +211,7 @@ class Operator(Step):
             return Goto(OPERATOR_CALLBACK)
         if option_id != JOIN:
             return Retry(CHOOSE_AN_OPTION)
-        if not desk.is_open_at(ctx.now):  # closed while the screen was open: say so
+        if not desk.is_open_at(ctx.now, await desk.hours(ctx.uow())):  # closed meanwhile
             return Stay()
         conv = ctx.conv
         previous = conv.stack[-1] if conv.stack else MENU

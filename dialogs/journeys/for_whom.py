@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 
 from backend.services import patients
 from backend.services.patients import Dependant
+from dialogs.common import person_name
 from dialogs.engine.conversation import JsonValue
 from dialogs.engine.screen import Option
 from dialogs.engine.step import CHOOSE_AN_OPTION, Ctx, Outcome, Retry, Stay, Step, View
-from dialogs.engine.text import T, Text, Verbatim
+from dialogs.engine.text import T, Text
 
 _PREFIX = "for:"
 _ME = "for.me"
@@ -58,7 +59,7 @@ async def for_lines(ctx: Ctx, journey: str) -> tuple[Text, ...]:
         return ()
     for child in await dependants(ctx):
         if child.patient_id == chosen:
-            return (T("For {name}", name=Verbatim(child.short_name)),)
+            return (T("For {name}", name=person_name(child.short_name)),)
     return ()
 
 
@@ -79,7 +80,7 @@ class ForWhom(Step):
         options += [
             Option(
                 f"for.{c.patient_id}",
-                T("{name}, age {age}", name=Verbatim(c.short_name), age=c.age),
+                T("{name}, age {age}", name=person_name(c.short_name), age=c.age),
             )
             for c in await dependants(ctx)
         ]

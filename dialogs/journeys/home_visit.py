@@ -31,6 +31,7 @@ from dialogs.common import (
     CALL_CENTRE,
     attached_nowhere,
     home_visit_cutoff,
+    person_name,
     refusal_notice,
     status_label,
 )
@@ -553,7 +554,7 @@ class Done(Step):
             ),
             *await for_lines(ctx, TERMS),
             T("Status: {status}.", status=status_label(result.status)),
-            T("Doctor: {doctor}", doctor=Verbatim(result.doctor))
+            T("Doctor: {doctor}", doctor=person_name(result.doctor))
             if result.doctor
             else T("The clinic assigns a doctor."),
             T("Planned arrival: {start}–{end}.", start=result.start, end=result.end.time()),

@@ -373,7 +373,7 @@ async def test_bad_json_rows_are_listed_and_nothing_is_written(
         await import_path(backend, path, today=TODAY)
     assert set(caught.value.problems) >= {
         ImportProblem("bad.json", 0, "extra", "unknown 'extra' (expected one of: specialties, "
-                      "clinics, doctors, districts, schedules, patients, calendar)"),
+                      "clinics, doctors, districts, schedules, patients, calendar, registers)"),
     }  # fmt: skip
     assert {(p.file, p.row, p.field) for p in caught.value.problems} == {
         ("bad.json", 0, "extra"),

@@ -10,7 +10,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import delete, func, insert, inspect, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -134,6 +134,10 @@ async def test_0004_gives_existing_rows_their_defaults(tmp_path: Path) -> None:
         await engine.dispose()
 
 
+# Tables created by the migrations after 0011 (gone when going down to 0009).
+AFTER_0011 = frozenset({"desk_hours", "desk_hours_exceptions"})
+
+
 def downgrade_to(url: str, revision: str) -> None:
     command.downgrade(alembic_config(url), revision)
 
@@ -143,7 +147,7 @@ async def test_0011_checks_come_off_and_back_on_with_data(backend: Backend) -> N
     with rows, keeping them; the checks are gone below 0011 and back at the head."""
     url = backend.engine.url.render_as_string(hide_password=False)
     await build_world(backend)
-    tables = list(orm.metadata.sorted_tables)
+    tables = [t for t in orm.metadata.sorted_tables if t.name not in AFTER_0011]
 
     async def counts() -> dict[str, int]:
         async with backend.engine.connect() as conn:
@@ -179,3 +183,31 @@ async def test_0011_checks_come_off_and_back_on_with_data(backend: Backend) -> N
     async with backend.engine.connect() as conn:
         with pytest.raises(IntegrityError):
             await conn.execute(update(orm.patients).values(sex="female"))
+
+
+async def test_0012_desk_hours_go_down_and_up_again(backend: Backend) -> None:
+    """Migration 0012 (the desk's stored hours): below it the tables are gone and the rest of
+    the schema stays; back at the head they are there again, with their CHECKs."""
+    url = backend.engine.url.render_as_string(hide_password=False)
+
+    async def tables() -> set[str]:
+        async with backend.engine.connect() as conn:
+            return set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+
+    at_head = await tables()
+    assert at_head >= AFTER_0011
+    await backend.engine.dispose()
+    await asyncio.to_thread(downgrade_to, url, "0011")
+    assert await tables() == at_head - AFTER_0011
+    await asyncio.to_thread(migrate, url, "head")
+    assert await tables() == at_head
+    async with backend.engine.connect() as conn:
+        with pytest.raises(IntegrityError):
+            await conn.execute(
+                insert(orm.desk_hours).values(
+                    weekday=1,
+                    opens=dt.time(9),
+                    closes=dt.time(8),
+                    updated_at=dt.datetime.now(dt.UTC),
+                )
+            )

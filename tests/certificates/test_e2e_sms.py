@@ -18,7 +18,7 @@ from backend.domain.documents import format_code
 from backend.domain.statuses import ApplicationStatus
 from backend.ports import FixedClock
 from backend.services import applications
-from backend.services.documents import Documents, issued_for
+from backend.services.documents import Documents, issued_for, revoke, send_again
 from bot.documents.worker import StatementWorker
 from bot.notify.channel import NOTIFY_ENABLED_KEY, NOTIFY_KEY
 from bot.sms.segments import segments
@@ -97,3 +97,57 @@ async def test_a_statement_by_sms_comes_as_a_code_and_an_expiring_link(
     late = await client.get(path)
     assert late.status == 403
     assert "Сілтеменің мерзімі өтті" in await late.text()
+
+
+async def test_a_revoked_statement_is_announced_by_sms_without_a_link(
+    alice: SmsPhone,  # noqa: F811
+    sms_app: web.Application,  # noqa: F811
+    client: TestClient[Any, Any],  # noqa: F811
+    *,
+    backend: Backend,
+    documents: Documents,
+    world: World,
+    clock: FixedClock,
+) -> None:
+    await alice.send("RU")
+    await alice.sign_in(world.alice.iin)
+    await alice.choose("certs")
+    await alice.choose("cert.tb")
+    await alice.choose("confirm")
+    [app] = await applications.list_applications(backend.uow(), world.alice.id or 0)
+    assert await StatementWorker(backend, lambda: documents).run_once() == 1
+    assert await sms_app[NOTIFY_KEY].sms.drain() == 1
+    await alice.channel.worker.drain()
+    issued = await issued_for(backend.uow(), app.number)
+    assert issued is not None
+    [link] = LINK.findall(alice.outbox_texts()[-1])
+    path = link.removeprefix(PUBLIC.rstrip("/"))
+    assert (await client.get(path)).status == 200
+
+    assert await revoke(backend.uow(), issued.code, now=clock.now(), reason="error")
+    before = len(alice.outbox_texts())
+    assert await sms_app[NOTIFY_KEY].sms.drain() == 1
+    await alice.channel.worker.drain()
+
+    [notice] = alice.outbox_texts()[before:]
+    assert format_code(issued.code) in notice
+    assert app.number in notice
+    assert "отозван" in notice
+    assert LINK.findall(notice) == []  # nothing to download any more
+    assert segments(notice) <= 2
+
+    # The link sent before the revocation no longer serves the PDF (still within its 24 h).
+    gone = await client.get(path, headers={"Accept-Language": "ru"})
+    assert gone.status == 410
+    body = await gone.read()
+    assert not body.startswith(b"%PDF")
+    assert "отозван" in body.decode()
+
+    # "Send again" on the card of a revoked document says it is revoked, never a new link.
+    assert await send_again(backend.uow(), world.alice.id or 0, app.number, now=clock.now())
+    before = len(alice.outbox_texts())
+    assert await sms_app[NOTIFY_KEY].sms.drain() == 1
+    await alice.channel.worker.drain()
+    [again] = alice.outbox_texts()[before:]
+    assert "отозван" in again
+    assert LINK.findall(again) == []

@@ -80,7 +80,7 @@ async def test_list_newest_first_and_appointment_details_with_history(
     assert "Deadline" not in details  # an appointment owes no result by a deadline
     assert "Late" not in details
     assert (
-        "Appointment: Tuesday, 24 November, 09:00, Ахметова А. С. (therapist), room 101, "
+        "Appointment: Tuesday, 24 November, 09:00, Akhmetova A. S. (therapist), room 101, "
         "Polyclinic No. 1."
     ) in details
     assert "History:" in details
@@ -99,7 +99,7 @@ async def test_home_visit_details(
 
     details = chat.text("en")
     assert "Address: Астана, Мәңгілік Ел, 10, 5" in details
-    assert "Doctor: Ахметова А. С." in details
+    assert "Doctor: Akhmetova A. S." in details
     assert "Planned arrival: Monday, 23 November, 12:00–14:00." in details
     assert chat.last is not None and chat.last.sensitive
 

@@ -78,8 +78,8 @@ async def test_the_list_shows_date_time_and_doctor_and_opens_the_details(
 
     assert _items(screen, "ap.") == [f"ap.{v.appointment_id}" for v in views]
     text = chat.text()
-    assert "Tuesday, 24 November, 09:20, Ахметова А. С." in text
-    assert "Tuesday, 24 November, 14:00, Ким В." in text
+    assert "Tuesday, 24 November, 09:20, Akhmetova A. S." in text
+    assert "Tuesday, 24 November, 14:00, Kim V." in text
     assert text.index("09:20") < text.index("14:00")
 
     screen = await chat.tap(f"ap.{views[1].appointment_id}")
@@ -88,7 +88,7 @@ async def test_the_list_shows_date_time_and_doctor_and_opens_the_details(
     assert {"move", "cancel"} <= set(screen.option_ids)
     text = chat.text()
     assert f"Application No. {cardio}, status: Registered." in text
-    assert "Ким В., cardiologist" in text
+    assert "Kim V., cardiologist" in text
     assert "room 205" in text
     assert therapist not in text
 

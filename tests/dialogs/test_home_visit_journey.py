@@ -86,7 +86,7 @@ async def test_same_day_visit_end_to_end(
     assert app.status is ApplicationStatus.REGISTERED
     assert f"Application number: {app.number}." in result
     assert "Status: Registered." in result
-    assert "Doctor: Ахметова А. С." in result
+    assert "Doctor: Akhmetova A. S." in result
     assert "Planned arrival: Monday, 23 November, 12:00–14:00." in result
     assert "Medical care is given at home at the set time." in result
     assert "nav.back" not in chat.last.option_ids  # the request is finished

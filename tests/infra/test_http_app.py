@@ -95,22 +95,21 @@ async def test_readyz_on_sqlite_without_redis(
     }
 
 
+def _loops_on(app: web.Application) -> None:
+    """Every background loop runs alongside the probe (their cold first rounds included)."""
+    for key in (SLOT_TOP_UP_KEY, SMS_WORKER_KEY, NOTIFY_ENABLED_KEY, DESK_LOOP_KEY):
+        assert app[key] is True
+    assert app[STATEMENTS_ENABLED_KEY] is True
+
+
 @pytest.mark.postgres
 @pytest.mark.redis
-def _probe_only(app: web.Application) -> None:
-    """Only the probe is under test: the background loops' first rounds (cold imports and SQL
-    compilation) would share the event loop with it for seconds. Noted for issue 16."""
-    for key in (SLOT_TOP_UP_KEY, SMS_WORKER_KEY, NOTIFY_ENABLED_KEY, DESK_LOOP_KEY):
-        app[key] = False
-    app[STATEMENTS_ENABLED_KEY] = False
-
-
 async def test_readyz_on_real_postgres_and_redis(
     aiohttp_client: AiohttpClient, real_postgres_url: str, real_redis_url: str
 ) -> None:
     settings = _settings(database_url=real_postgres_url, redis_url=real_redis_url)
     app = create_app(settings, bootstrap(settings.database_url))
-    _probe_only(app)
+    _loops_on(app)
     client = await aiohttp_client(app)
 
     response = await client.get("/readyz")
@@ -123,7 +122,7 @@ async def test_readyz_is_503_when_the_database_is_unreachable(
     aiohttp_client: AiohttpClient, free_port: int
 ) -> None:
     app = create_app(_settings(), _closed_postgres(free_port))
-    _probe_only(app)
+    _loops_on(app)  # each of them failing and backing off meanwhile
     client = await aiohttp_client(app)
 
     started = time.monotonic()
@@ -297,6 +296,29 @@ async def test_the_app_tops_up_slots_at_start_and_every_interval(
 
     assert loaded < at_start < next_time
     assert (await client.get("/healthz")).status == 200
+
+
+@pytest.mark.redis
+async def test_readyz_answers_while_every_loop_does_its_cold_first_round(
+    aiohttp_client: AiohttpClient, demo_backend: Backend, database_url: str, real_redis_url: str
+) -> None:
+    # A fresh process with a week of slots to create, reminders and deadlines to look at, the
+    # outboxes, the desk and the statements: the probe still answers at once, every time.
+    clock = demo_backend.clock
+    assert isinstance(clock, FixedClock)
+    loaded = await _slots(demo_backend)
+    clock.advance(dt.timedelta(days=7))
+    app = create_app(_settings(database_url, real_redis_url), demo_backend)
+    _loops_on(app)
+    client = await aiohttp_client(app)
+
+    answers = []
+    for _ in range(10):
+        answers.append((await client.get("/readyz")).status)
+        await asyncio.sleep(0.1)
+
+    assert answers == [200] * 10
+    assert await _more_slots_than(demo_backend, loaded) > loaded  # the top-up did run
 
 
 async def test_the_top_up_can_be_turned_off(

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import pytest
-
 from bench.sms_screens import Found
 from bot.sms.render import MENU_NUMBER, MORE_NUMBER, Rendering
 from dialogs.engine.engine import TROUBLE
@@ -18,10 +16,6 @@ from tests.sms.test_budget import screens as screens  # noqa: PLC0414 - the walk
 
 pytestmark = SQLITE
 
-# Known and left for the next round (reported): help.hours in ru has no room for «00 меню»;
-# on certs.list (kk) the hint moves the fourth certificate to page 2.
-KNOWN = pytest.mark.xfail(reason="issue 15 remainder: help.hours (ru), certs.list (kk)")
-
 
 def _ways_on(rendering: Rendering, page: int) -> bool:
     lines = rendering.pages[page].text.splitlines()
@@ -30,7 +24,6 @@ def _ways_on(rendering: Rendering, page: int) -> bool:
     return bool(rendering.pages[page].numbers) or footer or more
 
 
-@KNOWN
 def test_every_screen_shows_a_way_on(screens: list[Found]) -> None:
     assert len(screens) > 30
     for found in screens:
@@ -40,7 +33,6 @@ def test_every_screen_shows_a_way_on(screens: list[Found]) -> None:
             assert _ways_on(rendering, last), (found.screen.state, language, rendering.pages)
 
 
-@KNOWN
 def test_after_a_wrong_answer_the_valid_numbers_stay_on_the_page(screens: list[Found]) -> None:
     checked = 0
     for found in screens:

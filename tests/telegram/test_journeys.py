@@ -30,6 +30,8 @@ pytestmark = [
 ]
 TUESDAY = "day.2026-11-24"
 NOVEMBER = {"kk": "қараша", "ru": "ноября", "en": "November"}  # CLDR, not our catalogs
+# Issue 15: the doctor's name in Latin letters on English screens (ICAO Doc 9303).
+AKHMETOVA = {"kk": "Ахметова А. С.", "ru": "Ахметова А. С.", "en": "Akhmetova A. S."}
 EDIT = [AnswerCallbackQuery, EditMessageText]
 NEW = [AnswerCallbackQuery, SendMessage]
 
@@ -79,7 +81,7 @@ async def test_book_an_appointment(
 
     assert kinds(await alice.tap(f"sp.{world.therapist.id}")) == EDIT
     assert items(alice, "dr.") == [f"dr.{world.doctor_a.id}", f"dr.{world.therapist_a2.id}"]
-    assert alice.labels[f"dr.{world.doctor_a.id}"] == "Ахметова А. С."
+    assert alice.labels[f"dr.{world.doctor_a.id}"] == AKHMETOVA[language]
 
     await alice.tap(f"dr.{world.doctor_a.id}")
     assert items(alice, "day.") == [TUESDAY]
@@ -101,7 +103,7 @@ async def test_book_an_appointment(
     await alice.tap(slots[1])
     assert await alice.state() == "book.confirm"
     assert alice.rows[0] == ["confirm"]
-    for part in ("Ахметова А. С.", "101", "09:20", NOVEMBER[language]):
+    for part in (AKHMETOVA[language], "101", "09:20", NOVEMBER[language]):
         assert part in alice.last_text
 
     assert kinds(await alice.tap("confirm")) == EDIT
@@ -194,7 +196,7 @@ async def test_call_a_doctor_home(alice: TelegramChat, world: World, backend: Ba
 
 
 async def test_my_applications(
-    alice: TelegramChat, world: World, backend: Backend, clock: FixedClock
+    alice: TelegramChat, world: World, backend: Backend, clock: FixedClock, language: str
 ) -> None:
     booked = await _book(backend, clock, world, world.slots_a[0].id or 0)
     clock.advance(dt.timedelta(minutes=5))
@@ -212,7 +214,7 @@ async def test_my_applications(
     await alice.tap(f"app.{booked}")
 
     assert await alice.state() == "apps.details"
-    for part in (booked, "09:00", "Ахметова А. С.", "101"):
+    for part in (booked, "09:00", AKHMETOVA[language], "101"):
         assert part in alice.last_text
 
 

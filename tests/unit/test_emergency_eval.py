@@ -9,13 +9,25 @@ issue 10: recall ≥ 0.97 on emergencies, ≤ 5 % false positives on ordinary ph
 reading the word lists, and before measuring the changes made for the first one); each records
 its first-run figures in its header, the honest measure on unseen phrases. The lists were
 improved after those runs (general stems and rules only), so the goals are asserted on them as
-seen sets, and the first-run figures are printed beside the current ones.
+seen sets, and the first-run figures are printed beside the current ones. `emergency_blind5.tsv`
+(session 4) is one more such set.
+
+`tests/data/emergency_blind6.tsv` was written blind too and measured once at the end of session 4
+(recall 0.962); its three misses were then fixed by general rules, so it is a seen set now.
+`emergency_blind7.tsv` (round 2) was written blind, measured once before any change (recall 0.987,
+false positives 0.056) and tuned on.
+
+`tests/data/emergency_blind8.tsv` was written together with set 7, before reading the lists, and
+measured once after the last change of round 2; the lists were not tuned on it. It is the honest
+estimate on unseen phrases: its figures are printed, and only the floor it honestly reached is
+asserted (below the goals).
 """
 
 from __future__ import annotations
 
 import csv
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,14 +113,32 @@ SETS = (
     "emergency_holdout.tsv",
     "emergency_blind.tsv",
     "emergency_blind2.tsv",
+    "emergency_blind5.tsv",
+    "emergency_blind6.tsv",  # measured once at 0.962 (session 4), then its misses were fixed
+    "emergency_blind7.tsv",
 )
-BLIND = {"emergency_blind.tsv": 240, "emergency_blind2.tsv": 120}  # the least phrases of each
+UNTUNED = "emergency_blind8.tsv"  # never tuned on: a floor, not the goals
+UNTUNED_RECALL_FLOOR = 0.95  # measured once: 0.975 (kk 0.951, ru 1.0, en 1.0), FP 0.038
+BLIND = {  # the least phrases of each
+    "emergency_blind.tsv": 240,
+    "emergency_blind2.tsv": 120,
+    "emergency_blind5.tsv": 240,
+    "emergency_blind6.tsv": 100,
+    "emergency_blind7.tsv": 240,
+    UNTUNED: 120,
+}
 
 
 @pytest.mark.parametrize("name", SETS)
 def test_recall_and_false_positives_meet_the_goals(name: str) -> None:
     recall, false_pos = _report(name)
     assert recall >= RECALL_GOAL
+    assert false_pos <= FALSE_POSITIVE_GOAL
+
+
+def test_the_untuned_blind_set_stays_above_its_honest_floor() -> None:
+    recall, false_pos = _report(UNTUNED)
+    assert recall >= UNTUNED_RECALL_FLOOR
     assert false_pos <= FALSE_POSITIVE_GOAL
 
 
@@ -139,3 +169,35 @@ def test_a_blind_set_is_balanced_covers_every_kind_and_keeps_its_first_run(name:
     first = _first_run(name)
     assert any(line.strip().startswith("all: recall") for line in first), first
     print(f"\n{name}: first run (blind)\n  " + "\n  ".join(first))  # noqa: T201 - the honest figures
+
+
+# Kazakh as phones type it: on a Russian keyboard (ә→а, қ→к …) or in Latin letters the way
+# people spell by ear (ғ→gh, ң→n, ы→y, ж→zh, і→i). Same phrases, same labels.
+_RUSSIAN_KEYBOARD = str.maketrans("әөүұқғңһіӘӨҮҰҚҒҢҺІ", "аоуукгнхиАОУУКГНХИ")
+_PHONE_LATIN = {
+    **dict(zip("абвгдезийклмнопрстуфыэ", "abvgdeziyklmnoprstufye", strict=True)),
+    **{"ж": "zh", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "sch", "ю": "yu", "я": "ya"},
+    **{"ё": "yo", "ъ": "", "ь": "", "ә": "a", "ө": "o", "ү": "u", "ұ": "u", "қ": "q", "ғ": "gh"},
+    **{"ң": "n", "һ": "h", "і": "i"},
+}
+
+
+def _phone_latin(text: str) -> str:
+    return "".join(_PHONE_LATIN.get(ch, _PHONE_LATIN.get(ch.lower(), ch)) for ch in text)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [lambda text: text.translate(_RUSSIAN_KEYBOARD), _phone_latin],
+    ids=["russian-keyboard", "latin"],
+)
+def test_kazakh_typed_on_a_russian_keyboard_or_in_latin_meets_the_goals(
+    typed: Callable[[str], str],
+) -> None:
+    rows = [r for name in SETS for r in _rows(name) if r.language == "kk"]
+    emergencies = [typed(r.phrase) for r in rows if r.label == "emergency"]
+    ordinary = [typed(r.phrase) for r in rows if r.label == "ordinary"]
+    missed = [text for text in emergencies if not looks_like_emergency(text)]
+    alarms = [text for text in ordinary if looks_like_emergency(text)]
+    assert len(missed) <= (1 - RECALL_GOAL) * len(emergencies), missed
+    assert len(alarms) <= FALSE_POSITIVE_GOAL * len(ordinary), alarms
