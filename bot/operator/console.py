@@ -149,6 +149,9 @@ class StaffConsole:
         from bot.operator import clinic_pages  # noqa: PLC0415 - pages import this module
 
         clinic_pages.add_routes(sub, self)
+        from bot.operator import desk_pages  # noqa: PLC0415 - pages import this module
+
+        desk_pages.add_routes(sub, self)
         from bot.operator import supervisor_pages  # noqa: PLC0415
 
         supervisor_pages.add_routes(sub, self)

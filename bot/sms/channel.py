@@ -15,6 +15,8 @@ from typing import Final
 
 from aiohttp import web
 
+from bot.desk.feed import feed_for
+from bot.desk.gate import DeskGate
 from bot.runtime import Runtime
 from bot.sms.conversation import SmsConversations
 from bot.sms.outbox_worker import OutboxSmsSender, OutboxWorker
@@ -45,7 +47,11 @@ def build_channel(runtime: Runtime) -> SmsChannel:
         if runtime.redis is not None
         else MemorySmsStateStore(secret=secret)
     )
-    conversations = SmsConversations(runtime.engine, runtime.backend, renderer, states)
+    # The desk's live feed of this app (Redis when there is one), as the console reads it.
+    gate = DeskGate(
+        runtime.backend, feed_for(runtime.backend, runtime.redis, prefix=runtime.key_prefix)
+    )
+    conversations = SmsConversations(runtime.engine, runtime.backend, renderer, states, gate)
     worker = OutboxWorker(runtime.backend, runtime.sender)
     token = settings.twilio_auth_token.get_secret_value() if settings.twilio_auth_token else ""
     signature = TwilioSignature(auth_token=token, public_base_url=settings.public_base_url)
