@@ -610,6 +610,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 score.survivors.append(mutant.description)
             else:
                 score.killed += 1
+        if not options.list:
+            sys.stderr.write(f"{table.label}: {score.killed}/{score.total} killed\n")
     if options.list:
         return 0
     import_time = {
