@@ -669,22 +669,55 @@ def _print(
         for name, dead in import_time.items():
             out.write(f"  {name}: {'killed' if dead else 'survived'}\n")
     functions = _function_scores(mutmut, import_time, options.only)
-    head = ("module", "functions", "killed", "tables", "killed", "all", "score")
-    out.write("\n{:28} {:>9} {:>7} {:>7} {:>7} {:>7} {:>7}\n".format(*head))
+    accepted = accepted_survivors()
+    equivalent: dict[str, int] = {}
+    for module, f in functions.items():
+        equivalent[module] = sum(line.split(":", 1)[0] in accepted for line in f.survivors)
+    for label, t in per_table.items():
+        module = next(table.module for table in TABLES if table.label == label)
+        equivalent[module] = equivalent.get(module, 0) + sum(
+            f"{label}: {d}" in accepted for d in t.survivors
+        )
+    head = ("module", "functions", "killed", "tables", "killed", "score", "equiv.", "of the rest")
+    out.write("\n{:26} {:>9} {:>7} {:>7} {:>7} {:>7} {:>7} {:>11}\n".format(*head))
     for module in sorted(set(tables) | set(functions)):
         f, t = functions.get(module, Score()), tables.get(module, Score())
         total, killed = f.total + t.total, f.killed + t.killed
+        same = equivalent.get(module, 0)
         out.write(
-            f"{module:28} {f.total:9} {f.killed:7} {t.total:7} {t.killed:7} {total:7}"
-            f" {_pct(killed, total)}\n"
+            f"{module:26} {f.total:9} {f.killed:7} {t.total:7} {t.killed:7}"
+            f" {_pct(killed, total)} {same:7}     {_pct(killed, total - same)}\n"
         )
     if options.survivors:
         for label, score in per_table.items():
             for description in score.survivors:
-                out.write(f"survived (table): {label}: {description}\n")
+                name = f"{label}: {description}"
+                out.write(f"survived (table{_verdict(name, accepted)}): {name}\n")
         for module in sorted(functions):
             for line in functions[module].survivors:
-                out.write(f"survived (mutmut): {line}\n")
+                verdict = _verdict(line.split(":", 1)[0], accepted)
+                out.write(f"survived (mutmut{verdict}): {line}\n")
+
+
+def _verdict(name: str, accepted: set[str]) -> str:
+    return ", accepted as equivalent" if name in accepted else ", NOT EXPLAINED: kill or explain"
+
+
+_ACCEPTED_LINE = re.compile(r"^- `(?P<name>[^`]+)`")
+
+
+def accepted_survivors() -> set[str]:
+    """The equivalent mutants explained in docs/testing.md ("Accepted survivors"), by name:
+    a mutmut mutant's name, or `table: description` for a table mutant."""
+    path = ROOT / "docs" / "testing.md"
+    names: set[str] = set()
+    inside = False
+    for line in path.read_text().splitlines():
+        if line.startswith("#"):
+            inside = line.lstrip("#").strip().lower().startswith("accepted survivors")
+        elif inside and (match := _ACCEPTED_LINE.match(line)):
+            names.add(match["name"])
+    return names
 
 
 if __name__ == "__main__":
