@@ -88,7 +88,7 @@ def test_kurban_ait_is_known_for_the_built_in_and_the_librarys_confirmed_years()
 def test_the_built_in_kurban_ait_dates() -> None:
     # The first day of Құрбан айт as the government's calendar set it (ҚМДБ's date): 2024 and
     # 2025 are also confirmed in the library; 2026 and 2027 the library only estimates.
-    assert KURBAN_AIT == (D(2024, 6, 16), D(2025, 6, 6), D(2026, 5, 27), D(2027, 5, 16))
+    assert (D(2024, 6, 16), D(2025, 6, 6), D(2026, 5, 27), D(2027, 5, 16)) == KURBAN_AIT
     calendar = HolidayCalendar()
     assert calendar.kurban_ait_in(2024) == {D(2024, 6, 16)}
     assert calendar.kurban_ait_in(2025) == {D(2025, 6, 6)}
