@@ -100,6 +100,10 @@ chat: install
 # Mutation testing (docs/testing.md): mutmut mutates backend/domain/, otp/policy.py and
 # otp/codes.py ([tool.mutmut] in pyproject.toml) and runs their unit tests against each mutant;
 # then the score per module. Not part of `make test`: it takes a quarter of an hour or more.
+# A fresh run each time (mutmut keeps old results when only the tests change); then the
+# module-level rule tables and the code run at import (scripts/table_mutation.py).
 mutation: install
+	rm -rf mutants
 	$(BIN)/mutmut run --max-children 2
 	$(BIN)/python scripts/mutation_score.py $(BIN)/mutmut
+	$(BIN)/python scripts/table_mutation.py --mutmut $(BIN)/mutmut --survivors

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from backend.domain.iin import IinError, InvalidIin, Sex
-from backend.domain.model import Application, Patient, StatusChange
+from backend.domain.model import Application, Language, Patient, StatusChange
 from backend.domain.phone import InvalidPhone, PhoneError
 from backend.domain.refusals import RefusalCode, RefusalGroundNotAllowed
 from backend.domain.statuses import (
@@ -322,7 +322,7 @@ def test_a_patient_who_completes_gets_a_typed_error_and_nothing_changes() -> Non
 def test_history_times_must_be_aware() -> None:
     app = _submitted()
 
-    with pytest.raises(ValueError, match="naive"):
+    with pytest.raises(ValueError, match=r"^naive datetime: history times are aware$"):
         app.transition(S.REGISTERED, actor=Actor.SYSTEM, at=dt.datetime(2026, 11, 16, 10, 1))  # noqa: DTZ001 - naive on purpose
 
     assert len(app.history) == 1
@@ -389,6 +389,28 @@ def test_register_normalises_the_phone_to_e164() -> None:
     assert patient.phone == "+77011234567"
     assert patient.full_name == "Сейітқали Айгүл Бекқызы"
     assert patient.address == "Астана, Мәңгілік Ел 8"
+
+
+def test_register_keeps_the_language_and_the_representative() -> None:
+    child = Patient.register(
+        iin=IIN_MALE_2005,
+        surname="Омаров",
+        given_name="Нұрлан",
+        language=Language.RU,
+        representative_id=41,
+    )
+
+    assert child.language is Language.RU
+    assert child.representative_id == 41
+    assert child.patronymic is None
+    assert child.address is None
+
+
+def test_register_without_a_language_or_representative_leaves_them_empty() -> None:
+    patient = Patient.register(iin=IIN_FEMALE_1992, surname="A", given_name="B")
+
+    assert patient.language is None
+    assert patient.representative_id is None
 
 
 def test_register_without_a_phone_leaves_it_empty() -> None:

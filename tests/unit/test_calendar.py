@@ -93,9 +93,10 @@ def test_closed_day_has_no_opening_closing_or_cutoff() -> None:
 
 
 def test_opening_hours_must_open_before_closing() -> None:
-    with pytest.raises(ValueError, match="open before"):
+    message = r"^a clinic must open before it closes$"
+    with pytest.raises(ValueError, match=message):
         OpeningHours(dt.time(20), dt.time(8))
-    with pytest.raises(ValueError, match="open before"):
+    with pytest.raises(ValueError, match=message):
         OpeningHours(dt.time(9), dt.time(9))
 
 
@@ -410,8 +411,56 @@ def test_next_working_day_is_strictly_after_and_skips_closed_days(
 def test_next_working_day_fails_for_a_clinic_that_never_opens() -> None:
     cal = ClinicCalendar(schedule=WeeklySchedule({}), tz=ALMATY)
 
-    with pytest.raises(ValueError, match="no working day"):
+    with pytest.raises(ValueError, match=r"^the clinic has no working day within a year$"):
         cal.next_working_day(MON)
+
+
+def _open_every_day(days_off: frozenset[dt.date] = frozenset()) -> ClinicCalendar:
+    """08:00-09:00 every day of the week, no public holidays at all (each one worked)."""
+    hour = OpeningHours(dt.time(8), dt.time(9))
+    every_day = frozenset(MON + dt.timedelta(days=n) for n in range(-10, 800))
+    holidays = HolidayCalendar(
+        movable=frozenset(), extra_days_off=days_off, extra_working_days=every_day - days_off
+    )
+    return ClinicCalendar(schedule=WeeklySchedule(dict.fromkeys(range(7), hour)), tz=ALMATY,
+                          holidays=holidays)  # fmt: skip
+
+
+def test_next_working_day_looks_one_year_ahead_and_no_further() -> None:
+    # The search stops after 366 days: a clinic closed a whole (leap) year is a data error.
+    closed_365 = frozenset(MON + dt.timedelta(days=n) for n in range(1, 366))
+    closed_366 = closed_365 | {MON + dt.timedelta(days=366)}
+
+    assert _open_every_day(closed_365).next_working_day(MON) == MON + dt.timedelta(days=366)
+    with pytest.raises(ValueError, match=r"^the clinic has no working day within a year$"):
+        _open_every_day(closed_366).next_working_day(MON)
+
+
+def test_working_time_is_added_over_at_most_a_year_of_working_days() -> None:
+    cal = _open_every_day()  # one working hour a day
+
+    assert cal.add_working_time(_at(MON, 8), dt.timedelta(hours=366)) == _at(
+        MON + dt.timedelta(days=365), 9
+    )
+    with pytest.raises(ValueError, match=r"^the clinic has no working time within a year$"):
+        cal.add_working_time(_at(MON, 8), dt.timedelta(hours=367))
+
+
+def test_working_time_from_before_opening_counts_from_the_opening() -> None:
+    assert _calendar().add_working_time(_at(MON, 7), dt.timedelta(minutes=30)) == _at(MON, 8, 30)
+
+
+def test_working_time_from_after_closing_counts_from_the_next_opening() -> None:
+    cal = _calendar()
+
+    assert cal.add_working_time(_at(MON, 21), dt.timedelta(minutes=30)) == _at(TUE, 8, 30)
+    assert cal.add_working_time(_at(SAT, 15), dt.timedelta(minutes=30)) == _at(NEXT_MON, 8, 30)
+
+
+def test_working_time_from_a_closed_day_counts_from_the_next_opening() -> None:
+    assert _calendar().add_working_time(_at(SUN, 10), dt.timedelta(minutes=30)) == _at(
+        NEXT_MON, 8, 30
+    )
 
 
 # --- home-visit intake and cut-off (R-14) -----------------------------------------------------
@@ -530,7 +579,7 @@ def test_naive_datetime_is_refused() -> None:
         cal.processing_day(naive)
     with pytest.raises(ValueError, match="naive"):
         cal.is_open(naive)
-    with pytest.raises(ValueError, match="naive"):
+    with pytest.raises(ValueError, match=r"^naive datetime: pass an aware one$"):
         cal.local(naive)
 
 

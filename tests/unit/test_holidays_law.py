@@ -85,6 +85,20 @@ def test_kurban_ait_is_known_for_the_built_in_and_the_librarys_confirmed_years()
     assert max(KURBAN_AIT).year == 2027
 
 
+def test_the_built_in_kurban_ait_dates() -> None:
+    # The first day of Құрбан айт as the government's calendar set it (ҚМДБ's date): 2024 and
+    # 2025 are also confirmed in the library; 2026 and 2027 the library only estimates.
+    assert (D(2024, 6, 16), D(2025, 6, 6), D(2026, 5, 27), D(2027, 5, 16)) == KURBAN_AIT
+    calendar = HolidayCalendar()
+    assert calendar.kurban_ait_in(2024) == {D(2024, 6, 16)}
+    assert calendar.kurban_ait_in(2025) == {D(2025, 6, 6)}
+    assert calendar.is_holiday(D(2026, 5, 27))
+    assert calendar.is_holiday(D(2027, 5, 16))
+    # One day, not carried (a religious holiday): the days around it are ordinary.
+    assert not calendar.is_holiday(D(2026, 5, 26))
+    assert not calendar.is_holiday(D(2026, 5, 28))
+
+
 def test_a_stored_kurban_ait_closes_the_clinic_and_makes_the_year_known() -> None:
     calendar = HolidayCalendar().with_days(movable=[D(2028, 5, 4)])
 
@@ -102,6 +116,8 @@ def test_a_stored_kurban_ait_closes_the_clinic_and_makes_the_year_known() -> Non
         ("KURBAN AIT", True),
         ("Eid al-Adha", True),
         ("transferred day off", False),
+        ("Ораза айт", False),  # Eid al-Fitr: another айт, no day off
+        ("Oraza ait", False),
         ("", False),
         (None, False),
     ],

@@ -101,6 +101,12 @@ def test_first_weighting_giving_ten_falls_back_to_second_weighting() -> None:
     assert _reason("880315300510") is IinError.BAD_CHECKSUM
 
 
+@pytest.mark.parametrize("first", ["8803153005", "880315300511", ""])
+def test_a_check_digit_is_only_for_exactly_eleven_digits(first: str) -> None:
+    with pytest.raises(ValueError, match="zip"):
+        check_digit(first)
+
+
 def test_second_weighting_case_with_another_check_digit() -> None:
     # 880315 3 0052: 1*8+2*8+3*0+4*3+5*1+6*5+7*3+8*0+9*0+10*5+11*2 = 164; 164 mod 11 = 10
     # 3*8+4*8+5*0+6*3+7*1+8*5+9*3+10*0+11*0+1*5+2*2 = 157; 157 mod 11 = 3
@@ -138,6 +144,9 @@ def test_prefix_where_both_weightings_give_ten_is_uncheckable(first11: str) -> N
         "٩٢٠٣٠٥٤٠١٢٣٢",  # Arabic-Indic digits: isdigit() is True, but not an ИИН
         "920305٤01232",
         "９２０３０５４０１２３２",  # full-width digits
+        "920305X401232",  # a letter inside is not dropped like a space
+        "920305x401232",
+        "920305_401232",
     ],
 )
 def test_text_that_is_not_twelve_ascii_digits_is_refused(text: str) -> None:
@@ -194,10 +203,24 @@ def test_make_iin_skips_serials_without_a_check_digit() -> None:
     assert make_iin(dt.date(1988, 3, 15), Sex.MALE, 50) == "880315300511"
 
 
+def test_make_iin_wraps_from_serial_9999_to_0000() -> None:
+    # 68010139999 is uncheckable: the next serial is 0000, not a five-digit 10000.
+    assert check_digit("68010139999") is None
+    assert make_iin(dt.date(1968, 1, 1), Sex.MALE, 9999) == "680101300009"
+
+
+def test_make_iin_takes_the_serial_modulo_10000() -> None:
+    assert make_iin(dt.date(1988, 3, 15), Sex.MALE, 10_050) == "880315300511"
+    assert make_iin(dt.date(1988, 3, 15), Sex.MALE, 10_000) == make_iin(
+        dt.date(1988, 3, 15), Sex.MALE, 0
+    )
+
+
 def test_make_iin_rejects_birth_years_without_a_century_digit() -> None:
-    with pytest.raises(ValueError, match="1800-2099"):
+    message = r"^birth year outside 1800-2099$"
+    with pytest.raises(ValueError, match=message):
         make_iin(dt.date(2100, 1, 1), Sex.MALE, 1)
-    with pytest.raises(ValueError, match="1800-2099"):
+    with pytest.raises(ValueError, match=message):
         make_iin(dt.date(1799, 12, 31), Sex.FEMALE, 1)
 
 

@@ -129,6 +129,20 @@ def test_text_that_is_not_a_phone_number_is_malformed(text: str) -> None:
     assert not is_kz_mobile(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        # E.164 (ITU-T): at most 15 digits; fewer than 7 is no subscriber number anywhere.
+        ("+123456", PhoneError.MALFORMED),  # 6 digits
+        ("+1234567", PhoneError.NOT_KZ_MOBILE),  # 7: a number, not a Kazakh one
+        ("+123456789012345", PhoneError.NOT_KZ_MOBILE),  # 15
+        ("+1234567890123456", PhoneError.MALFORMED),  # 16
+    ],
+)
+def test_an_international_number_has_7_to_15_digits(text: str, reason: PhoneError) -> None:
+    assert _reason(text) is reason
+
+
 def test_invalid_phone_is_a_value_error_carrying_its_reason() -> None:
     with pytest.raises(ValueError, match="not_kz_mobile"):
         normalize_kz_mobile("+996 555 123 456")

@@ -44,6 +44,8 @@ def test_the_audiences_for_an_age(age: int, audiences: set[str]) -> None:
         ("THERAPIST", "adults"),
         ("gp", "all"),
         ("cardiologist", "all"),
+        ("surgeon", "all"),
+        ("child_psychiatrist", "all"),  # only the three codes above have a default
         ("", "all"),
     ],
 )
