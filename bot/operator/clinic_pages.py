@@ -115,15 +115,6 @@ NOT_POSSIBLE: Final = C_("This action is not possible now: the application is {s
 BAD_VALUE: Final = C_("Check the form: a value is missing or not valid.")
 
 
-def _instant(typed: str) -> dt.datetime | None:
-    """The `after=` of the live feed: an aware ISO instant, or None (ignored when bad)."""
-    try:
-        value = dt.datetime.fromisoformat(typed[:40])
-    except ValueError:
-        return None
-    return value if value.tzinfo is not None else None
-
-
 def add_routes(sub: web.Application, console: StaffConsole) -> None:
     pages = ClinicPages(console)
     sub.router.add_get("/clinic", pages.queue, name="clinic_queue")
@@ -231,13 +222,7 @@ class ClinicPages:
                 "from": date_from.isoformat() if date_from else "",
                 "to": date_to.isoformat() if date_to else "",
             },
-            # The stream announces what arrives after this page was made (not only after the
-            # stream connected): nothing created in between is lost.
-            events_url=str(
-                request.app.router["clinic_events"]
-                .url_for()
-                .with_query(after=self.now().astimezone(dt.UTC).isoformat())
-            ),
+            events_url=str(request.app.router["clinic_events"].url_for()),
             error=error,
         )
 
@@ -255,18 +240,16 @@ class ClinicPages:
             )
             return still is not None
 
-        after = _instant(request.query.get("after", ""))
-
         async def snapshot() -> list[clinic.ClinicApplication]:
             found = await clinic.open_applications(
                 self.backend.uow(), clinic_id, per_page=clinic.MAX_PER_PAGE, now=self.now()
             )
             return list(found.items)
 
-        # The first look is taken before the stream says "connected": whatever is stored after
-        # that (or after the page was made, `after`) is announced, never folded into the start.
+        # The first look is taken before the stream answers (its headers, then "connected"):
+        # whatever is stored after that is announced, never folded into the start.
         first = await snapshot()
-        seen = {item.number for item in first if after is None or item.created_at <= after}
+        seen = {item.number for item in first}
 
         async def fresh() -> AsyncIterator[Event]:
             items = first

@@ -409,7 +409,8 @@ class StaffConsole:
         account = current(request).account
         if account.role is staff.Role.CLINIC_STAFF:
             raise web.HTTPSeeOther(request.app.router["clinic_queue"].url_for())
-        raise web.HTTPSeeOther(request.app.router["sms"].url_for())
+        # 1414 operators and supervisors start at the desk's queue (issue 12).
+        raise web.HTTPSeeOther(request.app.router["desk_queue"].url_for())
 
     async def audit_page(self, request: web.Request) -> web.StreamResponse:
         require(request, {staff.Role.SUPERVISOR})

@@ -117,6 +117,7 @@ async def test_clinic_staff_work_an_application_in_the_browser(
     await expect(page).to_have_url(f"{base}/operator/clinic")
     await expect(page.locator("#queue")).to_contain_text(number)
     await expect(page.locator("#queue")).not_to_contain_text(theirs)
+    await expect(page.locator('#live[data-live="on"]')).to_be_attached()  # the stream is up
     fresh = await helper.home_visit()
     await expect(page.locator(f'#queue tr.fresh[data-number="{fresh}"]')).to_be_visible(
         timeout=20_000
@@ -168,7 +169,8 @@ async def test_an_operator_signs_in_sees_the_failed_messages_and_is_locked_out(
     )
     page = await browser.new_page()
     await sign_in(page, base, "anna")
-    await expect(page).to_have_url(f"{base}/operator/sms")
+    await expect(page).to_have_url(f"{base}/operator/desk")  # an operator starts at the queue
+    await page.goto(f"{base}/operator/sms")
     await expect(page.locator("h1").first).to_have_text("Недоставленные SMS")
     await page.click('a[href$="lang=kk"]')
     await expect(page.locator("html")).to_have_attribute("lang", "kk")

@@ -7,6 +7,9 @@
   if (!live || !window.EventSource) { return; }
   var source = new EventSource(live.getAttribute("data-events"));
   var added = 0;
+  // The stream answers once its first look at the queue is taken: from then on nothing new
+  // is missed (tests wait for this mark before they add an application).
+  source.addEventListener("open", function () { live.setAttribute("data-live", "on"); });
   function cell(row, text) {
     var td = document.createElement("td");
     td.textContent = text;
