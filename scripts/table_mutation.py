@@ -253,6 +253,14 @@ TABLES: tuple[Table, ...] = (
         ],
         additions=lambda _m: ["ServiceType.CERTIFICATE_027: Register.TB"],
     ),
+    # backend.domain.latin (issue 15: the passport table)
+    Table(
+        "backend.domain.latin",
+        "ICAO_9303_KZ",
+        ("tests/unit/test_latin.py",),
+        value_changes=lambda v: [r for r in ('"A"', '"Y"', '"J"', '""') if r != v],
+        additions=lambda _m: ['"Ё": "YO"', '"№": "No"', '"S": "C"'],
+    ),
     # otp.codes
     Table(
         "otp.codes",
