@@ -33,7 +33,7 @@ def to_latin(text: str) -> str:
         latin = ICAO_9303_KZ.get(upper)
         if latin is None:
             out.append(ch)
-        elif ch == upper and ch != ch.lower():
+        elif ch.isupper():
             following = text[index + 1 : index + 2]
             shout = following.isalpha() and following.isupper()
             out.append(latin if shout else latin.capitalize())

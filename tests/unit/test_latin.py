@@ -44,6 +44,8 @@ def test_the_table_covers_both_alphabets_and_nothing_is_left_in_cyrillic() -> No
         ("Абай даңғылы, 65", "Abai dangyly, 65"),
         ("Жұмабаев Ж. Ш.", "Zhumabaev Zh. Sh."),
         ("ЖАНАТ ХАН", "ZHANAT KHAN"),
+        ("ШЖ 5", "SHZh 5"),  # only the very next letter decides
+        ("ЖА.", "ZHA."),
         ("Щучинск", "Shchuchinsk"),
         ("Сейтқали Әлішер", "Seitkali Alisher"),
         ("Ильин", "Ilin"),
