@@ -1,6 +1,7 @@
 """Capacity (issue 16): messages per second per process, p50/p99 and CPU per message.
 
     .venv/bin/python -m bench.capacity [--db postgresql|sqlite] [--patients 50] [--rounds 2]
+                                       [--channel sms|telegram]
 
 Runs the production app (`create_app`, a real HTTP server on a free port) on a fresh database
 (a PostgreSQL database of its own, dropped afterwards, and Redis at --redis; or a SQLite file
@@ -9,8 +10,14 @@ whole SMS journeys: every message a signed Twilio webhook, every reply awaited b
 The journey walks the channel-neutral menus in three languages (language keyword, HELP, the
 main menu, switching language): no sign-in, since a demo city has few patients with phones.
 
-Printed: messages/s, p50/p99 latency of one webhook, and CPU per message. The CPU is this
-whole process's (the load generator and its HTTP client included: an upper bound on the app's).
+`--channel telegram`: the same with Telegram webhooks (`POST /telegram/webhook` with the
+secret header; the commands /start, /help, /menu, /language, /menu, /start). The webhook answers
+at once and the update is handled in a task, so a message's latency runs from the POST to the
+bot's `sendMessage` reaching a local Bot API server (TELEGRAM_API_BASE, in this process).
+
+Printed: messages/s, p50/p99 latency of one message, and CPU per message. The CPU is this
+whole process's (the load generator, its HTTP client and the local Bot API server included:
+an upper bound on the app's).
 Goals (issue 16): ≥ 200 messages/s per process, ≤ 5 ms CPU per message.
 """
 
@@ -27,6 +34,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import aiohttp
 import asyncpg
@@ -41,6 +49,7 @@ from bot.logs import configure_logging
 from bot.sms.channel import SMS_WORKER_KEY
 from bot.sms.chat import SignedPoster
 from bot.sms.webhook import INBOUND_PATH
+from bot.telegram.webhook import WEBHOOK_PATH
 from otp import SentSms
 
 PUBLIC = "https://dariger.example.kz"
@@ -50,6 +59,9 @@ PG_ADMIN = os.environ.get(
 )
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 JOURNEY: Sequence[str] = ("EN", "HELP", "00", "RU", "00", "KZ")
+TELEGRAM_JOURNEY: Sequence[str] = ("/start", "/help", "/menu", "/language", "/menu", "/start")
+TELEGRAM_TOKEN = "123456:bench-telegram-token-0000000000000"  # noqa: S105 - a local fake API
+TELEGRAM_SECRET = "bench-webhook-secret"  # noqa: S105
 GOAL_RATE = 200.0
 GOAL_CPU_MS = 5.0
 
@@ -142,13 +154,135 @@ async def serving(db: str) -> AsyncIterator[SignedPoster]:
             await runner.cleanup()
 
 
-async def _timed(poster: SignedPoster, phone: str, body: str, latencies: list[float]) -> None:
+_PROFILE_ANSWERS: dict[str, object] = {
+    "getmycommands": [],
+    "getmydescription": {"description": ""},
+    "getmyshortdescription": {"short_description": ""},
+}
+
+
+class FakeBotApi:
+    """A local Bot API server: every method answers at once; a `sendMessage` (or an edit)
+    resolves the waiter of its chat, which is how a Telegram message's latency is taken."""
+
+    def __init__(self) -> None:
+        self.waiters: dict[int, asyncio.Future[None]] = {}
+        self.sent = 0
+        self._ids = 1000
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/bot{token}/{method}", self.call)
+        return app
+
+    async def call(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"].lower()
+        form = await request.post()
+        result: object = True
+        if method == "getme":
+            result = {"id": 1, "is_bot": True, "first_name": "Dariger", "username": "DarigerBot"}
+        elif method in _PROFILE_ANSWERS:  # the start-up's look at the bot's profile
+            result = _PROFILE_ANSWERS[method]
+        elif method in ("sendmessage", "editmessagetext"):
+            chat_id = int(str(form.get("chat_id", "0")))
+            self._ids += 1
+            self.sent += 1
+            result = {
+                "message_id": self._ids,
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private"},
+                "text": str(form.get("text", "")),
+            }
+            waiter = self.waiters.pop(chat_id, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+        return web.json_response({"ok": True, "result": result})
+
+
+class TelegramPoster:
+    """Posts a Telegram update for one chat and waits for the bot's reply to it."""
+
+    def __init__(self, session: aiohttp.ClientSession, url: str, api: FakeBotApi) -> None:
+        self.session, self.url, self.api = session, url, api
+        # Fresh ids each run: the dedupe middleware remembers update ids in Redis.
+        self._update_ids = secrets.randbelow(2**40) * 1000
+
+    async def send(self, phone: str, text: str) -> None:
+        chat_id = int(phone.lstrip("+"))
+        self._update_ids += 1
+        update = {
+            "update_id": self._update_ids,
+            "message": {
+                "message_id": self._update_ids,
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private"},
+                "from": {"id": chat_id, "is_bot": False, "first_name": "Bench"},
+                "text": text,
+                **(
+                    {"entities": [{"type": "bot_command", "offset": 0, "length": len(text)}]}
+                    if text.startswith("/")
+                    else {}
+                ),
+            },
+        }
+        waiter = asyncio.get_running_loop().create_future()
+        self.api.waiters[chat_id] = waiter
+        headers = {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}
+        async with self.session.post(self.url, json=update, headers=headers) as response:
+            response.raise_for_status()
+        await asyncio.wait_for(waiter, timeout=60)
+
+
+@contextlib.asynccontextmanager
+async def serving_telegram(db: str) -> AsyncIterator[TelegramPoster]:
+    """The production app with the Telegram channel in webhook mode, its Bot API local."""
+    api = FakeBotApi()
+    api_runner = web.AppRunner(api.app(), access_log=None, handle_signals=False)
+    await api_runner.setup()
+    api_site = web.TCPSite(api_runner, "127.0.0.1", 0)
+    await api_site.start()
+    api_host, api_port = api_runner.addresses[0][:2]
+    try:
+        async with database(db) as (url, redis_url):
+            backend = bootstrap(url)
+            settings = Settings(
+                _env_file=None,
+                database_url=url,
+                redis_url=redis_url,
+                public_base_url=PUBLIC,
+                telegram_bot_token=SecretStr(TELEGRAM_TOKEN),
+                telegram_webhook_secret=SecretStr(TELEGRAM_SECRET),
+                telegram_api_base=f"http://{api_host}:{api_port}",
+                otp_pepper=SecretStr(secrets.token_hex(32)),
+            )
+            app = create_app(settings, backend, sender=NullGateway())
+            app[SMS_WORKER_KEY] = False
+            runner = web.AppRunner(app, access_log=None, handle_signals=False)
+            await runner.setup()
+            try:
+                site = web.TCPSite(runner, "127.0.0.1", 0)
+                await site.start()
+                host, port = runner.addresses[0][:2]
+                connector = aiohttp.TCPConnector(limit=0)
+                async with aiohttp.ClientSession(connector=connector) as session:
+                    yield TelegramPoster(session, f"http://{host}:{port}{WEBHOOK_PATH}", api)
+            finally:
+                await runner.cleanup()
+    finally:
+        await api_runner.cleanup()
+
+
+class Poster(Protocol):
+    async def send(self, phone: str, body: str) -> object: ...
+
+
+async def _timed(poster: Poster, phone: str, body: str, latencies: list[float]) -> None:
     started = time.perf_counter()
     await poster.send(phone, body)
     latencies.append(time.perf_counter() - started)
 
 
-async def drive(poster: SignedPoster, phones: Sequence[str], journey: Sequence[str]) -> Figures:
+async def drive(poster: Poster, phones: Sequence[str], journey: Sequence[str]) -> Figures:
     """Every phone walks `journey` (message after reply), all phones at once."""
     latencies: list[float] = []
 
@@ -181,13 +315,15 @@ def report(title: str, figures: Figures) -> None:
     )
 
 
-async def run(db: str, patients: int, rounds: int) -> list[Figures]:
+async def run(db: str, patients: int, rounds: int, channel: str = "sms") -> list[Figures]:
     results = []
-    async with serving(db) as poster:
-        await drive(poster, phones(4, start=9_000_000), JOURNEY[:2])  # warm-up
+    journey = JOURNEY if channel == "sms" else TELEGRAM_JOURNEY
+    serve = serving(db) if channel == "sms" else serving_telegram(db)
+    async with serve as poster:
+        await drive(poster, phones(4, start=9_000_000), journey[:2])  # warm-up
         for n in range(rounds):
-            figures = await drive(poster, phones(patients, start=n * patients), JOURNEY)
-            report(f"[{db}] round {n + 1}, {patients} patients", figures)
+            figures = await drive(poster, phones(patients, start=n * patients), journey)
+            report(f"[{db}, {channel}] round {n + 1}, {patients} patients", figures)
             results.append(figures)
     return results
 
@@ -197,9 +333,10 @@ def main() -> None:
     parser.add_argument("--db", choices=("postgresql", "sqlite"), default="postgresql")
     parser.add_argument("--patients", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--channel", choices=("sms", "telegram"), default="sms")
     args = parser.parse_args()
     configure_logging("console", "WARNING")
-    asyncio.run(run(args.db, args.patients, args.rounds))
+    asyncio.run(run(args.db, args.patients, args.rounds, args.channel))
 
 
 if __name__ == "__main__":

@@ -214,7 +214,9 @@ class SmsConversations:
         option = f"lang.{code}"  # the language dialog's own option for this language
         if option in screen.option_ids:
             screen = await self.engine.handle(CHANNEL, phone, Chose(option, seq=screen.seq))
-        rendering = self.renderer.render(screen, await self.language(phone))
+        # The screen carries the language it is to be shown in (the switch made): no second
+        # read of the conversation and session to ask for it again (issue 16, per-message cost).
+        rendering = self.renderer.render(screen, screen.language)
         return await self._remember(phone, rendering)
 
     async def _shortcut(
@@ -244,7 +246,7 @@ class SmsConversations:
         screen = await self.engine.handle(CHANNEL, phone, event)
         if welcome and screen.state == "menu" and screen.error is None:
             preface = [*preface, texts.LANGUAGES_LINE]
-        return self.renderer.render(screen, await self.language(phone), preface=preface)
+        return self.renderer.render(screen, screen.language, preface=preface)
 
     async def _show(
         self, phone: str, event: Event, preface: Sequence[Text], *, welcome: bool = False

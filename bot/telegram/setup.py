@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
+from aiogram.client.session.middlewares.base import NextRequestMiddlewareType
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import AiogramError
 from aiogram.fsm.storage.base import BaseEventIsolation, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisEventIsolation
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import Response, TelegramType
 from aiogram.types import BotCommand
 from aiohttp import ClientError
 
@@ -36,6 +40,23 @@ log = get_logger("bot.telegram")
 
 KEY_PREFIX = "dariger:"  # the runtime's Redis keys share it (bot.wiring)
 
+# Issue 16 (CPU per message): aiogram reads every Bot API answer with `Response[T]`, a pydantic
+# generic that pydantic caches only weakly; nothing else holds it, so it was collected and
+# built again (a whole model class, ~0.2 ms and more under load) at every call. Holding the
+# parametrised class of each method type once makes every later call a cache hit.
+_RESPONSE_TYPES: dict[type[Any], object] = {}
+
+
+async def _keep_response_type(
+    make_request: NextRequestMiddlewareType[TelegramType],
+    bot: Bot,
+    method: TelegramMethod[TelegramType],
+) -> Any:
+    kind = type(method)
+    if kind not in _RESPONSE_TYPES:
+        _RESPONSE_TYPES[kind] = Response[method.__returning__]  # type: ignore[name-defined]
+    return await make_request(bot, method)
+
 
 def build_bot(settings: Settings, *, session: BaseSession | None = None) -> Bot:
     """The bot for TELEGRAM_BOT_TOKEN; TELEGRAM_API_BASE points it at another Bot API server."""
@@ -47,6 +68,7 @@ def build_bot(settings: Settings, *, session: BaseSession | None = None) -> Bot:
         session = (
             AiohttpSession(api=TelegramAPIServer.from_base(base)) if base else AiohttpSession()
         )
+    session.middleware(_keep_response_type)
     return Bot(
         token.get_secret_value(),
         session=session,
