@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
+import weakref
 from collections.abc import Callable, Iterable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import and_, exists, func, inspect, select
+from sqlalchemy import and_, event, exists, func, inspect, select
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.pool import Pool
 
 from backend.adapters import orm
 from backend.domain.calendar import HolidayCalendar, is_kurban_ait_note
@@ -154,12 +158,55 @@ class SqlRegister:
         return (await self.session.execute(stmt)).scalars().all()
 
     async def holiday_calendar(self) -> HolidayCalendar:
+        """The register's calendar days, read once per process (issue 16): see `_CALENDARS`."""
+        engine = self.session.sync_session.get_bind()
+        pool = engine.pool if isinstance(engine, Engine) else None  # reads and writes share it
+        cached = _CALENDARS.get(pool) if pool is not None else None
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        generation = _calendar_generation[0]
         rows = (await self.session.execute(select(orm.calendar_days))).all()
-        return HolidayCalendar().with_days(
+        calendar = HolidayCalendar().with_days(
             movable=[r.day for r in rows if r.kind == "day_off" and is_kurban_ait_note(r.note)],
             days_off=[r.day for r in rows if r.kind == "day_off"],
             working_days=[r.day for r in rows if r.kind == "working"],
         )
+        # Not kept when a write committed meanwhile (the rows read may be the older ones).
+        if pool is not None and generation == _calendar_generation[0]:
+            _CALENDARS[pool] = (time.monotonic() + CALENDAR_TTL, calendar)
+        return calendar
+
+
+# Issue 16: the holiday calendar is read by every booking, yet it changes only when calendar
+# days are imported. It is kept per connection pool (one database) for CALENDAR_TTL; a
+# statement of this process that writes `calendar_days` (the importer, a test, a migration)
+# forgets it at once and again when its transaction ends. Another process's import is seen
+# within CALENDAR_TTL (or at a restart).
+CALENDAR_TTL = 300.0
+_CALENDARS: weakref.WeakKeyDictionary[Pool, tuple[float, HolidayCalendar]] = (
+    weakref.WeakKeyDictionary()
+)
+_calendar_generation = [0]
+_WROTE_CALENDAR = "dariger_wrote_calendar"
+
+
+def _forget_calendars() -> None:
+    _calendar_generation[0] += 1
+    _CALENDARS.clear()
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _calendar_write(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+    if "calendar_days" in statement and not statement.startswith("SELECT"):
+        conn.info[_WROTE_CALENDAR] = True
+        _forget_calendars()
+
+
+@event.listens_for(Engine, "commit")
+@event.listens_for(Engine, "rollback")
+def _calendar_transaction_end(conn: Connection) -> None:
+    if conn.info.pop(_WROTE_CALENDAR, False):
+        _forget_calendars()
 
 
 class SqlApplications:
