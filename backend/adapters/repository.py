@@ -303,6 +303,38 @@ class SqlApplications:
         row = (await self.session.execute(select(taken.label("taken"), upcoming))).one()
         return bool(row[0]), int(row[1])
 
+    async def slot_to_book(
+        self, slot_id: int, patient_id: int, now: dt.datetime
+    ) -> tuple[Slot, Doctor, Specialty, bool, int] | None:
+        """Issue 16: the slot with its doctor and specialty, whether it is booked and the
+        patient's upcoming appointments, in one query; None when there is no such slot."""
+        taken = (
+            exists()
+            .where(orm.appointments.c.slot_id == slot_id, orm.appointments.c.active)
+            .label("taken")
+        )
+        upcoming = (
+            select(func.count())
+            .select_from(orm.appointments.join(orm.slots))
+            .where(
+                orm.appointments.c.patient_id == patient_id,
+                orm.appointments.c.active,
+                orm.slots.c.starts_at > now,
+            )
+            .scalar_subquery()
+            .label("upcoming")
+        )
+        stmt = (
+            select(Slot, Doctor, Specialty, taken, upcoming)
+            .join(orm.doctors, orm.doctors.c.id == orm.slots.c.doctor_id)
+            .join(orm.specialties, orm.specialties.c.id == orm.doctors.c.specialty_id)
+            .where(orm.slots.c.id == slot_id)
+        )
+        row = (await self.session.execute(stmt)).first()
+        if row is None:
+            return None
+        return row[0], row[1], row[2], bool(row[3]), int(row[4])
+
     async def upcoming_appointments(
         self, patient_id: int, now: dt.datetime
     ) -> Sequence[tuple[Appointment, Slot]]:
