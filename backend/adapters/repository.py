@@ -8,9 +8,11 @@ import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, event, exists, func, inspect, select
+from sqlalchemy import and_, event, exists, func, insert, inspect, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.pool import Pool
 
 from backend.adapters import orm
@@ -217,6 +219,38 @@ class SqlApplications:
 
     def add(self, item: Application | Appointment | HomeVisit | CertificateRequest) -> None:
         self.session.add(item)
+
+    async def add_new(self, application: Application) -> None:
+        """Store a new application (it gets its id), then its first history rows in one
+        multi-row INSERT (issue 16: the ORM sends one INSERT per row on SQLite, whose RETURNING
+        order it cannot rely on; here the ids are matched to the rows by their seq)."""
+        changes = list(application.history)
+        set_committed_value(application, "history", [])
+        self.session.add(application)
+        await self.session.flush()
+        if changes:
+            table = orm.status_history
+            rows = [
+                {
+                    "application_id": application.id,
+                    "seq": c.seq,
+                    "at": c.at,
+                    "from_status": c.from_status,
+                    "to_status": c.to_status,
+                    "actor": c.actor,
+                    "reason": c.reason,
+                    "note": c.note,
+                }
+                for c in changes
+            ]
+            stmt = insert(table).values(rows).returning(table.c.id, table.c.seq)
+            ids = {seq: id_ for id_, seq in (await self.session.execute(stmt)).all()}
+            for change in changes:
+                change.application_id = application.id
+                change.id = ids[change.seq]
+                make_transient_to_detached(change)  # stored: known as loaded, not to insert
+                self.session.add(change)
+        set_committed_value(application, "history", changes)
 
     async def flush(self) -> None:
         await self.session.flush()

@@ -29,6 +29,7 @@ from dialogs.journeys.common import OPERATOR_QUEUED as QUEUED_STATE
 
 MAX_TEXT = 4000  # one Telegram message; a longer one is cut (nothing is lost by SMS: 1600)
 WITH_BOT_TTL = 24 * 3600  # a mark of a conversation that went quiet expires
+ESCALATED_TTL = 30 * 24 * 3600
 
 log = get_logger("bot.desk")
 
@@ -80,6 +81,9 @@ class _RedisMarks(_Marks):
     async def escalated(self, key: str) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.incr(f"{self.prefix}desk:escalated:{key}")
+            # A count that expired (a month without escalating) reads "0" again: marks written
+            # since hold a higher count, so the gate asks the database once more.
+            pipe.expire(f"{self.prefix}desk:escalated:{key}", ESCALATED_TTL)
             pipe.delete(f"{self.prefix}desk:with_bot:{key}")
             await pipe.execute()
 

@@ -30,7 +30,7 @@ from tests.telegram.harness import TelegramChat, sign_in
 # locked read of the patient with attachment and clinic, 1 of the slot with doctor and
 # specialty, 1 for taken-and-cap, the inserts: application, history (two rows, batched on
 # PostgreSQL only), appointment, reminder), and the done screen reads nothing more.
-MAX_SQL_PER_BOOKING_TAP = {"sqlite": 9, "postgresql": 7}
+MAX_SQL_PER_BOOKING_TAP = {"sqlite": 8, "postgresql": 7}
 # A step that reads nothing the step needs still reads the patient of the sign-in session
 # (phone unchanged, language), once; the desk look-up is skipped (the conversation is with
 # the bot, and no escalation happened since the gate last found it so).
