@@ -25,6 +25,7 @@ from backend.services.desk import DeskChat, DeskState
 from bot.desk import feed as events
 from bot.desk.feed import DeskEvent, Feed, RedisFeed
 from bot.logs import get_logger
+from dialogs.engine.store import identity_key
 from dialogs.journeys.common import OPERATOR_QUEUED as QUEUED_STATE
 
 MAX_TEXT = 4000  # one Telegram message; a longer one is cut (nothing is lost by SMS: 1600)
@@ -65,20 +66,26 @@ class _MemoryMarks(_Marks):
 
 
 class _RedisMarks(_Marks):
-    def __init__(self, redis: Redis, prefix: str) -> None:
+    """Key names hold a keyed hash of the conversation, never the phone (issue 9 §3)."""
+
+    def __init__(self, redis: Redis, prefix: str, secret: bytes) -> None:
         self.redis = redis
         self.prefix = prefix
+        self.secret = secret
 
     async def read(self, key: str) -> tuple[str, str | None]:
+        key = identity_key(self.secret, "desk", key)
         count, seen = await self.redis.mget(
             f"{self.prefix}desk:escalated:{key}", f"{self.prefix}desk:with_bot:{key}"
         )
         return _text(count) or "0", _text(seen)
 
     async def mark(self, key: str, seen: str) -> None:
+        key = identity_key(self.secret, "desk", key)
         await self.redis.set(f"{self.prefix}desk:with_bot:{key}", seen, ex=WITH_BOT_TTL)
 
     async def escalated(self, key: str) -> None:
+        key = identity_key(self.secret, "desk", key)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.incr(f"{self.prefix}desk:escalated:{key}")
             # A count that expired (a month without escalating) reads "0" again: marks written
@@ -97,9 +104,24 @@ def _text(value: Any) -> str | None:
 _MEMORY_MARKS: weakref.WeakKeyDictionary[object, _MemoryMarks] = weakref.WeakKeyDictionary()
 
 
-def _marks_for(backend: Backend, feed: Feed) -> _Marks:
+class _NoMarks(_Marks):
+    """Redis without the key secret: the gate asks the database every time, as before."""
+
+    async def read(self, key: str) -> tuple[str, str | None]:
+        return "", None
+
+    async def mark(self, key: str, seen: str) -> None:
+        return None
+
+    async def escalated(self, key: str) -> None:
+        return None
+
+
+def _marks_for(backend: Backend, feed: Feed, key_secret: bytes | None) -> _Marks:
     if isinstance(feed, RedisFeed):
-        return _RedisMarks(feed.redis, feed.channel.removesuffix("desk:feed"))
+        if key_secret is None:
+            return _NoMarks()
+        return _RedisMarks(feed.redis, feed.channel.removesuffix("desk:feed"), key_secret)
     owner = backend.engine.sync_engine
     marks = _MEMORY_MARKS.get(owner)
     if marks is None:
@@ -108,10 +130,12 @@ def _marks_for(backend: Backend, feed: Feed) -> _Marks:
 
 
 class DeskGate:
-    def __init__(self, backend: Backend, feed: Feed) -> None:
+    def __init__(self, backend: Backend, feed: Feed, key_secret: bytes | None = None) -> None:
+        """`key_secret`: of the keyed hashes in Redis key names (the runtime's); without it a
+        gate on Redis keeps no marks."""
         self.backend = backend
         self.feed = feed
-        self.marks = _marks_for(backend, feed)
+        self.marks = _marks_for(backend, feed, key_secret)
 
     async def open_chat(self, channel: str, user_id: str) -> DeskChat | None:
         """The conversation's open chat; none, without SQL, when it is known to be with the bot."""
