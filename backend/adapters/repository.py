@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
+import weakref
 from collections.abc import Callable, Iterable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import and_, exists, func, inspect, select
+from sqlalchemy import and_, event, exists, func, insert, inspect, select
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.pool import Pool
 
 from backend.adapters import orm
 from backend.domain.calendar import HolidayCalendar, is_kurban_ait_note
@@ -154,12 +160,55 @@ class SqlRegister:
         return (await self.session.execute(stmt)).scalars().all()
 
     async def holiday_calendar(self) -> HolidayCalendar:
+        """The register's calendar days, read once per process (issue 16): see `_CALENDARS`."""
+        engine = self.session.sync_session.get_bind()
+        pool = engine.pool if isinstance(engine, Engine) else None  # reads and writes share it
+        cached = _CALENDARS.get(pool) if pool is not None else None
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        generation = _calendar_generation[0]
         rows = (await self.session.execute(select(orm.calendar_days))).all()
-        return HolidayCalendar().with_days(
+        calendar = HolidayCalendar().with_days(
             movable=[r.day for r in rows if r.kind == "day_off" and is_kurban_ait_note(r.note)],
             days_off=[r.day for r in rows if r.kind == "day_off"],
             working_days=[r.day for r in rows if r.kind == "working"],
         )
+        # Not kept when a write committed meanwhile (the rows read may be the older ones).
+        if pool is not None and generation == _calendar_generation[0]:
+            _CALENDARS[pool] = (time.monotonic() + CALENDAR_TTL, calendar)
+        return calendar
+
+
+# Issue 16: the holiday calendar is read by every booking, yet it changes only when calendar
+# days are imported. It is kept per connection pool (one database) for CALENDAR_TTL; a
+# statement of this process that writes `calendar_days` (the importer, a test, a migration)
+# forgets it at once and again when its transaction ends. Another process's import is seen
+# within CALENDAR_TTL (or at a restart).
+CALENDAR_TTL = 300.0
+_CALENDARS: weakref.WeakKeyDictionary[Pool, tuple[float, HolidayCalendar]] = (
+    weakref.WeakKeyDictionary()
+)
+_calendar_generation = [0]
+_WROTE_CALENDAR = "dariger_wrote_calendar"
+
+
+def _forget_calendars() -> None:
+    _calendar_generation[0] += 1
+    _CALENDARS.clear()
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _calendar_write(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+    if "calendar_days" in statement and not statement.startswith("SELECT"):
+        conn.info[_WROTE_CALENDAR] = True
+        _forget_calendars()
+
+
+@event.listens_for(Engine, "commit")
+@event.listens_for(Engine, "rollback")
+def _calendar_transaction_end(conn: Connection) -> None:
+    if conn.info.pop(_WROTE_CALENDAR, False):
+        _forget_calendars()
 
 
 class SqlApplications:
@@ -170,6 +219,38 @@ class SqlApplications:
 
     def add(self, item: Application | Appointment | HomeVisit | CertificateRequest) -> None:
         self.session.add(item)
+
+    async def add_new(self, application: Application) -> None:
+        """Store a new application (it gets its id), then its first history rows in one
+        multi-row INSERT (issue 16: the ORM sends one INSERT per row on SQLite, whose RETURNING
+        order it cannot rely on; here the ids are matched to the rows by their seq)."""
+        changes = list(application.history)
+        set_committed_value(application, "history", [])
+        self.session.add(application)
+        await self.session.flush()
+        if changes:
+            table = orm.status_history
+            rows = [
+                {
+                    "application_id": application.id,
+                    "seq": c.seq,
+                    "at": c.at,
+                    "from_status": c.from_status,
+                    "to_status": c.to_status,
+                    "actor": c.actor,
+                    "reason": c.reason,
+                    "note": c.note,
+                }
+                for c in changes
+            ]
+            stmt = insert(table).values(rows).returning(table.c.id, table.c.seq)
+            ids = {seq: id_ for id_, seq in (await self.session.execute(stmt)).all()}
+            for change in changes:
+                change.application_id = application.id
+                change.id = ids[change.seq]
+                make_transient_to_detached(change)  # stored: known as loaded, not to insert
+                self.session.add(change)
+        set_committed_value(application, "history", changes)
 
     async def flush(self) -> None:
         await self.session.flush()
@@ -255,6 +336,38 @@ class SqlApplications:
         )
         row = (await self.session.execute(select(taken.label("taken"), upcoming))).one()
         return bool(row[0]), int(row[1])
+
+    async def slot_to_book(
+        self, slot_id: int, patient_id: int, now: dt.datetime
+    ) -> tuple[Slot, Doctor, Specialty, bool, int] | None:
+        """Issue 16: the slot with its doctor and specialty, whether it is booked and the
+        patient's upcoming appointments, in one query; None when there is no such slot."""
+        taken = (
+            exists()
+            .where(orm.appointments.c.slot_id == slot_id, orm.appointments.c.active)
+            .label("taken")
+        )
+        upcoming = (
+            select(func.count())
+            .select_from(orm.appointments.join(orm.slots))
+            .where(
+                orm.appointments.c.patient_id == patient_id,
+                orm.appointments.c.active,
+                orm.slots.c.starts_at > now,
+            )
+            .scalar_subquery()
+            .label("upcoming")
+        )
+        stmt = (
+            select(Slot, Doctor, Specialty, taken, upcoming)
+            .join(orm.doctors, orm.doctors.c.id == orm.slots.c.doctor_id)
+            .join(orm.specialties, orm.specialties.c.id == orm.doctors.c.specialty_id)
+            .where(orm.slots.c.id == slot_id)
+        )
+        row = (await self.session.execute(stmt)).first()
+        if row is None:
+            return None
+        return row[0], row[1], row[2], bool(row[3]), int(row[4])
 
     async def upcoming_appointments(
         self, patient_id: int, now: dt.datetime

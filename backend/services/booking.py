@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from sqlalchemy.exc import IntegrityError
 
@@ -187,11 +188,13 @@ async def _bookable_slot(
     now: dt.datetime,
     *,
     locked: tuple[Patient, Attachment | None, Clinic | None] | None = None,
+    found: tuple[Slot, Doctor, Specialty] | Literal[False] | None = False,
 ) -> tuple[Slot, Doctor, Clinic]:
     """The slot, its doctor and the patient's clinic, when the patient may book it (whether it
     is taken is asked by the caller); `locked`: the patient as already loaded, attachment and
-    clinic with it."""
-    found = await uow.register.slot_with_doctor(slot_id)  # one query: slot, doctor, specialty
+    clinic with it; `found`: the slot with doctor and specialty as already loaded."""
+    if found is False:
+        found = await uow.register.slot_with_doctor(slot_id)  # one query: slot, doctor, specialty
     if found is None:
         raise Refusal(RefusalCode.SLOT_UNAVAILABLE)
     slot, doctor, specialty = found
@@ -295,8 +298,12 @@ async def book(
         locked = await uow.register.patient_attached_for_update(patient_id)
         if locked is None:
             raise Refusal(RefusalCode.PATIENT_NOT_FOUND)
-        slot, doctor, clinic = await _bookable_slot(uow, patient_id, slot_id, now, locked=locked)
-        taken, upcoming = await uow.applications.slot_taken_and_upcoming(slot_id, patient_id, now)
+        # Issue 16: the slot, its doctor and specialty, taken-and-cap: one query.
+        to_book = await uow.applications.slot_to_book(slot_id, patient_id, now)
+        slot, doctor, clinic = await _bookable_slot(
+            uow, patient_id, slot_id, now, locked=locked, found=to_book and to_book[:3]
+        )
+        taken, upcoming = (to_book[3], to_book[4]) if to_book else (False, 0)
         if taken:
             raise Refusal(RefusalCode.SLOT_TAKEN)
         if upcoming >= policy.max_future_appointments:

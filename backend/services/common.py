@@ -95,6 +95,5 @@ async def open_application(
         submitted = application.history[-1]
         submitted.note = f"submitted by the legal representative, patient #{by_representative}"
     application.transition(status, actor=Actor.SYSTEM, at=at)
-    uow.applications.add(application)
-    await uow.applications.flush()
+    await uow.applications.add_new(application)  # issue 16: the history in one INSERT
     return application

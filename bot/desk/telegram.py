@@ -29,7 +29,9 @@ CHANNEL = "telegram"
 
 def gate_of(runtime: Runtime) -> DeskGate:
     return DeskGate(
-        runtime.backend, feed_for(runtime.backend, runtime.redis, prefix=runtime.key_prefix)
+        runtime.backend,
+        feed_for(runtime.backend, runtime.redis, prefix=runtime.key_prefix),
+        runtime.key_secret,
     )
 
 

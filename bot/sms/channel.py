@@ -49,7 +49,9 @@ def build_channel(runtime: Runtime) -> SmsChannel:
     )
     # The desk's live feed of this app (Redis when there is one), as the console reads it.
     gate = DeskGate(
-        runtime.backend, feed_for(runtime.backend, runtime.redis, prefix=runtime.key_prefix)
+        runtime.backend,
+        feed_for(runtime.backend, runtime.redis, prefix=runtime.key_prefix),
+        runtime.key_secret,
     )
     conversations = SmsConversations(runtime.engine, runtime.backend, renderer, states, gate)
     worker = OutboxWorker(runtime.backend, runtime.sender)

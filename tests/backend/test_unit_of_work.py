@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import event
 
+from backend.adapters import orm
 from backend.bootstrap import Backend
 from backend.domain.refusals import Refusal, RefusalCode
 from backend.ports import FixedClock
-from backend.services import applications, booking, patients
+from backend.services import applications, booking, holidays, patients
 from tests.backend.world import World, build_world
 
 
@@ -110,3 +112,40 @@ async def test_a_read_does_not_wait_for_a_writer_on_sqlite(backend: Backend, wor
                 summary = await patients.attachment_summary(backend.uow(), alice)
     assert patient.id == alice
     assert summary is not None
+
+
+# --- the holiday calendar, read once per process (issue 16) ------------------------------------
+
+
+async def test_the_holiday_calendar_is_read_once_and_a_written_day_is_seen_at_once(
+    backend: Backend,
+) -> None:
+    today = dt.date(2040, 1, 1)  # no built-in date of Құрбан айт for these years
+    assert await holidays.years_without_kurban_ait(backend.uow(), today=today) == [2040, 2041]
+    with counted(backend) as statements:
+        assert await holidays.years_without_kurban_ait(backend.uow(), today=today) == [2040, 2041]
+    assert not [s for s in statements if "calendar_days" in s], statements  # kept
+
+    async with backend.uow() as uow:  # what an import does (backend/services/importer.py)
+        await uow.session.execute(
+            orm.calendar_days.insert(),
+            [{"day": dt.date(2040, 2, 20), "kind": "day_off", "note": "Құрбан айт"}],
+        )
+        await uow.commit()
+    assert await holidays.years_without_kurban_ait(backend.uow(), today=today) == [2041]
+
+
+async def test_a_calendar_write_rolled_back_leaves_the_calendar_as_it_was(
+    backend: Backend,
+) -> None:
+    today = dt.date(2040, 1, 1)
+    async with backend.uow() as uow:
+        await uow.session.execute(
+            orm.calendar_days.insert(),
+            [{"day": dt.date(2040, 2, 20), "kind": "day_off", "note": "Құрбан айт"}],
+        )
+        # Read inside the writing transaction: it sees its own day...
+        assert (await uow.register.holiday_calendar()).years_without_kurban_ait([2040]) == []
+        await uow.rollback()
+    # ...which is not kept once the write is rolled back.
+    assert await holidays.years_without_kurban_ait(backend.uow(), today=today) == [2040, 2041]
