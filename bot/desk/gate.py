@@ -14,6 +14,7 @@ console closes needs nothing: the mark only ever says «with the bot», never «
 
 from __future__ import annotations
 
+import collections
 import weakref
 from typing import Any
 
@@ -50,19 +51,33 @@ class _Marks:
 
 
 class _MemoryMarks(_Marks):
-    def __init__(self) -> None:
-        self.counts: dict[str, int] = {}
-        self.with_bot: dict[str, str] = {}
+    """The marks of one process, the least recently used dropped beyond `limit` conversations
+    (a dropped mark only costs the next event one look-up: no mark, ask the database)."""
+
+    def __init__(self, limit: int = 50_000) -> None:
+        self.limit = limit
+        # key -> (escalations, the count at which it was last found with the bot)
+        self.marks: collections.OrderedDict[str, tuple[int, str | None]] = (
+            collections.OrderedDict()
+        )
+
+    def _touch(self, key: str, value: tuple[int, str | None]) -> None:
+        self.marks[key] = value
+        self.marks.move_to_end(key)
+        while len(self.marks) > self.limit:
+            self.marks.popitem(last=False)
 
     async def read(self, key: str) -> tuple[str, str | None]:
-        return str(self.counts.get(key, 0)), self.with_bot.get(key)
+        count, seen = self.marks.get(key, (0, None))
+        return str(count), seen
 
     async def mark(self, key: str, seen: str) -> None:
-        self.with_bot[key] = seen
+        count, _ = self.marks.get(key, (0, None))
+        self._touch(key, (count, seen))
 
     async def escalated(self, key: str) -> None:
-        self.counts[key] = self.counts.get(key, 0) + 1
-        self.with_bot.pop(key, None)
+        count, _ = self.marks.get(key, (0, None))
+        self._touch(key, (count + 1, None))
 
 
 class _RedisMarks(_Marks):
