@@ -102,8 +102,13 @@ class PollingWorker:
     async def run_forever(self, stopping: asyncio.Event | None = None) -> None:
         log.info(self.started_event, worker=self.name)
         await first_round_delay(self.first_round_spread)
+        task = asyncio.current_task()
         failures = 0
         while stopping is None or not stopping.is_set():
+            # A cancellation that a library swallowed inside a round (a database driver closing
+            # a connection, say) still stops the worker: it was asked to stop.
+            if task is not None and task.cancelling():
+                raise asyncio.CancelledError
             try:
                 tried = await self.run_once()
             except asyncio.CancelledError:
@@ -120,6 +125,8 @@ class PollingWorker:
                 await asyncio.sleep(min(self.poll_seconds * 2 ** min(failures, 6), 60.0))
                 continue
             failures = 0
+            if task is not None and task.cancelling():
+                raise asyncio.CancelledError
             if tried:
                 await asyncio.sleep(0)  # a busy queue still lets the other tasks run
                 continue
