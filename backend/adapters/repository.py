@@ -319,24 +319,6 @@ class SqlApplications:
         )
         return bool((await self.session.execute(stmt)).scalar())
 
-    async def slot_taken_and_upcoming(
-        self, slot_id: int, patient_id: int, now: dt.datetime
-    ) -> tuple[bool, int]:
-        """Whether the slot is booked, and the patient's upcoming appointments, in one query."""
-        taken = exists().where(orm.appointments.c.slot_id == slot_id, orm.appointments.c.active)
-        upcoming = (
-            select(func.count())
-            .select_from(orm.appointments.join(orm.slots))
-            .where(
-                orm.appointments.c.patient_id == patient_id,
-                orm.appointments.c.active,
-                orm.slots.c.starts_at > now,
-            )
-            .scalar_subquery()
-        )
-        row = (await self.session.execute(select(taken.label("taken"), upcoming))).one()
-        return bool(row[0]), int(row[1])
-
     async def slot_to_book(
         self, slot_id: int, patient_id: int, now: dt.datetime
     ) -> tuple[Slot, Doctor, Specialty, bool, int] | None:
