@@ -22,6 +22,7 @@ from backend.domain.calendar import OpeningHours
 from backend.services import desk, staff
 from bot.logs import get_logger
 from bot.operator.clinic_pages import POLL_KEY, POLL_SECONDS
+from bot.operator.desk_pages import CHANNELS
 from bot.operator.language import C_, Words
 from bot.operator.web import Event, current, event_stream, form, render, require, words
 
@@ -49,7 +50,6 @@ STATES: Final[Mapping[str, str]] = {
     "waiting": C_("Waiting"),
     "taken": C_("With an operator"),
 }
-CHANNELS: Final[Mapping[str, str]] = {"telegram": C_("Telegram"), "sms": C_("SMS")}
 PERIODS: Final[Mapping[str, str]] = {
     "today": C_("Today"),
     "7d": C_("7 days"),
