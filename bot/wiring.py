@@ -12,6 +12,7 @@ import hmac
 from redis.asyncio import Redis
 
 from backend.bootstrap import Backend
+from backend.services import patients
 from bot.i18n import Translator
 from dialogs.engine.engine import Engine
 from dialogs.engine.store import (
@@ -71,6 +72,15 @@ def build_services(
     sessions = SessionService(
         session_store, directory, policy=policy, clock=clock, audit=audit, secret=secret
     )
+
+    async def patient_changed(change: patients.PatientChange) -> None:
+        await sessions.patient_changed(
+            change.patient_id, phone=change.phone, language=change.language
+        )
+
+    # Issue 16: the sessions keep the patient's language and phone check; a writer's
+    # announcement after its commit updates them (otp/sessions.py).
+    patients.watch(backend.engine, patient_changed)
     otp = OtpService(
         directory=directory,
         store=otp_store,

@@ -25,3 +25,10 @@ class BackendPatientDirectory:
         except Refusal:  # no such patient (any more)
             return None
         return patient.phone
+
+    async def profile_of(self, patient_id: int) -> tuple[str | None, str | None] | None:
+        try:
+            patient = await patients.get_patient(self.backend.uow(), patient_id)
+        except Refusal:
+            return None
+        return patient.phone, patient.language.value if patient.language else None

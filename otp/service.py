@@ -67,6 +67,11 @@ class PatientDirectory(Protocol):
         """The patient's registered phone (as the register holds it), or None."""
         ...
 
+    async def profile_of(self, patient_id: int) -> tuple[str | None, str | None] | None:
+        """(registered phone or None, chosen language code or None) in one read, or None when
+        there is no such patient: what a session checks and shows (issue 16)."""
+        ...
+
 
 class SmsText(Protocol):
     def __call__(

@@ -47,6 +47,7 @@ from backend.domain.model import (
     latin_name,
 )
 from backend.domain.phone import InvalidPhone, normalize_kz_mobile
+from backend.services.patients import announce as announce_patient_changes
 from backend.services.schedules import (
     HOME_VISIT_WINDOW_MINUTES,
     HOME_VISITS_PER_WINDOW,
@@ -1140,4 +1141,5 @@ async def import_path(
         )
         summary.import_id = int(result.scalar_one())
         await uow.commit()
+    await announce_patient_changes(uow)  # new phones end sessions, new languages show (issue 16)
     return summary

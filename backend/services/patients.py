@@ -1,11 +1,23 @@
-"""Patients: look-up by ИИН, language choice, attachment summary."""
+"""Patients: look-up by ИИН, language choice, attachment summary.
+
+Issue 16: the sign-in sessions keep the patient's language and the check of the registered
+phone in Redis (otp/sessions.py), so whoever changes `patients.phone` or `patients.language`
+must say so after the commit: `announce(uow)`. The changes are noted at flush for every
+patient row the ORM updates (whoever the writer is); `announce` passes the committed ones to
+the watchers of the database (`watch`, wired to the sign-in sessions by bot/wiring.py).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import weakref
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import Session
 
 from backend.adapters import orm
 from backend.domain.iin import InvalidIin, parse_iin
@@ -14,6 +26,84 @@ from backend.domain.refusals import Refusal, RefusalCode
 from backend.services import notifications
 from backend.services.common import require_patient
 from backend.services.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PatientChange:
+    """A committed change of a patient's registered phone, or language (the new code, ""
+    for none; None: unchanged)."""
+
+    patient_id: int
+    phone: bool = False
+    language: str | None = None
+
+
+PatientWatcher = Callable[[PatientChange], Awaitable[None]]
+_watchers: weakref.WeakKeyDictionary[Any, list[PatientWatcher]] = weakref.WeakKeyDictionary()
+_NOTED = "dariger_patient_changes"
+
+
+def watch(engine: Any, watcher: PatientWatcher) -> Callable[[], None]:
+    """Call `watcher` with every patient change announced on this database (the AsyncEngine
+    of the backend); returns the function that stops it."""
+    key = getattr(engine, "sync_engine", engine)
+    _watchers.setdefault(key, []).append(watcher)
+
+    def stop() -> None:
+        with_key = _watchers.get(key, [])
+        if watcher in with_key:
+            with_key.remove(watcher)
+
+    return stop
+
+
+@event.listens_for(Session, "before_flush")
+def _note_changes(session: Session, _context: object, _instances: object) -> None:
+    noted: dict[int, PatientChange] = session.info.setdefault(_NOTED, {})
+    for obj in session.dirty:
+        if not isinstance(obj, Patient) or obj.id is None:
+            continue
+        attrs = inspect(obj).attrs
+        phone = _changed(attrs.phone.history)
+        language = _changed(attrs.language.history)
+        if not (phone or language):
+            continue
+        before = noted.get(obj.id, PatientChange(obj.id))
+        noted[obj.id] = PatientChange(
+            obj.id,
+            phone=before.phone or phone,
+            language=(obj.language.value if obj.language else "") if language else before.language,
+        )
+
+
+def _changed(history: Any) -> bool:
+    added, deleted = list(history.added or ()), list(history.deleted or ())
+    return bool(added) and (not deleted or added[0] != deleted[0])
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_changes(session: Session, _previous: object) -> None:
+    session.info.pop(_NOTED, None)
+
+
+async def announce(uow: UnitOfWork) -> None:
+    """After the commit: pass the patient changes the unit of work flushed to the watchers.
+    A watcher that fails (Redis down) is logged; the change is then seen when the sessions'
+    card expires (otp/sessions.py CARD_TTL)."""
+    session = uow.session
+    changes: dict[int, PatientChange] = session.sync_session.info.pop(_NOTED, {})
+    if not changes:
+        return
+    engine = getattr(session.bind, "sync_engine", None)
+    for watcher in list(_watchers.get(engine, ()) if engine is not None else ()):
+        for change in changes.values():
+            try:
+                await watcher(change)
+            except Exception:
+                log.exception("patient change not announced", extra={"patient": change.patient_id})
+
 
 # S3/S4 row 8: the service is received by the patient or their legal representative; a
 # child's representation (recorded in the register) ends on its own at 18 (issue 14).
@@ -122,6 +212,7 @@ async def set_language(uow: UnitOfWork, patient_id: int, language: Language) -> 
         patient = await require_patient(uow, patient_id)
         patient.language = language
         await uow.commit()
+    await announce(uow)
 
 
 async def attachment_summary(

@@ -14,7 +14,6 @@ from dataclasses import replace
 
 from backend.domain.refusals import Refusal
 from backend.ports import Clock
-from backend.services import patients
 from dialogs.common import refusal_notice
 from dialogs.emergency import looks_like_emergency
 from dialogs.engine.conversation import Conversation
@@ -158,15 +157,11 @@ class Engine:
             return (await self._context(conv, language_hint)).language
 
     async def _context(self, conv: Conversation, language_hint: str | None) -> Ctx:
+        # Issue 16: the session brings the patient's language (kept with the sign-in in the
+        # session store, otp/sessions.py): a step that reads nothing else runs no SQL.
         session = await self.services.sessions.current(conv.channel, conv.user_id)
         patient_id = session.patient_id if session else None
-        language = None
-        if patient_id is not None:
-            try:
-                patient = await patients.get_patient(self.services.backend.uow(), patient_id)
-                language = patient.language.value if patient.language else None
-            except Refusal:
-                patient_id = None
+        language = session.language if session else None
         language = language or conv.locale
         if language is None and language_hint:
             hint = language_hint.split("-")[0].lower()

@@ -52,6 +52,8 @@ class FakeClock:
 class FakeDirectory:
     patients: dict[str, tuple[int, str | None]] = field(default_factory=dict)
     lookups: list[str] = field(default_factory=list)
+    languages: dict[int, str] = field(default_factory=dict)
+    reads: int = 0  # profile reads: what a session check costs the register
 
     async def phone_for(self, iin: str) -> tuple[int, str | None] | None:
         self.lookups.append(iin)
@@ -61,6 +63,13 @@ class FakeDirectory:
         for found, phone in self.patients.values():
             if found == patient_id:
                 return phone
+        return None
+
+    async def profile_of(self, patient_id: int) -> tuple[str | None, str | None] | None:
+        self.reads += 1
+        for found, phone in self.patients.values():
+            if found == patient_id:
+                return phone, self.languages.get(patient_id)
         return None
 
 

@@ -126,11 +126,19 @@ class TestSignOut:
         assert KNOWN_PHONE not in repr(event)
 
 
+async def change_phone(env: Env, phone: str | None, *, iin: str = KNOWN) -> None:
+    """The register's phone changes and the writer announces it (as the backend's writers do:
+    backend/services/patients.py `announce`)."""
+    patient_id = env.directory.patients[iin][0]
+    env.directory.patients[iin] = (patient_id, phone)
+    await env.sessions.patient_changed(patient_id, phone=True)
+
+
 class TestPhoneChange:
     async def test_a_new_registered_phone_ends_every_session(self, env: Env) -> None:
         await sign_in(env, "telegram", "100")
         await sign_in(env, "sms", KNOWN_PHONE)
-        env.directory.patients[KNOWN] = (1, "+77770000001")
+        await change_phone(env, "+77770000001")
 
         assert await env.sessions.current("telegram", "100") is None
 
@@ -140,25 +148,26 @@ class TestPhoneChange:
 
     async def test_the_same_phone_written_differently_is_no_change(self, env: Env) -> None:
         opened = await sign_in(env)
-        env.directory.patients[KNOWN] = (1, "8 (701) 123-45-67")
+        await change_phone(env, "8 (701) 123-45-67")
 
         assert await current_id(env) == opened.session_id
 
     async def test_a_removed_phone_ends_the_session(self, env: Env) -> None:
         await sign_in(env)
-        env.directory.patients[KNOWN] = (1, None)
+        await change_phone(env, None)
 
         assert await env.sessions.current("telegram", "100") is None
 
     async def test_a_removed_patient_ends_the_session(self, env: Env) -> None:
         await sign_in(env)
-        del env.directory.patients[KNOWN]
+        await change_phone(env, None)  # announced as a change of the phone …
+        del env.directory.patients[KNOWN]  # … and the row gone
 
         assert await env.sessions.current("telegram", "100") is None
 
     async def test_signing_in_again_with_the_new_phone_works(self, env: Env) -> None:
         await sign_in(env)
-        env.directory.patients[KNOWN] = (1, "+77770000001")
+        await change_phone(env, "+77770000001")
         assert await env.sessions.current("telegram", "100") is None
 
         session = await sign_in(env)
