@@ -10,7 +10,9 @@ database, the renderer). The baseline, measured in the same run on the same Redi
 aiogram handler with `RedisStorage` FSM (and its Redis isolation) that reads the state and
 data, writes the data and edits the message with a keyboard. Both reply through a local
 session that answers every Bot API call without a network, so the figures are the server's
-own cost per update. Each figure is the median of `--iterations` updates after a warm-up.
+own cost per update. Each figure is the median of `--iterations` updates after a warm-up; the
+dialog's updates and the bare handler's are interleaved (one round: the two timed dialog
+steps, two bare updates), so that a change of load on a shared machine hits both alike.
 """
 
 from __future__ import annotations
@@ -59,12 +61,13 @@ from bot.i18n import Translator
 from bot.runtime import Runtime
 from bot.telegram.callbacks import Pick
 from bot.telegram.setup import build_dispatcher
-from bot.wiring import build_engine, build_services
+from bot.wiring import build_engine, build_services, key_secret
 from otp import SentSms
 
 ALMATY = ZoneInfo("Asia/Almaty")
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=ALMATY)  # Monday, before every cut-off
 TOKEN = "42:BENCH"  # noqa: S105 - a fake token: the local session never calls Telegram
+PEPPER = "bench-pepper-0123456789abcdef"
 PATIENT = make_iin(dt.date(1985, 2, 2), Sex.FEMALE, 1)
 _CODE = re.compile(r"\b(\d{3}) ?(\d{3})\b")
 
@@ -256,25 +259,34 @@ def first_with(patient: ChatUser, prefix: str) -> str:
     raise SystemExit(f"no option {prefix}* in {option_ids(patient)}")
 
 
-async def dialog_step(
-    backend: Backend, redis: Redis, prefix: str, iterations: int, warmup: int
-) -> tuple[list[float], list[float]]:
-    """The time → confirm step (reads the database) and the language screen from the confirm
-    screen (reads nothing the step needs), through the production dispatcher, timed per
-    update."""
+async def dialog_patient(backend: Backend, redis: Redis, prefix: str) -> ChatUser:
+    """A signed-in patient on the time screen, through the production dispatcher."""
     outbox = CodeOutbox()
     translator = Translator()
     services = build_services(
         backend,
         sender=outbox,
-        pepper="bench-pepper-0123456789abcdef",
+        pepper=PEPPER,
         translator=translator,
         redis=redis,
         key_prefix=prefix,
     )
-    engine = build_engine(services, redis=redis, key_prefix=prefix)
+    secret = key_secret(PEPPER)
+    engine = build_engine(services, redis=redis, key_prefix=prefix, secret=secret)
     settings = Settings(_env_file=None, telegram_bot_token=TOKEN)
-    runtime = Runtime(settings, backend, redis, translator, outbox, services, engine)
+    # As bot.runtime.build_runtime: the key prefix and secret (without the secret the desk
+    # gate keeps no marks and asks the database at every update).
+    runtime = Runtime(
+        settings,
+        backend,
+        redis,
+        translator,
+        outbox,
+        services,
+        engine,
+        key_prefix=prefix,
+        key_secret=secret,
+    )
     dispatcher = build_dispatcher(runtime, key_prefix=prefix)
     patient = ChatUser(dispatcher, Bot(TOKEN, session=LocalSession()), 555_000_001)
 
@@ -287,29 +299,30 @@ async def dialog_step(
     if any(o.startswith("dr.") for o in option_ids(patient)):  # one doctor: no doctor step
         await patient.press(patient.data(first_with(patient, "dr.")))
     await patient.press(patient.data(first_with(patient, "day.")))
-    times: list[float] = []
-    navigation: list[float] = []
-    for i in range(warmup + iterations):
-        if i == 0 and not first_with(patient, "slot."):
-            raise SystemExit("not on the time screen")
-        elapsed = await patient.press(patient.data(first_with(patient, "slot.")))
-        if "confirm" not in option_ids(patient):
-            raise SystemExit(f"expected the confirm screen, got {option_ids(patient)}")
-        language = await patient.press(patient.data("nav.lang"))  # reads nothing it needs
-        if "nav.lang" in option_ids(patient):
-            raise SystemExit(f"expected the language screen, got {option_ids(patient)}")
-        if i >= warmup:
-            times.append(elapsed)
-            navigation.append(language)
-        await patient.press(patient.data("nav.back"))  # back to confirm (not timed)
-        await patient.press(patient.data("nav.back"))  # back to the times (not timed)
-    return times, navigation
+    if not first_with(patient, "slot."):
+        raise SystemExit("not on the time screen")
+    return patient
+
+
+async def dialog_step(patient: ChatUser) -> tuple[float, float]:
+    """The time → confirm step (reads the database) and the language screen from the confirm
+    screen (reads nothing the step needs), timed; then back to the times (not timed)."""
+    elapsed = await patient.press(patient.data(first_with(patient, "slot.")))
+    if "confirm" not in option_ids(patient):
+        raise SystemExit(f"expected the confirm screen, got {option_ids(patient)}")
+    language = await patient.press(patient.data("nav.lang"))  # reads nothing it needs
+    if "nav.lang" in option_ids(patient):
+        raise SystemExit(f"expected the language screen, got {option_ids(patient)}")
+    await patient.press(patient.data("nav.back"))  # back to confirm (not timed)
+    await patient.press(patient.data("nav.back"))  # back to the times (not timed)
+    return elapsed, language
 
 
 async def redis_bytes(redis: Redis, prefix: str) -> dict[str, tuple[int, int]]:
     """Redis's own MEMORY USAGE of the dialog's keys, by kind: (keys, bytes). An idle
-    conversation keeps `conv` and `session` (the sign-in and its index); `otp` are the sign-in's
-    rate records (they expire), `tg` one dedupe mark per update (they expire)."""
+    conversation keeps `conv`, `session` (the sign-in, its index and the patient's card) and
+    `desk` (the gate's mark); `otp` are the sign-in's rate records (they expire), `tg` one
+    dedupe mark per update (they expire)."""
     kinds: dict[str, tuple[int, int]] = {}
     async for key in redis.scan_iter(match=prefix + "*"):
         name = key.decode() if isinstance(key, bytes) else str(key)
@@ -326,7 +339,7 @@ class BarePick(CallbackData, prefix="b"):
     opt: str
 
 
-async def baseline(redis: Redis, prefix: str, iterations: int, warmup: int) -> list[float]:
+async def bare_patient(redis: Redis, prefix: str) -> ChatUser:
     """A bare aiogram FSM handler on the same Redis: state and data in, data out, an edit with
     a keyboard of times."""
     storage = RedisStorage(redis, key_builder=DefaultKeyBuilder(prefix=f"{prefix}fsm"))
@@ -364,12 +377,29 @@ async def baseline(redis: Redis, prefix: str, iterations: int, warmup: int) -> l
     dispatcher.callback_query.register(choose, BarePick.filter())
     patient = ChatUser(dispatcher, Bot(TOKEN, session=LocalSession()), 555_000_002)
     await patient.text("/start")
-    times = []
+    return patient
+
+
+async def measure(
+    backend: Backend, redis: Redis, prefix: str, iterations: int, warmup: int
+) -> tuple[list[float], list[float], list[float]]:
+    """The dialog's two steps and the bare handler, interleaved update by update, so that
+    both see the same load on a shared machine (run one after the other, a change of load
+    between them moved the ratio by 2x)."""
+    patient = await dialog_patient(backend, redis, prefix)
+    bare = await bare_patient(redis, prefix)
+    steps: list[float] = []
+    navigation: list[float] = []
+    handler: list[float] = []
     for i in range(warmup + iterations):
-        elapsed = await patient.press(patient.data(index=i % 18))
+        step, language = await dialog_step(patient)
+        bare_a = await bare.press(bare.data(index=(2 * i) % 18))
+        bare_b = await bare.press(bare.data(index=(2 * i + 1) % 18))
         if i >= warmup:
-            times.append(elapsed)
-    return times
+            steps.append(step)
+            navigation.append(language)
+            handler.extend((bare_a, bare_b))
+    return steps, navigation, handler
 
 
 async def main() -> None:
@@ -389,11 +419,10 @@ async def main() -> None:
         backend = bootstrap(url, clock=FixedClock(NOW), policy=BookingPolicy())
         try:
             await seed(backend)
-            step, navigation = await dialog_step(
+            step, navigation, bare = await measure(
                 backend, redis, prefix, args.iterations, args.warmup
             )
             kinds = await redis_bytes(redis, prefix)
-            bare = await baseline(redis, prefix, args.iterations, args.warmup)
         finally:
             await backend.close()
             keys = [key async for key in redis.scan_iter(match=prefix + "*")]
@@ -403,7 +432,10 @@ async def main() -> None:
 
     step_ms = statistics.median(step) * 1000
     bare_ms = statistics.median(bare) * 1000
-    print(f"updates timed: {args.iterations} each, after {args.warmup} warm-up")
+    print(
+        f"updates timed: {args.iterations} of each step and {len(bare)} bare ones, "
+        f"interleaved, after {args.warmup} rounds of warm-up"
+    )
     print(
         f"dialog step (time -> confirm, engine + Redis + SQLite): median {step_ms:.2f} ms, "
         f"p90 {statistics.quantiles(step, n=10)[-1] * 1000:.2f} ms"
@@ -419,8 +451,8 @@ async def main() -> None:
     )
     print(f"ratio (dialog step / bare handler): {step_ms / bare_ms:.1f}x (goal <= 3x)")
     print(f"ratio (navigation step / bare handler): {nav_ms / bare_ms:.1f}x (goal <= 1.5x)")
-    idle = sum(kinds.get(kind, (0, 0))[1] for kind in ("conv", "session"))
-    print(f"Redis per idle conversation (conv + session keys): {idle} bytes (goal <= 2048)")
+    idle = sum(kinds.get(kind, (0, 0))[1] for kind in ("conv", "session", "desk"))
+    print(f"Redis per idle conversation (conv + session + desk keys): {idle} bytes (goal <= 2048)")
     for kind, (count, size) in sorted(kinds.items()):
         print(f"  {kind:8} {count:4} keys {size:7} bytes")
 

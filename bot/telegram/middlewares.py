@@ -3,9 +3,13 @@
 - `UpdateDedupe` (outer, on every update): Telegram delivers an update again when a webhook
   answer is late, and networks duplicate; an `update_id` seen before is dropped, so one tap
   is one dialog step and one reply. In-process (bounded) or Redis `SET NX` with a TTL.
-- Event isolation per user comes from aiogram's FSM middleware (`SimpleEventIsolation`, or
-  `RedisEventIsolation` across workers). The dialog state itself is the engine's: aiogram's
-  FSM storage is `NoStorage`, which keeps nothing and costs no round trip.
+- Event isolation per user (issue 16): the update holds the engine's own conversation lock
+  (dialogs/engine/store.py) from before the desk gate to after the reply, so the engine's
+  lock inside is re-entered for free and aiogram's isolation is not used (it was a second
+  lock of the same user: two more round trips per update). With Redis the dedupe mark, the
+  lock and the conversation come in one round trip.
+  The dialog state itself is the engine's: aiogram's FSM storage is `NoStorage`, which keeps
+  nothing and costs no round trip.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from aiogram.types import TelegramObject, Update
 from redis.asyncio import Redis
 
 from bot.logs import get_logger
+from dialogs.engine.store import AlreadyClaimed, ConversationStore
 
 log = get_logger("bot.telegram")
 
@@ -31,6 +36,11 @@ SEEN_IN_MEMORY = 10_000
 
 class SeenUpdates(Protocol):
     async def first_time(self, bot_id: int, update_id: int) -> bool: ...
+
+    def claim_key(self, bot_id: int, update_id: int) -> str | None:
+        """The Redis key that marks the update seen, for a lock that makes the claim in the
+        same round trip (None: in process)."""
+        ...
 
 
 class MemorySeenUpdates:
@@ -51,6 +61,9 @@ class MemorySeenUpdates:
             self._seen.discard(self._order.popleft())
         return True
 
+    def claim_key(self, bot_id: int, update_id: int) -> str | None:
+        return None
+
 
 class RedisSeenUpdates:
     """Shared by every worker behind the webhook: the first to claim an update handles it."""
@@ -64,12 +77,20 @@ class RedisSeenUpdates:
         key = f"{self.prefix}{bot_id}:{update_id}"
         return bool(await self.redis.set(key, b"1", nx=True, ex=self.ttl))
 
+    def claim_key(self, bot_id: int, update_id: int) -> str | None:
+        return f"{self.prefix}{bot_id}:{update_id}"
+
 
 class UpdateDedupe(BaseMiddleware):
-    """Drop an update seen before; bind the update id to every log line of the update."""
+    """Drop an update seen before; hold the sender's conversation lock (`store`) while the
+    update is handled; bind the update id to every log line of the update."""
 
-    def __init__(self, seen: SeenUpdates) -> None:
+    def __init__(
+        self, seen: SeenUpdates, store: ConversationStore | None = None, channel: str = "telegram"
+    ) -> None:
         self.seen = seen
+        self.store = store
+        self.channel = channel
 
     async def __call__(
         self,
@@ -80,11 +101,28 @@ class UpdateDedupe(BaseMiddleware):
         if not isinstance(event, Update):
             return await handler(event, data)
         update_id = event.update_id
+        bot_id = data["bot"].id
+        user = data.get("event_from_user")
         with structlog.contextvars.bound_contextvars(channel="telegram", update_id=update_id):
-            if not await self.seen.first_time(data["bot"].id, update_id):
+            if self.store is None or user is None:
+                if not await self.seen.first_time(bot_id, update_id):
+                    log.info("duplicate update dropped")
+                    return None
+                return await handler(event, data)
+            claims = getattr(self.store, "claims", False)
+            claim = self.seen.claim_key(bot_id, update_id) if claims else None
+            if claim is None and not await self.seen.first_time(bot_id, update_id):
                 log.info("duplicate update dropped")
                 return None
-            return await handler(event, data)
+            try:
+                lock = self.store.lock(
+                    self.channel, str(user.id), claim=claim, claim_ttl=SEEN_TTL_SECONDS
+                )
+                async with lock:
+                    return await handler(event, data)
+            except AlreadyClaimed:
+                log.info("duplicate update dropped")
+                return None
 
 
 class NoStorage(BaseStorage):

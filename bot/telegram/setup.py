@@ -13,9 +13,7 @@ from aiogram.client.session.middlewares.base import NextRequestMiddlewareType
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import AiogramError
-from aiogram.fsm.storage.base import BaseEventIsolation, DefaultKeyBuilder
-from aiogram.fsm.storage.memory import SimpleEventIsolation
-from aiogram.fsm.storage.redis import RedisEventIsolation
+from aiogram.fsm.storage.memory import DisabledEventIsolation
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 from aiogram.types import BotCommand
@@ -77,23 +75,21 @@ def build_bot(settings: Settings, *, session: BaseSession | None = None) -> Bot:
 
 
 def build_dispatcher(runtime: Runtime, *, key_prefix: str = KEY_PREFIX) -> Dispatcher:
-    """Routers, the dedupe middleware, per-user isolation and the runtime as workflow data.
+    """Routers, the dedupe middleware with per-user isolation, and the runtime as workflow data.
 
     With Redis (REDIS_URL), isolation and dedupe are shared by every worker; without it they
-    live in the process, which is then the only one (long polling).
+    live in the process, which is then the only one (long polling). The isolation is the
+    engine's conversation lock, held for the whole update (bot/telegram/middlewares.py).
     """
-    isolation: BaseEventIsolation
     seen: SeenUpdates
     if runtime.redis is not None:
-        isolation = RedisEventIsolation(
-            runtime.redis, key_builder=DefaultKeyBuilder(prefix=f"{key_prefix}tg")
-        )
         seen = RedisSeenUpdates(runtime.redis, prefix=f"{key_prefix}tg:update:")
     else:
-        isolation = SimpleEventIsolation()
         seen = MemorySeenUpdates()
-    dispatcher = Dispatcher(storage=NoStorage(), events_isolation=isolation, runtime=runtime)
-    dispatcher.update.outer_middleware(UpdateDedupe(seen))
+    dispatcher = Dispatcher(
+        storage=NoStorage(), events_isolation=DisabledEventIsolation(), runtime=runtime
+    )
+    dispatcher.update.outer_middleware(UpdateDedupe(seen, runtime.engine.store))
     dispatcher.errors.register(on_error)
     dispatcher.include_router(build_router())
     return dispatcher

@@ -27,9 +27,11 @@ LOCK_TIMEOUT_SECONDS = 30.0  # a dead holder blocks the conversation at most thi
 WAIT_SECONDS = 30.0  # how long a second event of the same patient waits for the first
 
 
-async def _renew(lock: Lock, ttl: float, lost: asyncio.Event) -> None:
-    """Reset the lock's TTL to `ttl` now and every third of it until cancelled."""
-    while True:
+async def _renew(lock: Lock, ttl: float, lost: asyncio.Event, stop: asyncio.Event) -> None:
+    """Reset the lock's TTL to `ttl` now and every third of it until `stop` (a cancellation
+    that arrives while a renewal is on the wire can be swallowed by the client: the flag ends
+    the loop all the same)."""
+    while not stop.is_set():
         try:
             await lock.reacquire()
         except LockNotOwnedError:
@@ -38,7 +40,8 @@ async def _renew(lock: Lock, ttl: float, lost: asyncio.Event) -> None:
             return
         except (RedisError, OSError) as exc:  # a blip: the next renewal may still be in time
             log.warning("conversation_lock_renew_failed error=%s", type(exc).__name__)
-        await asyncio.sleep(ttl / 3)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), ttl / 3)
 
 
 @asynccontextmanager
@@ -48,21 +51,26 @@ async def renewed_lock(
     *,
     ttl: float = LOCK_TIMEOUT_SECONDS,
     wait: float = WAIT_SECONDS,
+    token: bytes | None = None,
 ) -> AsyncIterator[asyncio.Event]:
     """Hold the Redis lock `key` for the body, renewing its `ttl`; yields an event that is set
     when the lock was lost anyway (a caller may check it before writing). Raises `LockError`
-    when the lock could not be had within `wait` seconds."""
+    when the lock could not be had within `wait` seconds. `token`: the lock was already taken
+    with this value (by a script that did more in the same round trip, dialogs/engine/store.py)."""
     if ttl <= 0 or wait < 0:
         raise ValueError("the lock's TTL must be positive")
     lock = redis.lock(key, timeout=ttl, blocking_timeout=wait)
-    if not await lock.acquire():
+    if token is not None:
+        lock.local.token = token
+    elif not await lock.acquire():
         raise LockError("conversation busy", lock_name=key)
-    lost = asyncio.Event()
+    lost, stop = asyncio.Event(), asyncio.Event()
     loop = asyncio.get_running_loop()
     watchdog: list[asyncio.Task[None]] = []
 
     def start_renewing() -> None:
-        watchdog.append(loop.create_task(_renew(lock, ttl, lost), name="conversation-lock"))
+        renewing = _renew(lock, ttl, lost, stop)
+        watchdog.append(loop.create_task(renewing, name="conversation-lock"))
 
     # Most steps end long before a third of the TTL: the watchdog starts only for those that
     # do not (a timer costs less than a task for every event).
@@ -71,6 +79,7 @@ async def renewed_lock(
         yield lost
     finally:
         timer.cancel()
+        stop.set()
         for task in watchdog:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

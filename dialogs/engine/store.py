@@ -114,11 +114,21 @@ async def _reentrant(
             _held.reset(token)
 
 
+class AlreadyClaimed(Exception):
+    """`lock(claim=...)`: the claim was made before (a duplicate delivery); nothing is held."""
+
+
 class ConversationStore(Protocol):
     async def load(self, channel: str, user_id: str) -> Conversation | None: ...
     async def save(self, conversation: Conversation) -> None: ...
     async def delete(self, channel: str, user_id: str) -> None: ...
-    def lock(self, channel: str, user_id: str) -> AbstractAsyncContextManager[None]: ...
+    def lock(
+        self, channel: str, user_id: str, *, claim: str | None = None, claim_ttl: int = 0
+    ) -> AbstractAsyncContextManager[None]:
+        """The conversation to this task, re-entrant within it. `claim` (Redis stores only):
+        a key set, for `claim_ttl` seconds, in the same round trip as the lock is taken; if it
+        was set already the lock is not taken and `AlreadyClaimed` is raised (a duplicate)."""
+        ...
 
 
 class _DocumentConversations:
@@ -145,22 +155,47 @@ class _DocumentConversations:
 
 
 class MemoryConversationStore(_DocumentConversations):
+    claims = False  # `lock(claim=...)` is for Redis stores only
+
     def __init__(
         self, ttl_seconds: int = DEFAULT_TTL_SECONDS, *, secret: bytes | str | None = None
     ) -> None:
         super().__init__(MemoryDocuments(ttl_seconds), secret)
         self._locks: dict[str, asyncio.Lock] = {}
 
-    def lock(self, channel: str, user_id: str) -> AbstractAsyncContextManager[None]:
+    def lock(
+        self, channel: str, user_id: str, *, claim: str | None = None, claim_ttl: int = 0
+    ) -> AbstractAsyncContextManager[None]:
         """Re-entrant within one task (see `_reentrant`)."""
+        if claim is not None:
+            raise ValueError("claims are made in Redis: an in-process store has none")
         key = f"{channel}:{user_id}"
         return _reentrant(self, key, self._locks.setdefault(key, asyncio.Lock()))
+
+
+# Issue 16: one round trip to start a step: the update's claim (a dedupe mark, SET NX), the
+# conversation lock (SET NX PX) and the conversation itself. 0: claimed before (nothing
+# taken); 1: the lock is ours, with the conversation (or nil); 2: the lock is busy.
+_CLAIM_AND_LOCK = """
+if KEYS[1] ~= '' and not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[3]) then
+  return {0}
+end
+if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {2} end
+return {1, redis.call('GET', KEYS[3])}
+"""
+
+# The conversations fetched with their lock, by (store, key), for the task that took it.
+_prefetched: ContextVar[dict[tuple[int, str], str | None] | None] = ContextVar(
+    "dariger_prefetched_conversations", default=None
+)
 
 
 class RedisConversationStore(_DocumentConversations):
     """One JSON value per conversation at `{prefix}conv:{channel}:{user hash}` with a TTL; a
     Redis lock per conversation so that several processes never step one conversation at once.
     Every process must be given the same `secret` (the settings' pepper)."""
+
+    claims = True
 
     def __init__(
         self,
@@ -175,9 +210,55 @@ class RedisConversationStore(_DocumentConversations):
         self.redis = redis
         self.prefix = prefix
         self.lock_timeout = lock_timeout
+        self._claim_and_lock = redis.register_script(_CLAIM_AND_LOCK)
 
-    def lock(self, channel: str, user_id: str) -> AbstractAsyncContextManager[None]:
+    async def load(self, channel: str, user_id: str) -> Conversation | None:
+        key = self._key(channel, user_id)
+        fetched = _prefetched.get()
+        if fetched is not None and (id(self), key) in fetched:
+            raw = fetched.pop((id(self), key))  # once: a later load reads what was saved
+            return None if raw is None else Conversation.from_json(raw, channel, user_id)
+        return await super().load(channel, user_id)
+
+    def lock(
+        self, channel: str, user_id: str, *, claim: str | None = None, claim_ttl: int = 0
+    ) -> AbstractAsyncContextManager[None]:
         """Re-entrant within one task (see `_reentrant`); renewed while held, never raising
-        on release (issue 16): dialogs/engine/lock.py."""
-        key = f"{self.prefix}{self._key(channel, user_id)}:lock"
-        return _reentrant(self, key, renewed_lock(self.redis, key, ttl=self.lock_timeout))
+        on release (issue 16): dialogs/engine/lock.py. The first attempt also makes the
+        claim and fetches the conversation, in one round trip."""
+        return self._lock(channel, user_id, claim, claim_ttl)
+
+    @asynccontextmanager
+    async def _lock(
+        self, channel: str, user_id: str, claim: str | None, claim_ttl: int
+    ) -> AsyncIterator[None]:
+        doc = self._key(channel, user_id)
+        key = f"{self.prefix}{doc}:lock"
+        owner, held = _held.get()
+        if owner is asyncio.current_task() and (id(self), key) in held and claim is None:
+            yield  # re-entered: nothing to do
+            return
+        token = secrets.token_hex(16).encode()
+        got = await self._claim_and_lock(
+            keys=[claim or "", key, self.prefix + doc],
+            args=[token, max(int(self.lock_timeout * 1000), 1), max(claim_ttl, 1)],
+        )
+        status = int(got[0])
+        if status == 0:
+            raise AlreadyClaimed(claim)
+        if status == 1:
+            raw = got[1] if len(got) > 1 else None
+            text = raw.decode() if isinstance(raw, bytes) else raw
+            fetched = dict(_prefetched.get() or {})
+            fetched[(id(self), doc)] = text
+            prefetch = _prefetched.set(fetched)
+            try:
+                taken = renewed_lock(self.redis, key, ttl=self.lock_timeout, token=token)
+                async with _reentrant(self, key, taken):
+                    yield
+            finally:
+                _prefetched.reset(prefetch)
+            return
+        # Busy: another event of this conversation runs; wait for it as before.
+        async with _reentrant(self, key, renewed_lock(self.redis, key, ttl=self.lock_timeout)):
+            yield

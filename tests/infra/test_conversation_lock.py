@@ -10,7 +10,8 @@ import time
 import pytest
 from redis.asyncio import Redis
 
-from dialogs.engine.store import MemoryConversationStore, RedisConversationStore
+from dialogs.engine.conversation import Conversation
+from dialogs.engine.store import AlreadyClaimed, MemoryConversationStore, RedisConversationStore
 
 pytestmark = pytest.mark.redis
 
@@ -113,3 +114,59 @@ async def test_a_task_started_under_the_lock_does_not_inherit_it(
         order.append("parent out")
     await asyncio.wait_for(task, timeout=5)
     assert order == ["parent", "parent out", "child"]
+
+
+async def test_a_claim_is_made_once_with_the_lock(redis_client: Redis, redis_prefix: str) -> None:
+    """The Telegram update's dedupe mark is set in the round trip that takes the lock: the
+    same update again (a webhook retry, on any process) takes nothing and is told so."""
+    one, two = _store(redis_client, redis_prefix), _store(redis_client, redis_prefix)
+    claim = f"{redis_prefix}tg:update:42:1"
+    async with one.lock("telegram", "7", claim=claim, claim_ttl=60):
+        with pytest.raises(AlreadyClaimed):  # at once, not after waiting for the lock
+            async with (
+                asyncio.timeout(TIMEOUT / 2),
+                two.lock("telegram", "7", claim=claim, claim_ttl=60),
+            ):
+                raise AssertionError("a duplicate ran")
+    with pytest.raises(AlreadyClaimed):
+        async with one.lock("telegram", "7", claim=claim, claim_ttl=60):
+            raise AssertionError("a duplicate ran")
+    assert [key async for key in redis_client.scan_iter(match=redis_prefix + "*:lock")] == []
+    assert 0 < await redis_client.ttl(claim) <= 60
+
+
+async def test_a_claim_on_a_busy_conversation_waits_for_it(
+    redis_client: Redis, redis_prefix: str
+) -> None:
+    one, two = _store(redis_client, redis_prefix), _store(redis_client, redis_prefix)
+    order: list[str] = []
+
+    async def second_update() -> None:
+        async with two.lock("telegram", "7", claim=f"{redis_prefix}u:2", claim_ttl=60):
+            order.append("second")
+
+    async with one.lock("telegram", "7", claim=f"{redis_prefix}u:1", claim_ttl=60):
+        waiting = asyncio.create_task(second_update())
+        await asyncio.sleep(0.2)
+        order.append("first")
+    await asyncio.wait_for(waiting, timeout=5)
+    assert order == ["first", "second"]
+
+
+async def test_the_conversation_read_with_the_lock_is_the_latest(
+    redis_client: Redis, redis_prefix: str
+) -> None:
+    """The lock's round trip also reads the conversation: what another process saved before
+    is what the step loads, and a second load in the same step reads what was saved since."""
+    one, two = _store(redis_client, redis_prefix), _store(redis_client, redis_prefix)
+    async with one.lock("telegram", "7"):
+        await one.save(Conversation("telegram", "7", state="book.day"))
+    async with two.lock("telegram", "7"):
+        loaded = await two.load("telegram", "7")
+        assert loaded is not None and loaded.state == "book.day"
+        loaded.state = "book.slot"
+        await two.save(loaded)
+        again = await two.load("telegram", "7")
+        assert again is not None and again.state == "book.slot"
+    async with one.lock("telegram", "7"):
+        assert (await one.load("telegram", "7") or Conversation("", "")).state == "book.slot"

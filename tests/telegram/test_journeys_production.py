@@ -7,7 +7,6 @@ under a key prefix of this test's own."""
 from __future__ import annotations
 
 import pytest
-from aiogram.fsm.storage.redis import RedisEventIsolation
 from redis.asyncio import Redis
 
 from backend.bootstrap import Backend
@@ -73,5 +72,5 @@ async def test_the_production_pair_is_in_use(
     """The subset above really ran on PostgreSQL and Redis (not a silent fallback)."""
     assert backend.engine.dialect.name == "postgresql"
     assert isinstance(alice.runtime.engine.store, RedisConversationStore)
-    assert isinstance(alice.dispatcher.fsm.events_isolation, RedisEventIsolation)
+    # Per-user isolation: the engine's Redis conversation lock (bot/telegram/middlewares.py).
     assert [key async for key in redis_client.scan_iter(match=redis_prefix + "*")] != []
