@@ -5,12 +5,13 @@ long that its lock expired still releases without crashing."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 
 import pytest
 from redis.asyncio import Redis
 
-from dialogs.engine.conversation import Conversation
+from dialogs.engine.conversation import SCHEMA_VERSION, Conversation
 from dialogs.engine.store import AlreadyClaimed, MemoryConversationStore, RedisConversationStore
 
 pytestmark = pytest.mark.redis
@@ -170,3 +171,30 @@ async def test_the_conversation_read_with_the_lock_is_the_latest(
         assert again is not None and again.state == "book.slot"
     async with one.lock("telegram", "7"):
         assert (await one.load("telegram", "7") or Conversation("", "")).state == "book.slot"
+
+
+@pytest.mark.parametrize("kind", ["redis", "memory"])
+async def test_every_field_of_a_conversation_is_stored(
+    redis_client: Redis, redis_prefix: str, kind: str
+) -> None:
+    """The record is written field by field (issue 16): none may be left out."""
+    store = _store(redis_client, redis_prefix) if kind == "redis" else MemoryConversationStore()
+    sample = Conversation(
+        channel="sms",
+        user_id="+77010000000",
+        state="book.slot",
+        stack=["menu", "book"],
+        data={"book.doctor": 3, "note": "үй", "list": [1, {"a": None}]},
+        seq=7,
+        shown=["slot.1", "nav.back"],
+        strikes=2,
+        locale="ru",
+        pending="book",
+        v=SCHEMA_VERSION,
+    )
+    blank = Conversation("", "")
+    for f in dataclasses.fields(Conversation):  # the sample sets every field (v: the schema)
+        if f.name not in ("v",):
+            assert getattr(sample, f.name) != getattr(blank, f.name), f.name
+    await store.save(sample)
+    assert await store.load("sms", "+77010000000") == sample
