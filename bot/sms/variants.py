@@ -54,6 +54,12 @@ SMS_VARIANTS: tuple[str, ...] = (
     pgettext("sms", "Application {number}: {service}."),
     pgettext("sms", "Appointment: {when}, {doctor} ({specialty}), room {room}, {clinic}."),
     pgettext("sms", "Book an appointment"),
+    # Issue 15: a parent's main menu says for whom booking is, and still fits one reply.
+    pgettext("sms", "Book for myself"),
+    pgettext("sms", "Book for {name}"),
+    pgettext("sms", "Book for a child"),
+    pgettext("sms", "My appointments"),
+    pgettext("sms", "My applications"),
     pgettext("sms", "Booking at {clinic}. Choose a specialty."),
     pgettext("sms", "Call a doctor home"),
     pgettext("sms", "Cancel the appointment"),

@@ -57,16 +57,19 @@ async def test_a_parent_books_calls_a_doctor_sees_and_cancels(
     alice: SmsPhone, world: World, kids: Children, backend: Backend, language: str
 ) -> None:
     await _signed_in(alice, world.alice.iin, language)
-    # Booking: "for whom?" first, the children by name and age; Ерлан (18 today) is not there.
-    await alice.choose("book")
+    # Booking: the menu offers "for myself" and (two children) "for a child" (issue 15); then
+    # the children by name and age; Ерлан (18 today) is not there.
+    assert (await alice.options())[:2] == ["book", "book.child"]
+    await alice.choose("book.child")
     options = await alice.options()
-    assert options[:3] == ["for.me", f"for.{kids.ali.id}", f"for.{kids.dana.id}"]
+    assert options[:2] == [f"for.{kids.ali.id}", f"for.{kids.dana.id}"]
+    assert "for.me" not in options
     assert f"for.{kids.erlan.id}" not in options
     assert ALI[language] in _text(alice)
     await alice.choose(f"for.{kids.ali.id}")
-    # Әли's clinic (B) and age: the paediatrician, the only one, so straight to the days.
+    # Әли's clinic (B) and age: the paediatrician, the only one, so straight to the times of
+    # the earliest free day (issue 15).
     await alice.choose(f"sp.{kids.paediatrician.id}")
-    await alice.choose("day.2026-11-24")
     await alice.choose(f"slot.{kids.slots_paed_b[0].id}")
     assert await alice.screen() == "book.confirm"
     assert FOR_NAME[language] in _text(alice)

@@ -45,17 +45,16 @@ async def alice(
 async def test_a_parent_books_calls_a_doctor_sees_and_cancels(
     alice: TelegramChat, world: World, kids: Children, backend: Backend, language: str
 ) -> None:
-    await alice.tap("book")
+    assert alice.options[:2] == ["book", "book.child"]  # issue 15: for whom, in the menu
+    await alice.tap("book.child")
     assert await alice.state() == "book.specialty"
     assert [o for o in alice.options if o.startswith("for.")] == [
-        "for.me",
         f"for.{kids.ali.id}",
         f"for.{kids.dana.id}",
     ]  # Ерлан turned 18 today: no longer offered
     await alice.tap(f"for.{kids.ali.id}")
     assert f"sp.{kids.paediatrician.id}" in alice.options  # Әли's clinic and age
-    await alice.tap(f"sp.{kids.paediatrician.id}")
-    await alice.tap("day.2026-11-24")
+    await alice.tap(f"sp.{kids.paediatrician.id}")  # the earliest free day's times
     await alice.tap(f"slot.{kids.slots_paed_b[1].id}")
     assert await alice.state() == "book.confirm"
     assert FOR_ALI[language] in alice.last_text
@@ -97,13 +96,17 @@ async def test_a_parent_books_calls_a_doctor_sees_and_cancels(
 async def test_a_forged_button_for_another_child_changes_nothing(
     alice: TelegramChat, world: World, kids: Children, backend: Backend
 ) -> None:
-    await alice.tap("book")
+    await alice.tap("book.child")
     real = Pick.unpack(alice.callback_data(f"for.{kids.ali.id}"))
     forged = Pick(seq=real.seq, opt=f"for.{kids.bobs_son.id}").pack()
     await alice.press(forged)
     assert await alice.state() == "book.specialty"
     assert f"for.{kids.ali.id}" in alice.options  # still asked, nothing chosen
-    await alice.tap("for.me")
+    await alice.tap("nav.menu")
+    menu = Pick.unpack(alice.callback_data("book"))  # nor as the menu's "Book for <child>"
+    await alice.press(Pick(seq=menu.seq, opt=f"book.for.{kids.bobs_son.id}").pack())
+    assert await alice.state() == "menu"
+    await alice.tap("book")  # for herself
     assert f"sp.{kids.paediatrician.id}" not in alice.options  # her own clinic and age
     assert await applications.list_applications(backend.uow(), kids.bobs_son.id or 0) == []
 
