@@ -253,6 +253,8 @@ async def overflowing_screens(app: web.Application, phone: Phone) -> None:
             print(f"  [{language}] {screen.state} ({total} segments):")
             for text in texts:
                 print(f"      {text.msgid!r}")
+            for page in renderer.render(screen, language).pages:  # what the patient reads
+                print("      | " + page.text.replace("\n", "\n      | "))
         if not listed:
             print(f"  [{language}] none")
 

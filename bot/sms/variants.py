@@ -60,6 +60,8 @@ SMS_VARIANTS: tuple[str, ...] = (
     pgettext("sms", "Book for a child"),
     pgettext("sms", "My appointments"),
     pgettext("sms", "My applications"),
+    # Issue 15: the cap screen (with a notice) and a child's home-visit terms, in one reply.
+    pgettext("sms", "Cancel or move one in «My appointments» to book another."),
     pgettext("sms", "Booking at {clinic}. Choose a specialty."),
     pgettext("sms", "Call a doctor home"),
     pgettext("sms", "Cancel the appointment"),
