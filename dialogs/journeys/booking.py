@@ -713,7 +713,8 @@ class Done(Step):
         return View(
             body=(
                 head,
-                *(() if self.flow.moving else await for_lines(ctx, BOOK)),
+                # For whom: on the confirmation just before, so SMS leaves it out (issue 15).
+                *(() if self.flow.moving else map(omissible, await for_lines(ctx, BOOK))),
                 T("Status: {status}.", status=status_label(status)),
                 *_shown_before(
                     appointment_lines(
