@@ -136,3 +136,40 @@ async def test_a_parent_moves_the_childs_appointment_in_my_appointments(
         backend.uow(), world.alice.id or 0, now=backend.clock.now(), for_patient=kids.ali.id
     )
     assert moved.starts_at == kids.slots_paed_b[2].starts_at
+
+
+# Issue 15: with one child, the main menu names the child: "Book for <child>".
+BOOK_FOR_PAVEL = {
+    "kk": "Павел П. үшін жазылу",
+    "ru": "Запись для Павел П.",
+    "en": "Book for Pavel P.",
+}
+FOR_PAVEL = {"kk": "Павел П. үшін", "ru": "Для Павел П.", "en": "For Pavel P."}
+
+
+async def test_a_parent_of_one_child_books_for_the_child_from_the_menu(
+    runtime: Runtime,
+    *,
+    sms: RecordingSender,
+    world: World,
+    kids: Children,
+    language: str,
+) -> None:
+    bob = make_chat(runtime, user_id=777002, language_code=language)
+    await sign_in(bob, sms.last_code, world.bob.iin)
+    son = f"book.for.{kids.bobs_son.id}"
+    assert bob.options[:2] == ["book", son]
+    assert bob.labels[son] == BOOK_FOR_PAVEL[language]
+    # A forged "Book for <another parent's child>" is refused in the menu; nothing opens.
+    menu = Pick.unpack(bob.callback_data(son))
+    await bob.press(Pick(seq=menu.seq, opt=f"book.for.{kids.ali.id}").pack())
+    assert await bob.state() == "menu"
+
+    await bob.tap(son)
+    assert await bob.state() == "book.specialty"  # no "for whom?" question: the menu asked
+    assert not any(o.startswith("for.") for o in bob.options)
+    assert FOR_PAVEL[language] in bob.last_text
+    await bob.tap("nav.menu")
+    await bob.tap("book")  # for himself: no child named
+    assert await bob.state() == "book.specialty"
+    assert FOR_PAVEL[language] not in bob.last_text
