@@ -87,7 +87,7 @@ class Flow:
 
 
 BOOKING = Flow("book", earliest=True)
-MOVING = Flow("appts", moving=True)  # "appts:number": the application being moved
+MOVING = Flow("appts", moving=True, earliest=True)  # "appts:number": the application being moved
 
 
 def _norm(text: str) -> str:
@@ -591,7 +591,8 @@ class ChooseSlot(ListStep):
     async def action(self, ctx: Ctx, option_id: str) -> Outcome | None:
         if option_id == "days":  # the list of days (the earliest day's times came first)
             return Goto(self.flow.day) if self.flow.earliest else Back()
-        no_day = option_id == "other" and self.flow.earliest  # offered when no day is free
+        # Offered (when booking) when no day is free at all.
+        no_day = option_id == "other" and self.flow.earliest and not self.flow.moving
         if no_day and await self._day(ctx, await _chosen(ctx, self.flow)) is None:
             return Back()  # to the doctors (the specialties)
         return None
