@@ -54,6 +54,18 @@ SMS_VARIANTS: tuple[str, ...] = (
     pgettext("sms", "Application {number}: {service}."),
     pgettext("sms", "Appointment: {when}, {doctor} ({specialty}), room {room}, {clinic}."),
     pgettext("sms", "Book an appointment"),
+    # Issue 15: a parent's main menu says for whom booking is, and still fits one reply.
+    pgettext("sms", "Book for myself"),
+    pgettext("sms", "Book for {name}"),
+    pgettext("sms", "Book for a child"),
+    pgettext("sms", "My appointments"),
+    pgettext("sms", "My applications"),
+    # Issue 15: the cap screen (with a notice) and a child's home-visit terms, in one reply.
+    pgettext("sms", "Cancel or move one in «My appointments» to book another."),
+    # Notifications about a child name the child first (issue 15): their fixed lines shorter.
+    pgettext("sms", "To open: MENU → «My applications»."),
+    pgettext("sms", "Not you? Call 1414."),
+    pgettext("sms", "Reply OK to confirm. To cancel: MENU → «My appointments»."),
     pgettext("sms", "Booking at {clinic}. Choose a specialty."),
     pgettext("sms", "Call a doctor home"),
     pgettext("sms", "Cancel the appointment"),
