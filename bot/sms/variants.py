@@ -33,6 +33,9 @@ SMS_VARIANTS: tuple[str, ...] = (
     pgettext("sms", "You are in the queue for an operator of 1414: number {place}."),
     pgettext("sms", "Write your question here: the operator will see it."),
     pgettext("sms", "Write your message: what you need and, if not this number, a phone to call."),
+    # Notices above the whole main menu (tests/sms/test_notices.py): within the budget.
+    pgettext("sms", "Thank you. An operator of 1414 will call you back when the desk opens."),
+    pgettext("sms", "Something went wrong on our side. Please try again or call 1414."),
     pgettext("sms", "Are you satisfied with the quality and the result of the service?"),
     pgettext("sms", "Are you satisfied with the information on how the service works?"),
     # Issue 15: on SMS the operator is a keyword, not a numbered option.
