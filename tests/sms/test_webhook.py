@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from twilio.request_validator import RequestValidator
 
 from backend.adapters.orm import sms_inbound
@@ -157,6 +161,61 @@ async def test_duplicate_message_sid_is_processed_once(
     assert (await alice.state()).rendering.seq == state_after_first.rendering.seq
     assert await alice.screen() == "signin.iin"
     assert await _inbound_count(backend) == before + 1
+
+
+@dataclass
+class RoundTrips:
+    statements: list[str] = field(default_factory=list)
+    checkouts: int = 0  # each one a `SELECT 1` when the pool pings at checkout
+    transactions: int = 0  # BEGIN … COMMIT/ROLLBACK sent by the driver (not autocommit)
+
+
+@contextlib.contextmanager
+def round_trips(backend: Backend) -> Iterator[RoundTrips]:
+    """What the app asks of PostgreSQL, seen through SQLAlchemy's engine and pool events."""
+    seen = RoundTrips()
+    engine = backend.engine.sync_engine
+
+    def statement(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        seen.statements.append(sql.split(maxsplit=1)[0])
+
+    def checkout(*_args: Any) -> None:
+        seen.checkouts += 1
+
+    def begin(conn: Any) -> None:
+        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            seen.transactions += 1
+
+    listeners: list[tuple[Any, str, Callable[..., None]]] = [
+        (engine, "before_cursor_execute", statement),
+        (engine, "begin", begin),
+        (engine.pool, "checkout", checkout),
+    ]
+    for target, name, fn in listeners:
+        event.listen(target, name, fn)
+    try:
+        yield seen
+    finally:
+        for target, name, fn in listeners:
+            event.remove(target, name, fn)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_menu_message_costs_postgresql_two_statements_and_no_transaction(
+    alice: SmsPhone, backend: Backend
+) -> None:
+    # Issue 16: the claim of the MessageSid reads the opt-out and the open desk chat in the
+    # same statement, committed at once (autocommit: no BEGIN/COMMIT round trips); the reply
+    # record is the other statement. No pool ping (`SELECT 1`) per checkout. Before: three
+    # transactions (claim, opt-out read, reply record), each with its checkout's ping.
+    await alice.send("EN")
+    for body in ("HELP", "00"):
+        with round_trips(backend) as seen:
+            status, xml = await alice.post(body)  # the webhook alone (no outbox worker round)
+        assert status == 200
+        assert message_text(xml)
+        assert seen.statements == ["INSERT", "UPDATE"], body
+        assert (seen.checkouts, seen.transactions) == (2, 0), body
 
 
 async def test_behind_a_proxy_the_forwarded_url_is_validated(
