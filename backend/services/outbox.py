@@ -20,12 +20,25 @@ failed) land in `provider_status`; `problems` lists what operators must see.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, case, delete, insert, null, or_, select, update
+from sqlalchemy import (
+    CursorResult,
+    Executable,
+    and_,
+    bindparam,
+    case,
+    delete,
+    insert,
+    null,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
@@ -415,8 +428,10 @@ class InboundClaim:
     desk_read: bool = False
 
 
-def _facts(phone: str, desk_channel: str | None) -> list[ColumnElement[Any]]:
-    """What the message's handling needs to know first, read by the claim's own statement."""
+def _facts(desk_channel: str | None) -> list[ColumnElement[Any]]:
+    """What the message's handling needs to know first, read by the claim's own statement
+    (the phone is the bound parameter `the_phone`)."""
+    phone = bindparam("the_phone", type_=sms_inbound.c.phone.type)
     facts: list[ColumnElement[Any]] = [
         select(sms_opt_outs.c.phone).where(sms_opt_outs.c.phone == phone).exists().label("opt")
     ]
@@ -433,6 +448,35 @@ def _facts(phone: str, desk_channel: str | None) -> list[ColumnElement[Any]]:
         )
         facts.append(chat.label("chat"))
     return facts
+
+
+@functools.cache
+def _claim_statement(dialect_name: str, desk_channel: str | None) -> Executable:
+    """The claim with its facts, built once per dialect and desk channel (issue 16: building
+    the expression cost more CPU than running it); parameters `sid`, `the_phone` and `now`."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement: Executable = (
+        dialect.insert(sms_inbound)
+        .values(
+            message_sid=bindparam("sid", type_=sms_inbound.c.message_sid.type),
+            phone=bindparam("the_phone", type_=sms_inbound.c.phone.type),
+            received_at=bindparam("now", type_=sms_inbound.c.received_at.type),
+            state=InboundState.PROCESSING.value,
+        )
+        .on_conflict_do_nothing(index_elements=[sms_inbound.c.message_sid])
+        .returning(*_facts(desk_channel))
+    )
+    return statement
+
+
+_FINISH = (
+    update(sms_inbound)
+    .where(sms_inbound.c.message_sid == bindparam("sid", type_=sms_inbound.c.message_sid.type))
+    .values(
+        state=InboundState.DONE.value,
+        reply=bindparam("the_reply", type_=sms_inbound.c.reply.type),
+    )
+)
 
 
 def _claimed(row: Any, desk_channel: str | None) -> InboundClaim:
@@ -463,20 +507,8 @@ async def begin_inbound(
     by the same statement, whether `phone` opted out and (with `desk_channel`) the id of its
     open desk chat: issue 16, one round trip where there were three transactions.
     """
-    facts = _facts(phone, desk_channel)
-    dialect = postgresql if uow.dialect_name == "postgresql" else sqlite
-    claim = (
-        dialect.insert(sms_inbound)
-        .values(
-            message_sid=message_sid,
-            phone=phone,
-            received_at=now,
-            state=InboundState.PROCESSING.value,
-        )
-        .on_conflict_do_nothing(index_elements=[sms_inbound.c.message_sid])
-        .returning(*facts)
-    )
-    rows = await uow.run_alone(claim)
+    claim = _claim_statement(uow.dialect_name, desk_channel)
+    rows = await uow.run_alone(claim, {"sid": message_sid, "the_phone": phone, "now": now})
     if rows:
         return _claimed(rows[0], desk_channel)
     # A delivery of an id already claimed: rare (Twilio's retries), so plain statements.
@@ -495,7 +527,8 @@ async def begin_inbound(
             sms_inbound.c.received_at < now - stale_after,
         )
         .values(received_at=now)
-        .returning(*facts)
+        .returning(*_facts(desk_channel)),
+        {"the_phone": phone},
     )
     if retaken:
         return _claimed(retaken[0], desk_channel)
@@ -504,11 +537,7 @@ async def begin_inbound(
 
 async def finish_inbound(uow: UnitOfWork, message_sid: str, *, reply: str | None) -> None:
     """The message was handled: its reply, for the duplicates (one statement, on its own)."""
-    await uow.run_alone(
-        update(sms_inbound)
-        .where(sms_inbound.c.message_sid == message_sid)
-        .values(state=InboundState.DONE.value, reply=reply)
-    )
+    await uow.run_alone(_FINISH, {"sid": message_sid, "the_reply": reply})
 
 
 async def abandon_inbound(uow: UnitOfWork, message_sid: str) -> None:

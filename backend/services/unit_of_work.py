@@ -195,7 +195,9 @@ class UnitOfWork:
         """The database's dialect ("postgresql", "sqlite")."""
         return str(self._session_factory.kw["bind"].dialect.name)
 
-    async def run_alone(self, statement: Executable) -> list[Row[Any]]:
+    async def run_alone(
+        self, statement: Executable, parameters: dict[str, Any] | None = None
+    ) -> list[Row[Any]]:
         """Issue 16: one statement committed on its own, apart from any event's session, and
         its rows. On PostgreSQL it runs in autocommit: one round trip (no BEGIN, no COMMIT), its
         effect visible to every other connection when it returns. Elsewhere (SQLite) in a
@@ -206,10 +208,10 @@ class UnitOfWork:
         if engine.dialect.name == "postgresql":
             async with engine.connect() as conn:
                 auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                result = await auto.execute(statement)
+                result = await auto.execute(statement, parameters)
                 return list(result.all()) if result.returns_rows else []
         async with engine.begin() as conn:
-            result = await conn.execute(statement)
+            result = await conn.execute(statement, parameters)
             return list(result.all()) if result.returns_rows else []
 
     async def enter(self, *, write: bool) -> Self:

@@ -46,7 +46,6 @@ from dialogs.journeys.common import LEAVE, OPERATOR_QUEUED
 log = get_logger("bot.sms")
 
 CHANNEL = "sms"
-_LOCK_CHANNEL = "sms-in"  # serialises one phone's messages around the engine's own lock
 # Twilio Advanced Opt-Out names the keyword it acted on (OptOutType).
 _CARRIER_KEYWORDS = {"STOP": Keyword.STOP, "START": Keyword.START, "HELP": Keyword.HELP}
 LEAVE_QUEUE = "0"  # anchors §2.2: "0" by SMS; in the queue it leaves it
@@ -85,8 +84,10 @@ class SmsConversations:
 
     @asynccontextmanager
     async def serialised(self, phone: str) -> AsyncIterator[None]:
-        """Hold `phone`'s conversation: one message of a phone at a time, in every process."""
-        async with self.engine.store.lock(_LOCK_CHANNEL, phone):
+        """Hold `phone`'s conversation: one message of a phone at a time, in every process.
+        The engine's own lock of the conversation, re-entrant within this task: the engine's
+        steps inside take no second lock (issue 16: one lock per SMS, was two)."""
+        async with self.engine.store.lock(CHANNEL, phone):
             yield
 
     async def reply(
