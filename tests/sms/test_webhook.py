@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 from collections.abc import Awaitable, Callable, Iterator
@@ -276,6 +277,26 @@ async def test_one_conversation_lock_per_message(
         takes = [c for c in commands if c.startswith("SET ") and ":lock" in c and " NX" in c]
         assert len(takes) == 1, (body, commands)
         assert sum(c.startswith("EVALSHA") for c in commands) == 1, (body, commands)
+
+
+async def test_two_deliveries_of_one_message_at_once_are_processed_once_with_one_reply(
+    alice: SmsPhone, backend: Backend, world: World
+) -> None:
+    # Twilio may deliver a message twice at the same moment: the claim is taken under the
+    # conversation's lock, so the second delivery waits for the first and gets its reply.
+    await alice.send("Hello")
+    number = await alice.number_of("signin")
+    before = await _inbound_count(backend)
+    sid = new_sid()
+
+    (s1, first), (s2, second) = await asyncio.gather(
+        alice.post(number, sid=sid), alice.post(number, sid=sid)
+    )
+
+    assert (s1, s2) == (200, 200)
+    assert message_text(first) and message_text(first) == message_text(second)
+    assert await alice.screen() == "signin.iin"  # one step, not two
+    assert await _inbound_count(backend) == before + 1
 
 
 async def test_behind_a_proxy_the_forwarded_url_is_validated(
