@@ -1,7 +1,7 @@
 """Capacity (issue 16): messages per second per process, p50/p99 and CPU per message.
 
     .venv/bin/python -m bench.capacity [--db postgresql|sqlite] [--patients 50] [--rounds 2]
-                                       [--channel sms|telegram]
+                                       [--channel sms|telegram] [--split]
 
 Runs the production app (`create_app`, a real HTTP server on a free port) on a fresh database
 (a PostgreSQL database of its own, dropped afterwards, and Redis at --redis; or a SQLite file
