@@ -16,6 +16,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextvars import ContextVar
 from typing import Protocol
 
 from redis.asyncio import Redis
@@ -84,6 +85,35 @@ class RedisDocuments:
         await self.redis.delete(self.prefix + key)
 
 
+# The conversation locks the current task holds: (task, frozenset of (store id, key)). A task
+# started inside inherits the variable but not the locks (the task is checked).
+_held: ContextVar[tuple[asyncio.Task[object] | None, frozenset[tuple[int, str]]]] = ContextVar(
+    "dariger_conversation_locks", default=(None, frozenset())
+)
+
+
+@asynccontextmanager
+async def _reentrant(
+    store: object, key: str, take: AbstractAsyncContextManager[object]
+) -> AsyncIterator[None]:
+    """Enter `take` (the lock of `key`) unless this task already holds it through `store`: a
+    nested lock of the same conversation costs nothing (the SMS channel locks around the
+    engine's own lock, issue 16) instead of waiting for itself."""
+    task = asyncio.current_task()
+    owner, keys = _held.get()
+    held = keys if owner is task else frozenset()
+    mark = (id(store), key)
+    if mark in held:
+        yield
+        return
+    async with take:
+        token = _held.set((task, held | {mark}))
+        try:
+            yield
+        finally:
+            _held.reset(token)
+
+
 class ConversationStore(Protocol):
     async def load(self, channel: str, user_id: str) -> Conversation | None: ...
     async def save(self, conversation: Conversation) -> None: ...
@@ -121,11 +151,10 @@ class MemoryConversationStore(_DocumentConversations):
         super().__init__(MemoryDocuments(ttl_seconds), secret)
         self._locks: dict[str, asyncio.Lock] = {}
 
-    @asynccontextmanager
-    async def lock(self, channel: str, user_id: str) -> AsyncIterator[None]:
-        lock = self._locks.setdefault(f"{channel}:{user_id}", asyncio.Lock())
-        async with lock:
-            yield
+    def lock(self, channel: str, user_id: str) -> AbstractAsyncContextManager[None]:
+        """Re-entrant within one task (see `_reentrant`)."""
+        key = f"{channel}:{user_id}"
+        return _reentrant(self, key, self._locks.setdefault(key, asyncio.Lock()))
 
 
 class RedisConversationStore(_DocumentConversations):
@@ -147,9 +176,8 @@ class RedisConversationStore(_DocumentConversations):
         self.prefix = prefix
         self.lock_timeout = lock_timeout
 
-    @asynccontextmanager
-    async def lock(self, channel: str, user_id: str) -> AsyncIterator[None]:
+    def lock(self, channel: str, user_id: str) -> AbstractAsyncContextManager[None]:
+        """Re-entrant within one task (see `_reentrant`); renewed while held, never raising
+        on release (issue 16): dialogs/engine/lock.py."""
         key = f"{self.prefix}{self._key(channel, user_id)}:lock"
-        # Renewed while held, never raising on release (issue 16): dialogs/engine/lock.py.
-        async with renewed_lock(self.redis, key, ttl=self.lock_timeout):
-            yield
+        return _reentrant(self, key, renewed_lock(self.redis, key, ttl=self.lock_timeout))

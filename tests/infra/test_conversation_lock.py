@@ -10,7 +10,7 @@ import time
 import pytest
 from redis.asyncio import Redis
 
-from dialogs.engine.store import RedisConversationStore
+from dialogs.engine.store import MemoryConversationStore, RedisConversationStore
 
 pytestmark = pytest.mark.redis
 
@@ -69,3 +69,47 @@ async def test_a_stalled_holder_whose_lock_expired_releases_without_error(
     # Leaving the first block released nothing it did not own, and raised nothing.
     async with second.lock("sms", "+77010000000"):
         pass
+
+
+async def test_a_nested_lock_of_the_held_conversation_costs_nothing(
+    redis_client: Redis, redis_prefix: str
+) -> None:
+    """The SMS channel locks around the engine's own lock of the same conversation (issue 16):
+    within one task the inner lock is free, and the outer one still holds when it ends."""
+    store, other_process = _store(redis_client, redis_prefix), _store(redis_client, redis_prefix)
+    other_got_in = asyncio.Event()
+
+    async def other() -> None:
+        async with other_process.lock("sms", "+77010000000"):
+            other_got_in.set()
+
+    async with store.lock("sms", "+77010000000"):
+        async with asyncio.timeout(TIMEOUT / 2):  # no wait for itself
+            async with store.lock("sms", "+77010000000"), store.lock("sms", "+77010000000"):
+                pass
+        waiting = asyncio.create_task(other())
+        await asyncio.sleep(TIMEOUT / 2)
+        assert not other_got_in.is_set()  # the inner block released nothing
+    await asyncio.wait_for(waiting, timeout=5)
+    assert other_got_in.is_set()
+
+
+@pytest.mark.parametrize("kind", ["redis", "memory"])
+async def test_a_task_started_under_the_lock_does_not_inherit_it(
+    redis_client: Redis, redis_prefix: str, kind: str
+) -> None:
+    store = _store(redis_client, redis_prefix) if kind == "redis" else MemoryConversationStore()
+    order: list[str] = []
+
+    async def child() -> None:
+        async with store.lock("telegram", "7"):
+            order.append("child")
+
+    async with store.lock("telegram", "7"):
+        async with asyncio.timeout(2), store.lock("telegram", "7"):  # re-entered, same task
+            order.append("parent")
+        task = asyncio.create_task(child())
+        await asyncio.sleep(0.05)
+        order.append("parent out")
+    await asyncio.wait_for(task, timeout=5)
+    assert order == ["parent", "parent out", "child"]
