@@ -6,9 +6,22 @@ import datetime as dt
 import time
 import weakref
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, event, exists, func, insert, inspect, select
+from sqlalchemy import (
+    Select,
+    and_,
+    event,
+    exists,
+    func,
+    insert,
+    inspect,
+    literal,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
@@ -59,22 +72,6 @@ class SqlRegister:
         """The patient row locked until commit (PostgreSQL; SQLite has one writer anyway)."""
         stmt = select(Patient).where(orm.patients.c.id == patient_id).with_for_update()
         return (await self.session.execute(stmt)).scalar_one_or_none()
-
-    async def patient_attached_for_update(
-        self, patient_id: int
-    ) -> tuple[Patient, Attachment | None, Clinic | None] | None:
-        """The patient row locked until commit (PostgreSQL), with its attachment and clinic, in
-        one query (issue 16: a booking's look-ups in as few statements as it can)."""
-        stmt = (
-            select(Patient, Attachment, Clinic)
-            .select_from(orm.patients)
-            .outerjoin(orm.attachments, orm.attachments.c.patient_id == orm.patients.c.id)
-            .outerjoin(orm.clinics, orm.clinics.c.id == orm.attachments.c.clinic_id)
-            .where(orm.patients.c.id == patient_id)
-            .with_for_update(of=orm.patients)
-        )
-        row = (await self.session.execute(stmt)).first()
-        return None if row is None else (row[0], row[1], row[2])
 
     async def slot_with_doctor(self, slot_id: int) -> tuple[Slot, Doctor, Specialty] | None:
         """A slot with its doctor and the doctor's specialty, in one query."""
@@ -211,6 +208,35 @@ def _calendar_transaction_end(conn: Connection) -> None:
         _forget_calendars()
 
 
+def _is_postgresql(session: AsyncSession) -> bool:
+    return session.sync_session.get_bind().dialect.name == "postgresql"
+
+
+def _upcoming(patient_id: int, now: dt.datetime) -> Select[int]:
+    """How many active appointments the patient has from `now` on (the booking cap)."""
+    return (
+        select(func.count())
+        .select_from(orm.appointments.join(orm.slots))
+        .where(
+            orm.appointments.c.patient_id == patient_id,
+            orm.appointments.c.active,
+            orm.slots.c.starts_at > now,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class BookingFacts:
+    """What `SqlApplications.booking_facts` read: None where there is no such row."""
+
+    patient: Patient | None
+    attachment: Attachment | None
+    clinic: Clinic | None
+    slot: tuple[Slot, Doctor, Specialty] | None
+    taken: bool
+    upcoming: int | None  # None: to be counted when storing (PostgreSQL)
+
+
 class SqlApplications:
     """Applications and the requests behind them (appointments, home visits, certificates)."""
 
@@ -319,37 +345,188 @@ class SqlApplications:
         )
         return bool((await self.session.execute(stmt)).scalar())
 
-    async def slot_to_book(
-        self, slot_id: int, patient_id: int, now: dt.datetime
-    ) -> tuple[Slot, Doctor, Specialty, bool, int] | None:
-        """Issue 16: the slot with its doctor and specialty, whether it is booked and the
-        patient's upcoming appointments, in one query; None when there is no such slot."""
+    async def booking_facts(self, patient_id: int, slot_id: int, now: dt.datetime) -> BookingFacts:
+        """Issue 16: what a booking decides on, in one query: the patient (locked until commit
+        on PostgreSQL; on SQLite the transaction holds the database's write lock) with their
+        attachment and clinic, the slot with its doctor and specialty, whether the slot is
+        booked and, on SQLite only, the patient's upcoming appointments.
+
+        On PostgreSQL the count cannot be read here: this statement's snapshot is taken before
+        the row lock is granted, so a booking of the same patient committed meanwhile (another
+        channel) would not be counted. There `store_booking` counts, in a later statement."""
         taken = (
             exists()
-            .where(orm.appointments.c.slot_id == slot_id, orm.appointments.c.active)
+            .where(orm.appointments.c.slot_id == orm.slots.c.id, orm.appointments.c.active)
             .label("taken")
         )
-        upcoming = (
-            select(func.count())
-            .select_from(orm.appointments.join(orm.slots))
-            .where(
-                orm.appointments.c.patient_id == patient_id,
-                orm.appointments.c.active,
-                orm.slots.c.starts_at > now,
-            )
-            .scalar_subquery()
-            .label("upcoming")
-        )
+        counts_here = not _is_postgresql(self.session)
+        columns: list[Any] = [Patient, Attachment, Clinic, Slot, Doctor, Specialty, taken]
+        if counts_here:
+            columns.append(_upcoming(patient_id, now).scalar_subquery().label("upcoming"))
         stmt = (
-            select(Slot, Doctor, Specialty, taken, upcoming)
-            .join(orm.doctors, orm.doctors.c.id == orm.slots.c.doctor_id)
-            .join(orm.specialties, orm.specialties.c.id == orm.doctors.c.specialty_id)
-            .where(orm.slots.c.id == slot_id)
+            select(*columns)
+            .select_from(orm.patients)
+            .outerjoin(orm.attachments, orm.attachments.c.patient_id == orm.patients.c.id)
+            .outerjoin(orm.clinics, orm.clinics.c.id == orm.attachments.c.clinic_id)
+            .outerjoin(orm.slots, orm.slots.c.id == slot_id)
+            .outerjoin(orm.doctors, orm.doctors.c.id == orm.slots.c.doctor_id)
+            .outerjoin(orm.specialties, orm.specialties.c.id == orm.doctors.c.specialty_id)
+            .where(orm.patients.c.id == patient_id)
+            .with_for_update(of=orm.patients)
         )
         row = (await self.session.execute(stmt)).first()
         if row is None:
-            return None
-        return row[0], row[1], row[2], bool(row[3]), int(row[4])
+            return BookingFacts(None, None, None, None, False, None)
+        slot, doctor, specialty = row[3], row[4], row[5]
+        found = (
+            None
+            if slot is None or doctor is None or specialty is None
+            else (slot, doctor, specialty)
+        )
+        return BookingFacts(
+            patient=row[0],
+            attachment=row[1],
+            clinic=row[2],
+            slot=found,
+            taken=bool(row[6]),
+            upcoming=int(row[7]) if counts_here else None,
+        )
+
+    async def store_booking(
+        self,
+        application: Application,
+        appointment: Appointment,
+        reminder_rows: Sequence[dict[str, Any]],
+        *,
+        cap: int | None,
+    ) -> bool:
+        """Store a new application with its history, its appointment and the appointment's
+        reminder rows; give the objects their ids and keep them in the session as stored.
+
+        `cap` (PostgreSQL, see `booking_facts`): nothing is stored, and False returned, when
+        the patient already has `cap` upcoming appointments, counted in this statement, after
+        the patient's row lock (its snapshot sees every booking committed before the lock).
+        PostgreSQL gets it all in one statement (data-modifying CTEs); SQLite has none, and
+        the ORM and Core send one INSERT per table. IntegrityError when the slot is booked
+        meanwhile (the unique index decides), as a flush would raise it."""
+        if not _is_postgresql(self.session):
+            if cap is not None:
+                raise ValueError("the cap is counted in `booking_facts` on this database")
+            await self.add_new(application)
+            appointment.application_id = application.id or 0
+            self.session.add(appointment)
+            await self.session.flush()
+            if reminder_rows:
+                rows = [{**r, "appointment_id": appointment.id} for r in reminder_rows]
+                await self.session.execute(insert(orm.reminders), rows)
+            return True
+        return await self._store_booking_in_one_statement(
+            application, appointment, reminder_rows, cap
+        )
+
+    async def _store_booking_in_one_statement(
+        self,
+        application: Application,
+        appointment: Appointment,
+        reminder_rows: Sequence[dict[str, Any]],
+        cap: int | None,
+    ) -> bool:
+        t_app, t_hist, t_appt, t_rem = (
+            orm.applications,
+            orm.status_history,
+            orm.appointments,
+            orm.reminders,
+        )
+
+        def values(table: Any, row: dict[str, Any]) -> list[Any]:
+            return [literal(v, table.c[k].type) for k, v in row.items()]
+
+        app_row = {
+            "number": application.number,
+            "patient_id": application.patient_id,
+            "clinic_id": application.clinic_id,
+            "service": application.service,
+            "status": application.status,
+            "refusal": application.refusal,
+            "created_at": application.created_at,
+            "deadline": application.deadline,
+        }
+        app_select = select(*values(t_app, app_row))
+        if cap is not None:
+            count = _upcoming(application.patient_id, appointment.created_at).scalar_subquery()
+            app_select = app_select.where(count < cap)
+        app = (
+            insert(t_app)
+            .from_select(list(app_row), app_select)
+            .returning(t_app.c.id)
+            .cte("new_application")
+        )
+        changes = list(application.history)
+        hist_rows = [
+            {
+                "seq": c.seq,
+                "at": c.at,
+                "from_status": c.from_status,
+                "to_status": c.to_status,
+                "actor": c.actor,
+                "reason": c.reason,
+                "note": c.note,
+            }
+            for c in changes
+        ]
+        hist = (
+            insert(t_hist)
+            .from_select(
+                ["application_id", *hist_rows[0]],
+                union_all(*(select(app.c.id, *values(t_hist, r)) for r in hist_rows)),
+            )
+            .returning(t_hist.c.id, t_hist.c.seq)
+            .cte("new_history")
+        )
+        appt_row = {
+            "patient_id": appointment.patient_id,
+            "slot_id": appointment.slot_id,
+            "doctor_id": appointment.doctor_id,
+            "active": appointment.active,
+            "created_at": appointment.created_at,
+            "cancelled_at": appointment.cancelled_at,
+        }
+        appt = (
+            insert(t_appt)
+            .from_select(
+                ["application_id", *appt_row], select(app.c.id, *values(t_appt, appt_row))
+            )
+            .returning(t_appt.c.id)
+            .cte("new_appointment")
+        )
+        stmt = select(app.c.id, appt.c.id, hist.c.id, hist.c.seq).select_from(
+            app.join(appt, true()).join(hist, true())
+        )
+        if reminder_rows:
+            rem = (
+                insert(t_rem)
+                .from_select(
+                    ["appointment_id", *reminder_rows[0]],
+                    union_all(*(select(appt.c.id, *values(t_rem, r)) for r in reminder_rows)),
+                )
+                .cte("new_reminders")
+            )
+            stmt = stmt.add_cte(rem)
+        rows = (await self.session.execute(stmt)).all()
+        if not rows:
+            return False
+        application.id, appointment.id = rows[0][0], rows[0][1]
+        ids = {seq: id_ for _, _, id_, seq in rows}
+        for change in changes:
+            change.application_id = application.id
+            change.id = ids[change.seq]
+            make_transient_to_detached(change)
+        appointment.application_id = application.id
+        for stored in (application, appointment):
+            make_transient_to_detached(stored)  # stored: known as loaded, not to insert
+            self.session.add(stored)
+        set_committed_value(application, "history", changes)
+        return True
 
     async def upcoming_appointments(
         self, patient_id: int, now: dt.datetime
@@ -365,18 +542,6 @@ class SqlApplications:
             .order_by(orm.slots.c.starts_at)
         )
         return [(row[0], row[1]) for row in (await self.session.execute(stmt)).all()]
-
-    async def count_upcoming(self, patient_id: int, now: dt.datetime) -> int:
-        stmt = (
-            select(func.count())
-            .select_from(orm.appointments.join(orm.slots))
-            .where(
-                orm.appointments.c.patient_id == patient_id,
-                orm.appointments.c.active,
-                orm.slots.c.starts_at > now,
-            )
-        )
-        return int((await self.session.execute(stmt)).scalar_one())
 
     async def home_visit(self, application_id: int) -> HomeVisit | None:
         stmt = select(HomeVisit).where(orm.home_visits.c.application_id == application_id)

@@ -39,7 +39,7 @@ from backend.services import notifications
 from backend.services.common import (
     Attached,
     attached_or_refuse,
-    open_application,
+    new_application,
     require_attached,
     require_aware,
 )
@@ -211,15 +211,20 @@ async def _bookable_slot(
     return slot, doctor, attached.clinic
 
 
-async def _commit_holding_slot(uow: UnitOfWork, *, flush_only: bool = False) -> None:
-    """Commit (or flush); the unique index turning a second booking of a slot into
-    SLOT_TAKEN."""
+async def _refuse_slot_taken(uow: UnitOfWork, exc: IntegrityError) -> None:
+    """Roll back; SLOT_TAKEN when the unique index refused a second booking of a slot (the
+    caller re-raises any other integrity error)."""
+    await uow.rollback()
+    if _SLOT_INDEX in str(exc.orig) or "appointments.slot_id" in str(exc.orig):
+        raise Refusal(RefusalCode.SLOT_TAKEN) from None
+
+
+async def _commit_holding_slot(uow: UnitOfWork) -> None:
+    """Commit; the unique index turning a second booking of a slot into SLOT_TAKEN."""
     try:
-        await (uow.applications.flush() if flush_only else uow.commit())
+        await uow.commit()
     except IntegrityError as exc:
-        await uow.rollback()
-        if _SLOT_INDEX in str(exc.orig) or "appointments.slot_id" in str(exc.orig):
-            raise Refusal(RefusalCode.SLOT_TAKEN) from None
+        await _refuse_slot_taken(uow, exc)
         raise
 
 
@@ -292,25 +297,28 @@ async def book(
     async with uow:
         acted_by = patient_id
         patient_id = await _subject(uow, patient_id, for_patient, now)
-        # The patient row is locked (PostgreSQL) so that the cap is checked and enforced
-        # atomically even when one patient books from two channels at once; its attachment
-        # and clinic come in the same query.
-        locked = await uow.register.patient_attached_for_update(patient_id)
-        if locked is None:
+        # Issue 16: one query for what the booking decides on; the patient row is locked
+        # (PostgreSQL) so that the cap holds when one patient books from two channels at once
+        # (SQLite: the transaction already holds the write lock). A slot already taken is
+        # refused here, before anything is written.
+        facts = await uow.applications.booking_facts(patient_id, slot_id, now)
+        if facts.patient is None:
             raise Refusal(RefusalCode.PATIENT_NOT_FOUND)
-        # Issue 16: the slot, its doctor and specialty, taken-and-cap: one query.
-        to_book = await uow.applications.slot_to_book(slot_id, patient_id, now)
         slot, doctor, clinic = await _bookable_slot(
-            uow, patient_id, slot_id, now, locked=locked, found=to_book and to_book[:3]
-        )
-        taken, upcoming = (to_book[3], to_book[4]) if to_book else (False, 0)
-        if taken:
-            raise Refusal(RefusalCode.SLOT_TAKEN)
-        if upcoming >= policy.max_future_appointments:
-            raise Refusal(RefusalCode.TOO_MANY_APPOINTMENTS, limit=policy.max_future_appointments)
-        # The slot is taken from the doctors' reception schedule at once (S3 row 5, R-18).
-        application = await open_application(
             uow,
+            patient_id,
+            slot_id,
+            now,
+            locked=(facts.patient, facts.attachment, facts.clinic),
+            found=facts.slot,
+        )
+        if facts.taken:
+            raise Refusal(RefusalCode.SLOT_TAKEN)
+        cap = policy.max_future_appointments
+        if facts.upcoming is not None and facts.upcoming >= cap:
+            raise Refusal(RefusalCode.TOO_MANY_APPOINTMENTS, limit=cap)
+        # The slot is taken from the doctors' reception schedule at once (S3 row 5, R-18).
+        application = new_application(
             patient_id=patient_id,
             service=ServiceType.APPOINTMENT,
             status=ApplicationStatus.REGISTERED,
@@ -324,22 +332,33 @@ async def book(
             by_representative=acted_by if acted_by != patient_id else None,
         )
         appointment = Appointment(
-            application_id=application.id or 0,
+            application_id=0,  # set when stored
             patient_id=patient_id,
             slot_id=slot.id or 0,
             doctor_id=doctor.id or 0,
             created_at=now,
         )
-        uow.applications.add(appointment)
-        await _commit_holding_slot(uow, flush_only=True)  # the appointment's id, or SLOT_TAKEN
-        await _tell_and_remind(
+        try:
+            # PostgreSQL: one statement, which also counts the cap after the row lock.
+            stored = await uow.applications.store_booking(
+                application,
+                appointment,
+                notifications.reminder_rows(
+                    patient_id=patient_id, starts_at=slot.starts_at, tz=clinic.tz, now=now
+                ),
+                cap=cap if facts.upcoming is None else None,
+            )
+        except IntegrityError as exc:
+            await _refuse_slot_taken(uow, exc)
+            raise
+        if not stored:
+            raise Refusal(RefusalCode.TOO_MANY_APPOINTMENTS, limit=cap)
+        await notifications.appointment_changed(
             uow,
             application,
-            appointment,
-            slot,
-            clinic,
-            kind=notifications.Kind.BOOKED,
+            notifications.Kind.BOOKED,
             actor=actor,
+            starts_at=slot.starts_at,
             now=now,
         )
         await _commit_holding_slot(uow)
