@@ -55,6 +55,17 @@ _active_booking = exists().where(
 )
 
 
+@dataclass(frozen=True)
+class DoctorSlots:
+    """What `SqlRegister.doctor_with_free_slots` read: None where there is no such row."""
+
+    patient: Patient
+    attachment: Attachment | None
+    clinic: Clinic | None
+    doctor: Doctor | None
+    free: list[Slot]
+
+
 class SqlRegister:
     """The register port (backend.ports.Register) on this service's own tables."""
 
@@ -72,6 +83,38 @@ class SqlRegister:
         """The patient row locked until commit (PostgreSQL; SQLite has one writer anyway)."""
         stmt = select(Patient).where(orm.patients.c.id == patient_id).with_for_update()
         return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def doctor_with_free_slots(
+        self, patient_id: int, doctor_id: int, start: dt.datetime, end: dt.datetime
+    ) -> DoctorSlots | None:
+        """Issue 16: the patient with attachment and clinic, the doctor, and the doctor's free
+        slots starting in [start, end) when the doctor works at the patient's clinic, earliest
+        first, in one query; None when there is no such patient."""
+        stmt = (
+            select(Patient, Attachment, Clinic, Doctor, Slot)
+            .select_from(orm.patients)
+            .outerjoin(orm.attachments, orm.attachments.c.patient_id == orm.patients.c.id)
+            .outerjoin(orm.clinics, orm.clinics.c.id == orm.attachments.c.clinic_id)
+            .outerjoin(orm.doctors, orm.doctors.c.id == doctor_id)
+            .outerjoin(
+                orm.slots,
+                and_(
+                    orm.slots.c.doctor_id == orm.doctors.c.id,
+                    orm.doctors.c.clinic_id == orm.attachments.c.clinic_id,
+                    orm.slots.c.starts_at >= start,
+                    orm.slots.c.starts_at < end,
+                    ~_active_booking,
+                ),
+            )
+            .where(orm.patients.c.id == patient_id)
+            .order_by(orm.slots.c.starts_at)
+        )
+        rows = (await self.session.execute(stmt)).all()
+        if not rows:
+            return None
+        first = rows[0]
+        slots = [row[4] for row in rows if row[4] is not None]
+        return DoctorSlots(first[0], first[1], first[2], first[3], slots)
 
     async def slot_with_doctor(self, slot_id: int) -> tuple[Slot, Doctor, Specialty] | None:
         """A slot with its doctor and the doctor's specialty, in one query."""

@@ -125,14 +125,26 @@ async def doctors_for(
         )
 
 
-async def _own_doctor(uow: UnitOfWork, patient_id: int, doctor_id: int) -> tuple[Doctor, Clinic]:
-    attached = await require_attached(uow, patient_id)
-    doctor = await uow.register.doctor(doctor_id)
+async def _own_doctor_slots(
+    uow: UnitOfWork, patient_id: int, doctor_id: int, start: dt.datetime, end: dt.datetime
+) -> tuple[Doctor, Clinic, list[Slot]]:
+    """The doctor of the patient's own clinic with their free slots starting in [start, end),
+    in one query (issue 16); refused otherwise."""
+    found = await uow.register.doctor_with_free_slots(patient_id, doctor_id, start, end)
+    if found is None:
+        raise Refusal(RefusalCode.PATIENT_NOT_FOUND)
+    attached = attached_or_refuse(found.patient, found.attachment, found.clinic)
+    doctor = found.doctor
     if doctor is None:
         raise Refusal(RefusalCode.SLOT_UNAVAILABLE)
     if doctor.clinic_id != attached.clinic.id:  # S3 row 9 (2): only the patient's own clinic
         raise Refusal(RefusalCode.NOT_ATTACHED_HERE)
-    return doctor, attached.clinic
+    return doctor, attached.clinic, found.free
+
+
+# Any clinic's local day lies within this of the same UTC day (UTC-12 to UTC+14): the slots of
+# a clinic-local day are asked for with these margins and kept by the clinic's own time zone.
+_ANY_ZONE = dt.timedelta(hours=14)
 
 
 def _require_serves(attached: Attached, specialty: Specialty, on: dt.datetime) -> None:
@@ -156,9 +168,8 @@ async def free_days(
     now = require_aware(now)
     async with uow.reading():
         patient_id = await _subject(uow, patient_id, for_patient, now)
-        doctor, clinic = await _own_doctor(uow, patient_id, doctor_id)
-        slots = await uow.register.free_slots(
-            doctor.id or 0, now, now + dt.timedelta(days=horizon_days)
+        _doctor, clinic, slots = await _own_doctor_slots(
+            uow, patient_id, doctor_id, now, now + dt.timedelta(days=horizon_days)
         )
     return sorted({s.starts_at.astimezone(clinic.tz).date() for s in slots})
 
@@ -175,10 +186,17 @@ async def free_slots(
     """The doctor's free slots on a clinic-local date, later than now."""
     async with uow.reading():
         patient_id = await _subject(uow, patient_id, for_patient, now)
-        doctor, clinic = await _own_doctor(uow, patient_id, doctor_id)
-        start = max(dt.datetime.combine(day, dt.time(0), tzinfo=clinic.tz), require_aware(now))
-        end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=clinic.tz)
-        return await uow.register.free_slots(doctor.id or 0, start, end)
+        utc_day = dt.datetime.combine(day, dt.time(0), tzinfo=dt.UTC)
+        _doctor, clinic, slots = await _own_doctor_slots(
+            uow,
+            patient_id,
+            doctor_id,
+            max(utc_day - _ANY_ZONE, require_aware(now)),
+            utc_day + dt.timedelta(days=1) + _ANY_ZONE,
+        )
+    start = max(dt.datetime.combine(day, dt.time(0), tzinfo=clinic.tz), require_aware(now))
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=clinic.tz)
+    return [s for s in slots if start <= s.starts_at < end]
 
 
 async def _bookable_slot(
