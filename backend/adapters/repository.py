@@ -7,17 +7,20 @@ import time
 import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, TypeVar
 
 from sqlalchemy import (
+    Integer,
     Select,
+    Table,
     and_,
+    bindparam,
     event,
     exists,
     func,
     insert,
     inspect,
-    literal,
     select,
     true,
     union_all,
@@ -59,11 +62,42 @@ _active_booking = exists().where(
 class DoctorSlots:
     """What `SqlRegister.doctor_with_free_slots` read: None where there is no such row."""
 
-    patient: Patient
-    attachment: Attachment | None
-    clinic: Clinic | None
-    doctor: Doctor | None
+    attached_to: int | None  # the patient's attachment's clinic
+    clinic_tz: str | None  # that clinic's time zone; None: no such clinic
+    doctor: int | None
+    doctor_clinic: int | None
     free: list[Slot]
+
+
+@cache
+def _doctor_with_free_slots() -> Select[Slot, int | None, str | None, int | None, int | None]:
+    """Built once, after the mappers (issue 16: building a statement costs about as much CPU
+    as running it), then run with parameters."""
+    return (
+        select(
+            Slot,
+            orm.attachments.c.clinic_id,
+            orm.clinics.c.tz_name,
+            orm.doctors.c.id,
+            orm.doctors.c.clinic_id,
+        )
+        .select_from(orm.patients)
+        .outerjoin(orm.attachments, orm.attachments.c.patient_id == orm.patients.c.id)
+        .outerjoin(orm.clinics, orm.clinics.c.id == orm.attachments.c.clinic_id)
+        .outerjoin(orm.doctors, orm.doctors.c.id == bindparam("doctor_id"))
+        .outerjoin(
+            orm.slots,
+            and_(
+                orm.slots.c.doctor_id == orm.doctors.c.id,
+                orm.doctors.c.clinic_id == orm.attachments.c.clinic_id,
+                orm.slots.c.starts_at >= bindparam("start", type_=orm.slots.c.starts_at.type),
+                orm.slots.c.starts_at < bindparam("end", type_=orm.slots.c.starts_at.type),
+                ~_active_booking,
+            ),
+        )
+        .where(orm.patients.c.id == bindparam("patient_id"))
+        .order_by(orm.slots.c.starts_at)
+    )
 
 
 class SqlRegister:
@@ -87,34 +121,21 @@ class SqlRegister:
     async def doctor_with_free_slots(
         self, patient_id: int, doctor_id: int, start: dt.datetime, end: dt.datetime
     ) -> DoctorSlots | None:
-        """Issue 16: the patient with attachment and clinic, the doctor, and the doctor's free
-        slots starting in [start, end) when the doctor works at the patient's clinic, earliest
-        first, in one query; None when there is no such patient."""
-        stmt = (
-            select(Patient, Attachment, Clinic, Doctor, Slot)
-            .select_from(orm.patients)
-            .outerjoin(orm.attachments, orm.attachments.c.patient_id == orm.patients.c.id)
-            .outerjoin(orm.clinics, orm.clinics.c.id == orm.attachments.c.clinic_id)
-            .outerjoin(orm.doctors, orm.doctors.c.id == doctor_id)
-            .outerjoin(
-                orm.slots,
-                and_(
-                    orm.slots.c.doctor_id == orm.doctors.c.id,
-                    orm.doctors.c.clinic_id == orm.attachments.c.clinic_id,
-                    orm.slots.c.starts_at >= start,
-                    orm.slots.c.starts_at < end,
-                    ~_active_booking,
-                ),
+        """Issue 16: whether the patient is attached and where, the doctor's clinic, and the
+        doctor's free slots starting in [start, end) when the doctor works at the patient's
+        clinic, earliest first, in one query; None when there is no such patient. Only the
+        slots are loaded as objects: the rest repeats on every row and is read as columns."""
+        rows = (
+            await self.session.execute(
+                _doctor_with_free_slots(),
+                {"patient_id": patient_id, "doctor_id": doctor_id, "start": start, "end": end},
             )
-            .where(orm.patients.c.id == patient_id)
-            .order_by(orm.slots.c.starts_at)
-        )
-        rows = (await self.session.execute(stmt)).all()
+        ).all()
         if not rows:
             return None
         first = rows[0]
-        slots = [row[4] for row in rows if row[4] is not None]
-        return DoctorSlots(first[0], first[1], first[2], first[3], slots)
+        slots = [row[0] for row in rows if row[0] is not None]
+        return DoctorSlots(first[1], first[2], first[3], first[4], slots)
 
     async def slot_with_doctor(self, slot_id: int) -> tuple[Slot, Doctor, Specialty] | None:
         """A slot with its doctor and the doctor's specialty, in one query."""
@@ -255,7 +276,7 @@ def _is_postgresql(session: AsyncSession) -> bool:
     return session.sync_session.get_bind().dialect.name == "postgresql"
 
 
-def _upcoming(patient_id: int, now: dt.datetime) -> Select[int]:
+def _upcoming(patient_id: Any, now: Any) -> Select[int]:
     """How many active appointments the patient has from `now` on (the booking cap)."""
     return (
         select(func.count())
@@ -266,6 +287,116 @@ def _upcoming(patient_id: int, now: dt.datetime) -> Select[int]:
             orm.slots.c.starts_at > now,
         )
     )
+
+
+@cache
+def _booking_facts(*, counts: bool) -> Select[Any]:
+    """`SqlApplications.booking_facts`'s query, built once (see `_doctor_with_free_slots`)."""
+    taken = (
+        exists()
+        .where(orm.appointments.c.slot_id == orm.slots.c.id, orm.appointments.c.active)
+        .label("taken")
+    )
+    patient_id = bindparam("patient_id", type_=Integer)
+    columns: list[Any] = [Patient, Attachment, Clinic, Slot, Doctor, Specialty, taken]
+    if counts:
+        now = bindparam("now", type_=orm.slots.c.starts_at.type)
+        columns.append(_upcoming(patient_id, now).scalar_subquery().label("upcoming"))
+    return (
+        select(*columns)
+        .select_from(orm.patients)
+        .outerjoin(orm.attachments, orm.attachments.c.patient_id == orm.patients.c.id)
+        .outerjoin(orm.clinics, orm.clinics.c.id == orm.attachments.c.clinic_id)
+        .outerjoin(orm.slots, orm.slots.c.id == bindparam("slot_id", type_=Integer))
+        .outerjoin(orm.doctors, orm.doctors.c.id == orm.slots.c.doctor_id)
+        .outerjoin(orm.specialties, orm.specialties.c.id == orm.doctors.c.specialty_id)
+        .where(orm.patients.c.id == patient_id)
+        .with_for_update(of=orm.patients)
+    )
+
+
+_APPLICATION_COLUMNS = (
+    "number",
+    "patient_id",
+    "clinic_id",
+    "service",
+    "status",
+    "refusal",
+    "created_at",
+    "deadline",
+)
+_HISTORY_COLUMNS = ("seq", "at", "from_status", "to_status", "actor", "reason", "note")
+_APPOINTMENT_COLUMNS = ("patient_id", "slot_id", "doctor_id", "active", "created_at")
+_REMINDER_COLUMNS = ("patient_id", "kind", "due_at", "status", "created_at")
+
+
+def _params(table: Table, prefix: str, columns: Sequence[str]) -> list[Any]:
+    return [bindparam(f"{prefix}{c}", type_=table.c[c].type) for c in columns]
+
+
+@cache
+def _store_booking(histories: int, reminders: int, *, capped: bool) -> Select[Any]:
+    """One statement of data-modifying CTEs (PostgreSQL) that stores a new application, its
+    `histories` history rows, its appointment and the appointment's `reminders` reminder rows,
+    and returns the ids; built once per shape. `capped`: nothing is stored when the patient
+    already has `cap` upcoming appointments (counted at `now`)."""
+    t_app, t_hist, t_appt, t_rem = (
+        orm.applications,
+        orm.status_history,
+        orm.appointments,
+        orm.reminders,
+    )
+    app_select = select(*_params(t_app, "a_", _APPLICATION_COLUMNS))
+    if capped:
+        count = _upcoming(
+            bindparam("a_patient_id", type_=Integer),
+            bindparam("now", type_=orm.slots.c.starts_at.type),
+        ).scalar_subquery()
+        app_select = app_select.where(count < bindparam("cap", type_=Integer))
+    app = (
+        insert(t_app)
+        .from_select(list(_APPLICATION_COLUMNS), app_select)
+        .returning(t_app.c.id)
+        .cte("new_application")
+    )
+    hist = (
+        insert(t_hist)
+        .from_select(
+            ["application_id", *_HISTORY_COLUMNS],
+            union_all(
+                *(
+                    select(app.c.id, *_params(t_hist, f"h{i}_", _HISTORY_COLUMNS))
+                    for i in range(histories)
+                )
+            ),
+        )
+        .returning(t_hist.c.id, t_hist.c.seq)
+        .cte("new_history")
+    )
+    appt = (
+        insert(t_appt)
+        .from_select(
+            ["application_id", *_APPOINTMENT_COLUMNS],
+            select(app.c.id, *_params(t_appt, "p_", _APPOINTMENT_COLUMNS)),
+        )
+        .returning(t_appt.c.id)
+        .cte("new_appointment")
+    )
+    stmt = select(app.c.id, appt.c.id, hist.c.id, hist.c.seq).select_from(
+        app.join(appt, true()).join(hist, true())
+    )
+    if reminders:
+        rem = insert(t_rem).from_select(
+            ["appointment_id", *_REMINDER_COLUMNS],
+            union_all(
+                *(
+                    select(appt.c.id, *_params(t_rem, f"r{i}_", _REMINDER_COLUMNS))
+                    for i in range(reminders)
+                )
+            ),
+        )
+        stmt = stmt.add_cte(rem.cte("new_reminders"))
+    return stmt
 
 
 @dataclass(frozen=True)
@@ -397,27 +528,10 @@ class SqlApplications:
         On PostgreSQL the count cannot be read here: this statement's snapshot is taken before
         the row lock is granted, so a booking of the same patient committed meanwhile (another
         channel) would not be counted. There `store_booking` counts, in a later statement."""
-        taken = (
-            exists()
-            .where(orm.appointments.c.slot_id == orm.slots.c.id, orm.appointments.c.active)
-            .label("taken")
-        )
         counts_here = not _is_postgresql(self.session)
-        columns: list[Any] = [Patient, Attachment, Clinic, Slot, Doctor, Specialty, taken]
-        if counts_here:
-            columns.append(_upcoming(patient_id, now).scalar_subquery().label("upcoming"))
-        stmt = (
-            select(*columns)
-            .select_from(orm.patients)
-            .outerjoin(orm.attachments, orm.attachments.c.patient_id == orm.patients.c.id)
-            .outerjoin(orm.clinics, orm.clinics.c.id == orm.attachments.c.clinic_id)
-            .outerjoin(orm.slots, orm.slots.c.id == slot_id)
-            .outerjoin(orm.doctors, orm.doctors.c.id == orm.slots.c.doctor_id)
-            .outerjoin(orm.specialties, orm.specialties.c.id == orm.doctors.c.specialty_id)
-            .where(orm.patients.c.id == patient_id)
-            .with_for_update(of=orm.patients)
-        )
-        row = (await self.session.execute(stmt)).first()
+        stmt = _booking_facts(counts=counts_here)
+        params = {"patient_id": patient_id, "slot_id": slot_id, "now": now}
+        row = (await self.session.execute(stmt, params)).first()
         if row is None:
             return BookingFacts(None, None, None, None, False, None)
         slot, doctor, specialty = row[3], row[4], row[5]
@@ -474,88 +588,16 @@ class SqlApplications:
         reminder_rows: Sequence[dict[str, Any]],
         cap: int | None,
     ) -> bool:
-        t_app, t_hist, t_appt, t_rem = (
-            orm.applications,
-            orm.status_history,
-            orm.appointments,
-            orm.reminders,
-        )
-
-        def values(table: Any, row: dict[str, Any]) -> list[Any]:
-            return [literal(v, table.c[k].type) for k, v in row.items()]
-
-        app_row = {
-            "number": application.number,
-            "patient_id": application.patient_id,
-            "clinic_id": application.clinic_id,
-            "service": application.service,
-            "status": application.status,
-            "refusal": application.refusal,
-            "created_at": application.created_at,
-            "deadline": application.deadline,
-        }
-        app_select = select(*values(t_app, app_row))
-        if cap is not None:
-            count = _upcoming(application.patient_id, appointment.created_at).scalar_subquery()
-            app_select = app_select.where(count < cap)
-        app = (
-            insert(t_app)
-            .from_select(list(app_row), app_select)
-            .returning(t_app.c.id)
-            .cte("new_application")
-        )
         changes = list(application.history)
-        hist_rows = [
-            {
-                "seq": c.seq,
-                "at": c.at,
-                "from_status": c.from_status,
-                "to_status": c.to_status,
-                "actor": c.actor,
-                "reason": c.reason,
-                "note": c.note,
-            }
-            for c in changes
-        ]
-        hist = (
-            insert(t_hist)
-            .from_select(
-                ["application_id", *hist_rows[0]],
-                union_all(*(select(app.c.id, *values(t_hist, r)) for r in hist_rows)),
-            )
-            .returning(t_hist.c.id, t_hist.c.seq)
-            .cte("new_history")
-        )
-        appt_row = {
-            "patient_id": appointment.patient_id,
-            "slot_id": appointment.slot_id,
-            "doctor_id": appointment.doctor_id,
-            "active": appointment.active,
-            "created_at": appointment.created_at,
-            "cancelled_at": appointment.cancelled_at,
-        }
-        appt = (
-            insert(t_appt)
-            .from_select(
-                ["application_id", *appt_row], select(app.c.id, *values(t_appt, appt_row))
-            )
-            .returning(t_appt.c.id)
-            .cte("new_appointment")
-        )
-        stmt = select(app.c.id, appt.c.id, hist.c.id, hist.c.seq).select_from(
-            app.join(appt, true()).join(hist, true())
-        )
-        if reminder_rows:
-            rem = (
-                insert(t_rem)
-                .from_select(
-                    ["appointment_id", *reminder_rows[0]],
-                    union_all(*(select(appt.c.id, *values(t_rem, r)) for r in reminder_rows)),
-                )
-                .cte("new_reminders")
-            )
-            stmt = stmt.add_cte(rem)
-        rows = (await self.session.execute(stmt)).all()
+        stmt = _store_booking(len(changes), len(reminder_rows), capped=cap is not None)
+        params: dict[str, Any] = {"cap": cap, "now": appointment.created_at}
+        params.update({f"a_{c}": getattr(application, c) for c in _APPLICATION_COLUMNS})
+        for i, change in enumerate(changes):
+            params.update({f"h{i}_{c}": getattr(change, c) for c in _HISTORY_COLUMNS})
+        params.update({f"p_{c}": getattr(appointment, c) for c in _APPOINTMENT_COLUMNS})
+        for i, row in enumerate(reminder_rows):
+            params.update({f"r{i}_{c}": row[c] for c in _REMINDER_COLUMNS})
+        rows = (await self.session.execute(stmt, params)).all()
         if not rows:
             return False
         application.id, appointment.id = rows[0][0], rows[0][1]

@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 
@@ -29,7 +30,7 @@ from backend.domain.model import (
     Specialty,
     audiences_for,
 )
-from backend.domain.refusals import Refusal, RefusalCode
+from backend.domain.refusals import ATTACHED_NOWHERE, Refusal, RefusalCode
 from backend.domain.statuses import (
     Actor,
     ApplicationStatus,
@@ -127,19 +128,23 @@ async def doctors_for(
 
 async def _own_doctor_slots(
     uow: UnitOfWork, patient_id: int, doctor_id: int, start: dt.datetime, end: dt.datetime
-) -> tuple[Doctor, Clinic, list[Slot]]:
-    """The doctor of the patient's own clinic with their free slots starting in [start, end),
-    in one query (issue 16); refused otherwise."""
+) -> tuple[ZoneInfo, list[Slot]]:
+    """The time zone of the patient's clinic and the free slots of the doctor starting in
+    [start, end) when the doctor is of that clinic, in one query (issue 16); refused
+    otherwise."""
     found = await uow.register.doctor_with_free_slots(patient_id, doctor_id, start, end)
     if found is None:
         raise Refusal(RefusalCode.PATIENT_NOT_FOUND)
-    attached = attached_or_refuse(found.patient, found.attachment, found.clinic)
-    doctor = found.doctor
-    if doctor is None:
-        raise Refusal(RefusalCode.SLOT_UNAVAILABLE)
-    if doctor.clinic_id != attached.clinic.id:  # S3 row 9 (2): only the patient's own clinic
+    # S3/S4/S5 row 9 (2), as `attached_or_refuse`: attached nowhere, or to no known clinic.
+    if found.attached_to is None:
+        raise Refusal(RefusalCode.NOT_ATTACHED_HERE, attached=ATTACHED_NOWHERE)
+    if found.clinic_tz is None:
         raise Refusal(RefusalCode.NOT_ATTACHED_HERE)
-    return doctor, attached.clinic, found.free
+    if found.doctor is None:
+        raise Refusal(RefusalCode.SLOT_UNAVAILABLE)
+    if found.doctor_clinic != found.attached_to:  # S3 row 9 (2): only the own clinic
+        raise Refusal(RefusalCode.NOT_ATTACHED_HERE)
+    return ZoneInfo(found.clinic_tz), found.free
 
 
 # Any clinic's local day lies within this of the same UTC day (UTC-12 to UTC+14): the slots of
@@ -168,10 +173,10 @@ async def free_days(
     now = require_aware(now)
     async with uow.reading():
         patient_id = await _subject(uow, patient_id, for_patient, now)
-        _doctor, clinic, slots = await _own_doctor_slots(
+        tz, slots = await _own_doctor_slots(
             uow, patient_id, doctor_id, now, now + dt.timedelta(days=horizon_days)
         )
-    return sorted({s.starts_at.astimezone(clinic.tz).date() for s in slots})
+    return sorted({s.starts_at.astimezone(tz).date() for s in slots})
 
 
 async def free_slots(
@@ -187,15 +192,15 @@ async def free_slots(
     async with uow.reading():
         patient_id = await _subject(uow, patient_id, for_patient, now)
         utc_day = dt.datetime.combine(day, dt.time(0), tzinfo=dt.UTC)
-        _doctor, clinic, slots = await _own_doctor_slots(
+        tz, slots = await _own_doctor_slots(
             uow,
             patient_id,
             doctor_id,
             max(utc_day - _ANY_ZONE, require_aware(now)),
             utc_day + dt.timedelta(days=1) + _ANY_ZONE,
         )
-    start = max(dt.datetime.combine(day, dt.time(0), tzinfo=clinic.tz), require_aware(now))
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=clinic.tz)
+    start = max(dt.datetime.combine(day, dt.time(0), tzinfo=tz), require_aware(now))
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
     return [s for s in slots if start <= s.starts_at < end]
 
 
