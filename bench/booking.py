@@ -129,7 +129,16 @@ async def _service_race(backend: Backend, doctor: int, patients: list[int]) -> t
 
 async def _warm_up(backend: Backend, doctor: int, patient: int) -> None:
     """What a running server has done before: one booking, cancelled again (the statements
-    compiled, the law's holidays of the year loaded); the race then starts on free slots."""
+    compiled, the law's holidays of the year loaded), and its pool filled with connections,
+    as the baseline finds it after the service's race; the race then starts on free slots."""
+    ready = asyncio.Barrier(30)  # the pool's 10 + 20: the overflow is closed when returned
+
+    async def connection() -> None:
+        async with backend.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+            await ready.wait()
+
+    await asyncio.gather(*(connection() for _ in range(30)))
     [first, *_] = await booking.free_slots(
         backend.uow(), patient, doctor, dt.date(2026, 11, 24), now=NOW
     )
