@@ -286,7 +286,8 @@ async def dialog_step(
     await patient.press(patient.data(first_with(patient, "sp.")))
     if any(o.startswith("dr.") for o in option_ids(patient)):  # one doctor: no doctor step
         await patient.press(patient.data(first_with(patient, "dr.")))
-    await patient.press(patient.data(first_with(patient, "day.")))
+    if any(o.startswith("day.") for o in option_ids(patient)):  # else the earliest day's times
+        await patient.press(patient.data(first_with(patient, "day.")))
     times: list[float] = []
     navigation: list[float] = []
     for i in range(warmup + iterations):

@@ -215,7 +215,6 @@ async def test_sms_are_answered_while_postgresql_refuses_connections_and_nothing
     await alice.choose("book")
     await alice.choose(f"sp.{world.therapist.id}")
     await alice.choose(f"dr.{world.doctor_a.id}")
-    await alice.choose("day.2026-11-24")
     await alice.choose(f"slot.{world.slots_a[0].id}")
     assert await alice.screen() == "book.confirm"
     confirm = await alice.number_of("confirm")
