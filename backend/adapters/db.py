@@ -22,7 +22,11 @@ _CHECKED_IN_AT = "dariger_checked_in_at"
 
 
 def read_engine(engine: AsyncEngine) -> AsyncEngine:
-    """The same pool, for reads only: on SQLite no `BEGIN IMMEDIATE`, no write lock."""
+    """The same pool, for reads only: on SQLite no `BEGIN IMMEDIATE`, no write lock; on
+    PostgreSQL autocommit (issue 16): each read its own snapshot, as on SQLite, without the
+    round trips of BEGIN and COMMIT."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(**{READ_ONLY_OPTION: True}, isolation_level="AUTOCOMMIT")
     return engine.execution_options(**{READ_ONLY_OPTION: True})
 
 

@@ -722,6 +722,22 @@ def reminder_times(
     return [(kind, at) for kind, at in planned if at > now]
 
 
+def reminder_rows(
+    *, patient_id: int, starts_at: dt.datetime, tz: ZoneInfo, now: dt.datetime
+) -> list[dict[str, Any]]:
+    """The reminder rows of a new (or moved) appointment, without its id (`appointment_id`)."""
+    return [
+        {
+            "patient_id": patient_id,
+            "kind": kind.value,
+            "due_at": at,
+            "status": ReminderStatus.PENDING.value,
+            "created_at": now,
+        }
+        for kind, at in reminder_times(starts_at, tz, now=now)
+    ]
+
+
 async def plan_reminders(
     session: AsyncSession,
     *,
@@ -733,15 +749,8 @@ async def plan_reminders(
 ) -> None:
     """Reminder rows for a new (or moved) appointment, in the caller's transaction."""
     rows = [
-        {
-            "appointment_id": appointment_id,
-            "patient_id": patient_id,
-            "kind": kind.value,
-            "due_at": at,
-            "status": ReminderStatus.PENDING.value,
-            "created_at": now,
-        }
-        for kind, at in reminder_times(starts_at, tz, now=now)
+        {**row, "appointment_id": appointment_id}
+        for row in reminder_rows(patient_id=patient_id, starts_at=starts_at, tz=tz, now=now)
     ]
     if rows:
         await session.execute(insert(reminders), rows)

@@ -47,6 +47,7 @@ class RoutedSession(Session):
 
 @event.listens_for(RoutedSession, "loaded_as_persistent")
 @event.listens_for(RoutedSession, "pending_to_persistent")
+@event.listens_for(RoutedSession, "detached_to_persistent")  # stored by a repository's own SQL
 def _hold(session: Session, instance: object) -> None:
     # The identity map holds objects weakly: a row loaded by one service and dropped would be
     # loaded again by the next. Holding them for the unit of work's life makes `get` find them.
