@@ -199,9 +199,11 @@ async def free_slots(
             max(utc_day - _ANY_ZONE, require_aware(now)),
             utc_day + dt.timedelta(days=1) + _ANY_ZONE,
         )
-    start = max(dt.datetime.combine(day, dt.time(0), tzinfo=tz), require_aware(now))
+    start = dt.datetime.combine(day, dt.time(0), tzinfo=tz)
     end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
-    return [s for s in slots if start <= s.starts_at < end]
+    # Only what `book` takes: it refuses a slot that starts at `now` (it has begun), so such a
+    # slot is not offered either.
+    return [s for s in slots if start <= s.starts_at < end and s.starts_at > now]
 
 
 async def _bookable_slot(

@@ -543,8 +543,6 @@ class ChooseSlot(ListStep):
         )
         items = []
         for slot in slots:
-            if slot.starts_at <= ctx.now:  # listed from `now` on, yet not bookable at `now`
-                continue
             local = slot.starts_at.astimezone(chosen.clinic.tz)  # the clinic's zone, not ours
             items.append(
                 Item(

@@ -91,6 +91,33 @@ async def test_a_days_free_slots_are_those_of_the_clinic_local_day(
     assert {s.starts_at.astimezone(world.clinic_a.tz).date() for s in free} == {tuesday}
 
 
+async def test_a_slot_that_starts_now_is_not_offered(
+    backend: Backend, world: World, clock: FixedClock
+) -> None:
+    """What is offered can be booked: `book` refuses a slot starting at `now`, so the list of
+    free slots leaves it out (it offered it, and the patient got a refusal)."""
+    doctor = world.doctor_a.id or 0
+    now = clock.now()
+    async with backend.uow() as uow:
+        starting = Slot(doctor_id=doctor, starts_at=now, ends_at=now + dt.timedelta(minutes=20))
+        uow.session.add(starting)
+        await uow.commit()
+
+    free = await booking.free_slots(
+        backend.uow(),
+        world.alice.id or 0,
+        doctor,
+        now.astimezone(world.clinic_a.tz).date(),
+        now=now,
+    )
+
+    assert starting.id not in [s.id for s in free]
+    with pytest.raises(Refusal):
+        await booking.book(
+            backend.uow(), world.alice.id or 0, starting.id or 0, now=now, policy=BookingPolicy()
+        )
+
+
 async def test_the_same_slot_cannot_be_booked_twice(
     backend: Backend, world: World, clock: FixedClock
 ) -> None:
