@@ -1,7 +1,7 @@
 """Capacity (issue 16): messages per second per process, p50/p99 and CPU per message.
 
     .venv/bin/python -m bench.capacity [--db postgresql|sqlite] [--patients 50] [--rounds 2]
-                                       [--channel sms|telegram]
+                                       [--channel sms|telegram] [--split]
 
 Runs the production app (`create_app`, a real HTTP server on a free port) on a fresh database
 (a PostgreSQL database of its own, dropped afterwards, and Redis at --redis; or a SQLite file
@@ -15,9 +15,10 @@ secret header; the commands /start, /help, /menu, /language, /menu, /start). The
 at once and the update is handled in a task, so a message's latency runs from the POST to the
 bot's `sendMessage` reaching a local Bot API server (TELEGRAM_API_BASE, in this process).
 
-Printed: messages/s, p50/p99 latency of one message, and CPU per message. The CPU is this
-whole process's (the load generator, its HTTP client and the local Bot API server included:
-an upper bound on the app's).
+Printed: messages/s, p50/p99 latency of one message, and CPU per message. By default the CPU is
+this whole process's (the load generator, its HTTP client and the local Bot API server included:
+an upper bound on the app's). `--split` (SMS) runs the app in a process of its own and prints
+the app process's CPU per message and the load generator's apart (read from /proc: Linux).
 Goals (issue 16): ≥ 200 messages/s per process, ≤ 5 ms CPU per message.
 """
 
@@ -26,12 +27,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import multiprocessing
+import multiprocessing.connection
 import os
 import secrets
 import statistics
 import tempfile
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -75,8 +78,9 @@ class NullGateway:
 class Figures:
     messages: int
     seconds: float
-    cpu_seconds: float
+    cpu_seconds: float  # this process's: the load generator (and the app unless split)
     latencies: list[float]
+    app_cpu_seconds: float | None = None  # the app's process, when it runs apart (--split)
 
     @property
     def rate(self) -> float:
@@ -84,6 +88,12 @@ class Figures:
 
     @property
     def cpu_ms(self) -> float:
+        """The app's CPU per message (with the load generator's unless split)."""
+        seconds = self.cpu_seconds if self.app_cpu_seconds is None else self.app_cpu_seconds
+        return seconds * 1000 / self.messages
+
+    @property
+    def generator_cpu_ms(self) -> float:
         return self.cpu_seconds * 1000 / self.messages
 
     def pct(self, q: float) -> float:
@@ -152,6 +162,74 @@ async def serving(db: str) -> AsyncIterator[SignedPoster]:
                 )
         finally:
             await runner.cleanup()
+
+
+def _serve_apart(url: str, redis_url: str, port: multiprocessing.connection.Connection) -> None:
+    """The app's process of `serving_apart`: serves until its parent closes the pipe."""
+    configure_logging("console", "WARNING")
+
+    async def serve() -> None:
+        backend = bootstrap(url)
+        settings = Settings(
+            _env_file=None,
+            database_url=url,
+            redis_url=redis_url,
+            public_base_url=PUBLIC,
+            twilio_auth_token=SecretStr(TOKEN),
+            otp_pepper=SecretStr(secrets.token_hex(32)),
+        )
+        app = create_app(settings, backend, sender=NullGateway())
+        app[SMS_WORKER_KEY] = False
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            port.send(runner.addresses[0][1])
+            # The parent closes its end when the run is over.
+            await asyncio.to_thread(_wait_closed, port)
+        finally:
+            await runner.cleanup()
+            await backend.close()
+
+    asyncio.run(serve())
+
+
+def _wait_closed(pipe: multiprocessing.connection.Connection) -> None:
+    with contextlib.suppress(EOFError, OSError):
+        pipe.recv()
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process of this machine (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextlib.asynccontextmanager
+async def serving_apart(db: str) -> AsyncIterator[tuple[SignedPoster, Callable[[], float]]]:
+    """The production app in a process of its own; a poster, and the app process's CPU."""
+    async with database(db) as (url, redis_url):
+        context = multiprocessing.get_context("spawn")
+        ours, theirs = context.Pipe()
+        child = context.Process(target=_serve_apart, args=(url, redis_url, theirs), daemon=True)
+        child.start()
+        theirs.close()
+        try:
+            port = await asyncio.to_thread(ours.recv)
+            pid = child.pid or 0
+            connector = aiohttp.TCPConnector(limit=0)
+            async with aiohttp.ClientSession(connector=connector) as session:
+                poster = SignedPoster(
+                    session, f"http://127.0.0.1:{port}{INBOUND_PATH}", PUBLIC + INBOUND_PATH, TOKEN
+                )
+                yield poster, lambda: process_cpu_seconds(pid)
+        finally:
+            ours.close()
+            await asyncio.to_thread(child.join, 30)
+            if child.is_alive():  # pragma: no cover - a hung server
+                child.kill()
 
 
 _PROFILE_ANSWERS: dict[str, object] = {
@@ -282,21 +360,30 @@ async def _timed(poster: Poster, phone: str, body: str, latencies: list[float]) 
     latencies.append(time.perf_counter() - started)
 
 
-async def drive(poster: Poster, phones: Sequence[str], journey: Sequence[str]) -> Figures:
-    """Every phone walks `journey` (message after reply), all phones at once."""
+async def drive(
+    poster: Poster,
+    phones: Sequence[str],
+    journey: Sequence[str],
+    app_cpu: Callable[[], float] | None = None,
+) -> Figures:
+    """Every phone walks `journey` (message after reply), all phones at once. `app_cpu`: the
+    app process's CPU seconds so far, when the app runs apart."""
     latencies: list[float] = []
 
     async def patient(phone: str) -> None:
         for body in journey:
             await _timed(poster, phone, body, latencies)
 
+    app_before = app_cpu() if app_cpu is not None else 0.0
     cpu, wall = time.process_time(), time.perf_counter()
     await asyncio.gather(*(patient(phone) for phone in phones))
+    seconds, cpu_seconds = time.perf_counter() - wall, time.process_time() - cpu
     return Figures(
         messages=len(latencies),
-        seconds=time.perf_counter() - wall,
-        cpu_seconds=time.process_time() - cpu,
+        seconds=seconds,
+        cpu_seconds=cpu_seconds,
         latencies=latencies,
+        app_cpu_seconds=app_cpu() - app_before if app_cpu is not None else None,
     )
 
 
@@ -312,12 +399,30 @@ def report(title: str, figures: Figures) -> None:
         f"p50 {figures.p50 * 1000:.0f} ms, p99 {figures.pct(0.99) * 1000:.0f} ms, "
         f"CPU {figures.cpu_ms:.1f} ms/message (goal ≤ {GOAL_CPU_MS:.0f}, "
         f"{figures.cpu_ms / GOAL_CPU_MS:.2f}×)"
+        + (
+            " [the bench process and the app together]"
+            if figures.app_cpu_seconds is None
+            else f" [the app's process; the load generator's: {figures.generator_cpu_ms:.1f} ms]"
+        )
     )
 
 
-async def run(db: str, patients: int, rounds: int, channel: str = "sms") -> list[Figures]:
+async def run(
+    db: str, patients: int, rounds: int, channel: str = "sms", *, split: bool = False
+) -> list[Figures]:
     results = []
     journey = JOURNEY if channel == "sms" else TELEGRAM_JOURNEY
+    if split:
+        if channel != "sms":
+            raise SystemExit("--split drives the SMS channel only")
+        async with serving_apart(db) as (poster, app_cpu):
+            await drive(poster, phones(4, start=9_000_000), journey[:2])  # warm-up
+            for n in range(rounds):
+                walkers = phones(patients, start=n * patients)
+                figures = await drive(poster, walkers, journey, app_cpu)
+                report(f"[{db}, {channel}, app apart] round {n + 1}, {patients} patients", figures)
+                results.append(figures)
+        return results
     serve = serving(db) if channel == "sms" else serving_telegram(db)
     async with serve as poster:
         await drive(poster, phones(4, start=9_000_000), journey[:2])  # warm-up
@@ -334,9 +439,12 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--channel", choices=("sms", "telegram"), default="sms")
+    parser.add_argument(
+        "--split", action="store_true", help="the app in a process of its own (its CPU apart)"
+    )
     args = parser.parse_args()
     configure_logging("console", "WARNING")
-    asyncio.run(run(args.db, args.patients, args.rounds, args.channel))
+    asyncio.run(run(args.db, args.patients, args.rounds, args.channel, split=args.split))
 
 
 if __name__ == "__main__":

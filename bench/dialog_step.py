@@ -298,7 +298,8 @@ async def dialog_patient(backend: Backend, redis: Redis, prefix: str) -> ChatUse
     await patient.press(patient.data(first_with(patient, "sp.")))
     if any(o.startswith("dr.") for o in option_ids(patient)):  # one doctor: no doctor step
         await patient.press(patient.data(first_with(patient, "dr.")))
-    await patient.press(patient.data(first_with(patient, "day.")))
+    if any(o.startswith("day.") for o in option_ids(patient)):  # else the earliest day's times
+        await patient.press(patient.data(first_with(patient, "day.")))
     if not first_with(patient, "slot."):
         raise SystemExit("not on the time screen")
     return patient

@@ -6,9 +6,25 @@ import datetime as dt
 import time
 import weakref
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, event, exists, func, insert, inspect, select
+from sqlalchemy import (
+    Integer,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    event,
+    exists,
+    func,
+    insert,
+    inspect,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
@@ -42,6 +58,48 @@ _active_booking = exists().where(
 )
 
 
+@dataclass(frozen=True)
+class DoctorSlots:
+    """What `SqlRegister.doctor_with_free_slots` read: None where there is no such row."""
+
+    attached_to: int | None  # the patient's attachment's clinic
+    clinic_tz: str | None  # that clinic's time zone; None: no such clinic
+    doctor: int | None
+    doctor_clinic: int | None
+    free: list[Slot]
+
+
+@cache
+def _doctor_with_free_slots() -> Select[Slot, int | None, str | None, int | None, int | None]:
+    """Built once, after the mappers (issue 16: building a statement costs about as much CPU
+    as running it), then run with parameters."""
+    return (
+        select(
+            Slot,
+            orm.attachments.c.clinic_id,
+            orm.clinics.c.tz_name,
+            orm.doctors.c.id,
+            orm.doctors.c.clinic_id,
+        )
+        .select_from(orm.patients)
+        .outerjoin(orm.attachments, orm.attachments.c.patient_id == orm.patients.c.id)
+        .outerjoin(orm.clinics, orm.clinics.c.id == orm.attachments.c.clinic_id)
+        .outerjoin(orm.doctors, orm.doctors.c.id == bindparam("doctor_id"))
+        .outerjoin(
+            orm.slots,
+            and_(
+                orm.slots.c.doctor_id == orm.doctors.c.id,
+                orm.doctors.c.clinic_id == orm.attachments.c.clinic_id,
+                orm.slots.c.starts_at >= bindparam("start", type_=orm.slots.c.starts_at.type),
+                orm.slots.c.starts_at < bindparam("end", type_=orm.slots.c.starts_at.type),
+                ~_active_booking,
+            ),
+        )
+        .where(orm.patients.c.id == bindparam("patient_id"))
+        .order_by(orm.slots.c.starts_at)
+    )
+
+
 class SqlRegister:
     """The register port (backend.ports.Register) on this service's own tables."""
 
@@ -60,21 +118,24 @@ class SqlRegister:
         stmt = select(Patient).where(orm.patients.c.id == patient_id).with_for_update()
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
-    async def patient_attached_for_update(
-        self, patient_id: int
-    ) -> tuple[Patient, Attachment | None, Clinic | None] | None:
-        """The patient row locked until commit (PostgreSQL), with its attachment and clinic, in
-        one query (issue 16: a booking's look-ups in as few statements as it can)."""
-        stmt = (
-            select(Patient, Attachment, Clinic)
-            .select_from(orm.patients)
-            .outerjoin(orm.attachments, orm.attachments.c.patient_id == orm.patients.c.id)
-            .outerjoin(orm.clinics, orm.clinics.c.id == orm.attachments.c.clinic_id)
-            .where(orm.patients.c.id == patient_id)
-            .with_for_update(of=orm.patients)
-        )
-        row = (await self.session.execute(stmt)).first()
-        return None if row is None else (row[0], row[1], row[2])
+    async def doctor_with_free_slots(
+        self, patient_id: int, doctor_id: int, start: dt.datetime, end: dt.datetime
+    ) -> DoctorSlots | None:
+        """Issue 16: whether the patient is attached and where, the doctor's clinic, and the
+        doctor's free slots starting in [start, end) when the doctor works at the patient's
+        clinic, earliest first, in one query; None when there is no such patient. Only the
+        slots are loaded as objects: the rest repeats on every row and is read as columns."""
+        rows = (
+            await self.session.execute(
+                _doctor_with_free_slots(),
+                {"patient_id": patient_id, "doctor_id": doctor_id, "start": start, "end": end},
+            )
+        ).all()
+        if not rows:
+            return None
+        first = rows[0]
+        slots = [row[0] for row in rows if row[0] is not None]
+        return DoctorSlots(first[1], first[2], first[3], first[4], slots)
 
     async def slot_with_doctor(self, slot_id: int) -> tuple[Slot, Doctor, Specialty] | None:
         """A slot with its doctor and the doctor's specialty, in one query."""
@@ -211,6 +272,145 @@ def _calendar_transaction_end(conn: Connection) -> None:
         _forget_calendars()
 
 
+def _is_postgresql(session: AsyncSession) -> bool:
+    return session.sync_session.get_bind().dialect.name == "postgresql"
+
+
+def _upcoming(patient_id: Any, now: Any) -> Select[int]:
+    """How many active appointments the patient has from `now` on (the booking cap)."""
+    return (
+        select(func.count())
+        .select_from(orm.appointments.join(orm.slots))
+        .where(
+            orm.appointments.c.patient_id == patient_id,
+            orm.appointments.c.active,
+            orm.slots.c.starts_at > now,
+        )
+    )
+
+
+@cache
+def _booking_facts(*, counts: bool) -> Select[Any]:
+    """`SqlApplications.booking_facts`'s query, built once (see `_doctor_with_free_slots`)."""
+    taken = (
+        exists()
+        .where(orm.appointments.c.slot_id == orm.slots.c.id, orm.appointments.c.active)
+        .label("taken")
+    )
+    patient_id = bindparam("patient_id", type_=Integer)
+    columns: list[Any] = [Patient, Attachment, Clinic, Slot, Doctor, Specialty, taken]
+    if counts:
+        now = bindparam("now", type_=orm.slots.c.starts_at.type)
+        columns.append(_upcoming(patient_id, now).scalar_subquery().label("upcoming"))
+    return (
+        select(*columns)
+        .select_from(orm.patients)
+        .outerjoin(orm.attachments, orm.attachments.c.patient_id == orm.patients.c.id)
+        .outerjoin(orm.clinics, orm.clinics.c.id == orm.attachments.c.clinic_id)
+        .outerjoin(orm.slots, orm.slots.c.id == bindparam("slot_id", type_=Integer))
+        .outerjoin(orm.doctors, orm.doctors.c.id == orm.slots.c.doctor_id)
+        .outerjoin(orm.specialties, orm.specialties.c.id == orm.doctors.c.specialty_id)
+        .where(orm.patients.c.id == patient_id)
+        .with_for_update(of=orm.patients)
+    )
+
+
+_APPLICATION_COLUMNS = (
+    "number",
+    "patient_id",
+    "clinic_id",
+    "service",
+    "status",
+    "refusal",
+    "created_at",
+    "deadline",
+)
+_HISTORY_COLUMNS = ("seq", "at", "from_status", "to_status", "actor", "reason", "note")
+_APPOINTMENT_COLUMNS = ("patient_id", "slot_id", "doctor_id", "active", "created_at")
+_REMINDER_COLUMNS = ("patient_id", "kind", "due_at", "status", "created_at")
+
+
+def _params(table: Table, prefix: str, columns: Sequence[str]) -> list[Any]:
+    return [bindparam(f"{prefix}{c}", type_=table.c[c].type) for c in columns]
+
+
+@cache
+def _store_booking(histories: int, reminders: int, *, capped: bool) -> Select[Any]:
+    """One statement of data-modifying CTEs (PostgreSQL) that stores a new application, its
+    `histories` history rows, its appointment and the appointment's `reminders` reminder rows,
+    and returns the ids; built once per shape. `capped`: nothing is stored when the patient
+    already has `cap` upcoming appointments (counted at `now`)."""
+    t_app, t_hist, t_appt, t_rem = (
+        orm.applications,
+        orm.status_history,
+        orm.appointments,
+        orm.reminders,
+    )
+    app_select = select(*_params(t_app, "a_", _APPLICATION_COLUMNS))
+    if capped:
+        count = _upcoming(
+            bindparam("a_patient_id", type_=Integer),
+            bindparam("now", type_=orm.slots.c.starts_at.type),
+        ).scalar_subquery()
+        app_select = app_select.where(count < bindparam("cap", type_=Integer))
+    app = (
+        insert(t_app)
+        .from_select(list(_APPLICATION_COLUMNS), app_select)
+        .returning(t_app.c.id)
+        .cte("new_application")
+    )
+    hist = (
+        insert(t_hist)
+        .from_select(
+            ["application_id", *_HISTORY_COLUMNS],
+            union_all(
+                *(
+                    select(app.c.id, *_params(t_hist, f"h{i}_", _HISTORY_COLUMNS))
+                    for i in range(histories)
+                )
+            ),
+        )
+        .returning(t_hist.c.id, t_hist.c.seq)
+        .cte("new_history")
+    )
+    appt = (
+        insert(t_appt)
+        .from_select(
+            ["application_id", *_APPOINTMENT_COLUMNS],
+            select(app.c.id, *_params(t_appt, "p_", _APPOINTMENT_COLUMNS)),
+        )
+        .returning(t_appt.c.id)
+        .cte("new_appointment")
+    )
+    stmt = select(app.c.id, appt.c.id, hist.c.id, hist.c.seq).select_from(
+        app.join(appt, true()).join(hist, true())
+    )
+    if reminders:
+        rem = insert(t_rem).from_select(
+            ["appointment_id", *_REMINDER_COLUMNS],
+            union_all(
+                *(
+                    select(appt.c.id, *_params(t_rem, f"r{i}_", _REMINDER_COLUMNS))
+                    for i in range(reminders)
+                )
+            ),
+        )
+        stmt = stmt.add_cte(rem.cte("new_reminders"))
+    return stmt
+
+
+@dataclass(frozen=True)
+class BookingFacts:
+    """What `SqlApplications.booking_facts` read: None where there is no such row."""
+
+    patient: Patient | None
+    attachment: Attachment | None
+    clinic: Clinic | None
+    slot: tuple[Slot, Doctor, Specialty] | None
+    taken: bool
+    upcoming: int | None  # None: to be counted when storing (PostgreSQL)
+
+
 class SqlApplications:
     """Applications and the requests behind them (appointments, home visits, certificates)."""
 
@@ -319,37 +519,99 @@ class SqlApplications:
         )
         return bool((await self.session.execute(stmt)).scalar())
 
-    async def slot_to_book(
-        self, slot_id: int, patient_id: int, now: dt.datetime
-    ) -> tuple[Slot, Doctor, Specialty, bool, int] | None:
-        """Issue 16: the slot with its doctor and specialty, whether it is booked and the
-        patient's upcoming appointments, in one query; None when there is no such slot."""
-        taken = (
-            exists()
-            .where(orm.appointments.c.slot_id == slot_id, orm.appointments.c.active)
-            .label("taken")
-        )
-        upcoming = (
-            select(func.count())
-            .select_from(orm.appointments.join(orm.slots))
-            .where(
-                orm.appointments.c.patient_id == patient_id,
-                orm.appointments.c.active,
-                orm.slots.c.starts_at > now,
-            )
-            .scalar_subquery()
-            .label("upcoming")
-        )
-        stmt = (
-            select(Slot, Doctor, Specialty, taken, upcoming)
-            .join(orm.doctors, orm.doctors.c.id == orm.slots.c.doctor_id)
-            .join(orm.specialties, orm.specialties.c.id == orm.doctors.c.specialty_id)
-            .where(orm.slots.c.id == slot_id)
-        )
-        row = (await self.session.execute(stmt)).first()
+    async def booking_facts(self, patient_id: int, slot_id: int, now: dt.datetime) -> BookingFacts:
+        """Issue 16: what a booking decides on, in one query: the patient (locked until commit
+        on PostgreSQL; on SQLite the transaction holds the database's write lock) with their
+        attachment and clinic, the slot with its doctor and specialty, whether the slot is
+        booked and, on SQLite only, the patient's upcoming appointments.
+
+        On PostgreSQL the count cannot be read here: this statement's snapshot is taken before
+        the row lock is granted, so a booking of the same patient committed meanwhile (another
+        channel) would not be counted. There `store_booking` counts, in a later statement."""
+        counts_here = not _is_postgresql(self.session)
+        stmt = _booking_facts(counts=counts_here)
+        params = {"patient_id": patient_id, "slot_id": slot_id, "now": now}
+        row = (await self.session.execute(stmt, params)).first()
         if row is None:
-            return None
-        return row[0], row[1], row[2], bool(row[3]), int(row[4])
+            return BookingFacts(None, None, None, None, False, None)
+        slot, doctor, specialty = row[3], row[4], row[5]
+        found = (
+            None
+            if slot is None or doctor is None or specialty is None
+            else (slot, doctor, specialty)
+        )
+        return BookingFacts(
+            patient=row[0],
+            attachment=row[1],
+            clinic=row[2],
+            slot=found,
+            taken=bool(row[6]),
+            upcoming=int(row[7]) if counts_here else None,
+        )
+
+    async def store_booking(
+        self,
+        application: Application,
+        appointment: Appointment,
+        reminder_rows: Sequence[dict[str, Any]],
+        *,
+        cap: int | None,
+    ) -> bool:
+        """Store a new application with its history, its appointment and the appointment's
+        reminder rows; give the objects their ids and keep them in the session as stored.
+
+        `cap` (PostgreSQL, see `booking_facts`): nothing is stored, and False returned, when
+        the patient already has `cap` upcoming appointments, counted in this statement, after
+        the patient's row lock (its snapshot sees every booking committed before the lock).
+        PostgreSQL gets it all in one statement (data-modifying CTEs); SQLite has none, and
+        the ORM and Core send one INSERT per table. IntegrityError when the slot is booked
+        meanwhile (the unique index decides), as a flush would raise it."""
+        if not _is_postgresql(self.session):
+            if cap is not None:
+                raise ValueError("the cap is counted in `booking_facts` on this database")
+            await self.add_new(application)
+            appointment.application_id = application.id or 0
+            self.session.add(appointment)
+            await self.session.flush()
+            if reminder_rows:
+                rows = [{**r, "appointment_id": appointment.id} for r in reminder_rows]
+                await self.session.execute(insert(orm.reminders), rows)
+            return True
+        return await self._store_booking_in_one_statement(
+            application, appointment, reminder_rows, cap
+        )
+
+    async def _store_booking_in_one_statement(
+        self,
+        application: Application,
+        appointment: Appointment,
+        reminder_rows: Sequence[dict[str, Any]],
+        cap: int | None,
+    ) -> bool:
+        changes = list(application.history)
+        stmt = _store_booking(len(changes), len(reminder_rows), capped=cap is not None)
+        params: dict[str, Any] = {"cap": cap, "now": appointment.created_at}
+        params.update({f"a_{c}": getattr(application, c) for c in _APPLICATION_COLUMNS})
+        for i, change in enumerate(changes):
+            params.update({f"h{i}_{c}": getattr(change, c) for c in _HISTORY_COLUMNS})
+        params.update({f"p_{c}": getattr(appointment, c) for c in _APPOINTMENT_COLUMNS})
+        for i, row in enumerate(reminder_rows):
+            params.update({f"r{i}_{c}": row[c] for c in _REMINDER_COLUMNS})
+        rows = (await self.session.execute(stmt, params)).all()
+        if not rows:
+            return False
+        application.id, appointment.id = rows[0][0], rows[0][1]
+        ids = {seq: id_ for _, _, id_, seq in rows}
+        for change in changes:
+            change.application_id = application.id
+            change.id = ids[change.seq]
+            make_transient_to_detached(change)
+        appointment.application_id = application.id
+        for stored in (application, appointment):
+            make_transient_to_detached(stored)  # stored: known as loaded, not to insert
+            self.session.add(stored)
+        set_committed_value(application, "history", changes)
+        return True
 
     async def upcoming_appointments(
         self, patient_id: int, now: dt.datetime
@@ -365,18 +627,6 @@ class SqlApplications:
             .order_by(orm.slots.c.starts_at)
         )
         return [(row[0], row[1]) for row in (await self.session.execute(stmt)).all()]
-
-    async def count_upcoming(self, patient_id: int, now: dt.datetime) -> int:
-        stmt = (
-            select(func.count())
-            .select_from(orm.appointments.join(orm.slots))
-            .where(
-                orm.appointments.c.patient_id == patient_id,
-                orm.appointments.c.active,
-                orm.slots.c.starts_at > now,
-            )
-        )
-        return int((await self.session.execute(stmt)).scalar_one())
 
     async def home_visit(self, application_id: int) -> HomeVisit | None:
         stmt = select(HomeVisit).where(orm.home_visits.c.application_id == application_id)

@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 
@@ -29,7 +30,7 @@ from backend.domain.model import (
     Specialty,
     audiences_for,
 )
-from backend.domain.refusals import Refusal, RefusalCode
+from backend.domain.refusals import ATTACHED_NOWHERE, Refusal, RefusalCode
 from backend.domain.statuses import (
     Actor,
     ApplicationStatus,
@@ -39,7 +40,7 @@ from backend.services import notifications
 from backend.services.common import (
     Attached,
     attached_or_refuse,
-    open_application,
+    new_application,
     require_attached,
     require_aware,
 )
@@ -125,14 +126,30 @@ async def doctors_for(
         )
 
 
-async def _own_doctor(uow: UnitOfWork, patient_id: int, doctor_id: int) -> tuple[Doctor, Clinic]:
-    attached = await require_attached(uow, patient_id)
-    doctor = await uow.register.doctor(doctor_id)
-    if doctor is None:
-        raise Refusal(RefusalCode.SLOT_UNAVAILABLE)
-    if doctor.clinic_id != attached.clinic.id:  # S3 row 9 (2): only the patient's own clinic
+async def _own_doctor_slots(
+    uow: UnitOfWork, patient_id: int, doctor_id: int, start: dt.datetime, end: dt.datetime
+) -> tuple[ZoneInfo, list[Slot]]:
+    """The time zone of the patient's clinic and the free slots of the doctor starting in
+    [start, end) when the doctor is of that clinic, in one query (issue 16); refused
+    otherwise."""
+    found = await uow.register.doctor_with_free_slots(patient_id, doctor_id, start, end)
+    if found is None:
+        raise Refusal(RefusalCode.PATIENT_NOT_FOUND)
+    # S3/S4/S5 row 9 (2), as `attached_or_refuse`: attached nowhere, or to no known clinic.
+    if found.attached_to is None:
+        raise Refusal(RefusalCode.NOT_ATTACHED_HERE, attached=ATTACHED_NOWHERE)
+    if found.clinic_tz is None:
         raise Refusal(RefusalCode.NOT_ATTACHED_HERE)
-    return doctor, attached.clinic
+    if found.doctor is None:
+        raise Refusal(RefusalCode.SLOT_UNAVAILABLE)
+    if found.doctor_clinic != found.attached_to:  # S3 row 9 (2): only the own clinic
+        raise Refusal(RefusalCode.NOT_ATTACHED_HERE)
+    return ZoneInfo(found.clinic_tz), found.free
+
+
+# Any clinic's local day lies within this of the same UTC day (UTC-12 to UTC+14): the slots of
+# a clinic-local day are asked for with these margins and kept by the clinic's own time zone.
+_ANY_ZONE = dt.timedelta(hours=14)
 
 
 def _require_serves(attached: Attached, specialty: Specialty, on: dt.datetime) -> None:
@@ -156,11 +173,10 @@ async def free_days(
     now = require_aware(now)
     async with uow.reading():
         patient_id = await _subject(uow, patient_id, for_patient, now)
-        doctor, clinic = await _own_doctor(uow, patient_id, doctor_id)
-        slots = await uow.register.free_slots(
-            doctor.id or 0, now, now + dt.timedelta(days=horizon_days)
+        tz, slots = await _own_doctor_slots(
+            uow, patient_id, doctor_id, now, now + dt.timedelta(days=horizon_days)
         )
-    return sorted({s.starts_at.astimezone(clinic.tz).date() for s in slots})
+    return sorted({s.starts_at.astimezone(tz).date() for s in slots})
 
 
 async def free_slots(
@@ -175,10 +191,19 @@ async def free_slots(
     """The doctor's free slots on a clinic-local date, later than now."""
     async with uow.reading():
         patient_id = await _subject(uow, patient_id, for_patient, now)
-        doctor, clinic = await _own_doctor(uow, patient_id, doctor_id)
-        start = max(dt.datetime.combine(day, dt.time(0), tzinfo=clinic.tz), require_aware(now))
-        end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=clinic.tz)
-        return await uow.register.free_slots(doctor.id or 0, start, end)
+        utc_day = dt.datetime.combine(day, dt.time(0), tzinfo=dt.UTC)
+        tz, slots = await _own_doctor_slots(
+            uow,
+            patient_id,
+            doctor_id,
+            max(utc_day - _ANY_ZONE, require_aware(now)),
+            utc_day + dt.timedelta(days=1) + _ANY_ZONE,
+        )
+    start = dt.datetime.combine(day, dt.time(0), tzinfo=tz)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
+    # Only what `book` takes: it refuses a slot that starts at `now` (it has begun), so such a
+    # slot is not offered either.
+    return [s for s in slots if start <= s.starts_at < end and s.starts_at > now]
 
 
 async def _bookable_slot(
@@ -211,15 +236,20 @@ async def _bookable_slot(
     return slot, doctor, attached.clinic
 
 
-async def _commit_holding_slot(uow: UnitOfWork, *, flush_only: bool = False) -> None:
-    """Commit (or flush); the unique index turning a second booking of a slot into
-    SLOT_TAKEN."""
+async def _refuse_slot_taken(uow: UnitOfWork, exc: IntegrityError) -> None:
+    """Roll back; SLOT_TAKEN when the unique index refused a second booking of a slot (the
+    caller re-raises any other integrity error)."""
+    await uow.rollback()
+    if _SLOT_INDEX in str(exc.orig) or "appointments.slot_id" in str(exc.orig):
+        raise Refusal(RefusalCode.SLOT_TAKEN) from None
+
+
+async def _commit_holding_slot(uow: UnitOfWork) -> None:
+    """Commit; the unique index turning a second booking of a slot into SLOT_TAKEN."""
     try:
-        await (uow.applications.flush() if flush_only else uow.commit())
+        await uow.commit()
     except IntegrityError as exc:
-        await uow.rollback()
-        if _SLOT_INDEX in str(exc.orig) or "appointments.slot_id" in str(exc.orig):
-            raise Refusal(RefusalCode.SLOT_TAKEN) from None
+        await _refuse_slot_taken(uow, exc)
         raise
 
 
@@ -292,25 +322,28 @@ async def book(
     async with uow:
         acted_by = patient_id
         patient_id = await _subject(uow, patient_id, for_patient, now)
-        # The patient row is locked (PostgreSQL) so that the cap is checked and enforced
-        # atomically even when one patient books from two channels at once; its attachment
-        # and clinic come in the same query.
-        locked = await uow.register.patient_attached_for_update(patient_id)
-        if locked is None:
+        # Issue 16: one query for what the booking decides on; the patient row is locked
+        # (PostgreSQL) so that the cap holds when one patient books from two channels at once
+        # (SQLite: the transaction already holds the write lock). A slot already taken is
+        # refused here, before anything is written.
+        facts = await uow.applications.booking_facts(patient_id, slot_id, now)
+        if facts.patient is None:
             raise Refusal(RefusalCode.PATIENT_NOT_FOUND)
-        # Issue 16: the slot, its doctor and specialty, taken-and-cap: one query.
-        to_book = await uow.applications.slot_to_book(slot_id, patient_id, now)
         slot, doctor, clinic = await _bookable_slot(
-            uow, patient_id, slot_id, now, locked=locked, found=to_book and to_book[:3]
-        )
-        taken, upcoming = (to_book[3], to_book[4]) if to_book else (False, 0)
-        if taken:
-            raise Refusal(RefusalCode.SLOT_TAKEN)
-        if upcoming >= policy.max_future_appointments:
-            raise Refusal(RefusalCode.TOO_MANY_APPOINTMENTS, limit=policy.max_future_appointments)
-        # The slot is taken from the doctors' reception schedule at once (S3 row 5, R-18).
-        application = await open_application(
             uow,
+            patient_id,
+            slot_id,
+            now,
+            locked=(facts.patient, facts.attachment, facts.clinic),
+            found=facts.slot,
+        )
+        if facts.taken:
+            raise Refusal(RefusalCode.SLOT_TAKEN)
+        cap = policy.max_future_appointments
+        if facts.upcoming is not None and facts.upcoming >= cap:
+            raise Refusal(RefusalCode.TOO_MANY_APPOINTMENTS, limit=cap)
+        # The slot is taken from the doctors' reception schedule at once (S3 row 5, R-18).
+        application = new_application(
             patient_id=patient_id,
             service=ServiceType.APPOINTMENT,
             status=ApplicationStatus.REGISTERED,
@@ -324,22 +357,33 @@ async def book(
             by_representative=acted_by if acted_by != patient_id else None,
         )
         appointment = Appointment(
-            application_id=application.id or 0,
+            application_id=0,  # set when stored
             patient_id=patient_id,
             slot_id=slot.id or 0,
             doctor_id=doctor.id or 0,
             created_at=now,
         )
-        uow.applications.add(appointment)
-        await _commit_holding_slot(uow, flush_only=True)  # the appointment's id, or SLOT_TAKEN
-        await _tell_and_remind(
+        try:
+            # PostgreSQL: one statement, which also counts the cap after the row lock.
+            stored = await uow.applications.store_booking(
+                application,
+                appointment,
+                notifications.reminder_rows(
+                    patient_id=patient_id, starts_at=slot.starts_at, tz=clinic.tz, now=now
+                ),
+                cap=cap if facts.upcoming is None else None,
+            )
+        except IntegrityError as exc:
+            await _refuse_slot_taken(uow, exc)
+            raise
+        if not stored:
+            raise Refusal(RefusalCode.TOO_MANY_APPOINTMENTS, limit=cap)
+        await notifications.appointment_changed(
             uow,
             application,
-            appointment,
-            slot,
-            clinic,
-            kind=notifications.Kind.BOOKED,
+            notifications.Kind.BOOKED,
             actor=actor,
+            starts_at=slot.starts_at,
             now=now,
         )
         await _commit_holding_slot(uow)

@@ -67,8 +67,7 @@ def require_aware(moment: dt.datetime) -> dt.datetime:
     return moment
 
 
-async def open_application(
-    uow: UnitOfWork,
+def new_application(
     *,
     patient_id: int,
     service: ServiceType,
@@ -80,7 +79,7 @@ async def open_application(
     by_representative: int | None = None,
 ) -> Application:
     """A new application, submitted by `actor` and moved at once by the system to its first
-    status (registered, or carried to the next working day); stored, so it has its id."""
+    status (registered, or carried to the next working day); not stored yet."""
     application = Application.submit(
         number=new_application_number(),
         patient_id=patient_id,
@@ -95,5 +94,31 @@ async def open_application(
         submitted = application.history[-1]
         submitted.note = f"submitted by the legal representative, patient #{by_representative}"
     application.transition(status, actor=Actor.SYSTEM, at=at)
+    return application
+
+
+async def open_application(
+    uow: UnitOfWork,
+    *,
+    patient_id: int,
+    service: ServiceType,
+    status: ApplicationStatus,
+    at: dt.datetime,
+    deadline: dt.datetime,
+    clinic_id: int | None,
+    actor: Actor = Actor.PATIENT,
+    by_representative: int | None = None,
+) -> Application:
+    """`new_application`, stored, so it has its id."""
+    application = new_application(
+        patient_id=patient_id,
+        service=service,
+        status=status,
+        at=at,
+        deadline=deadline,
+        clinic_id=clinic_id,
+        actor=actor,
+        by_representative=by_representative,
+    )
     await uow.applications.add_new(application)  # issue 16: the history in one INSERT
     return application

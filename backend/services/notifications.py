@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -160,6 +160,14 @@ class Address:
     channel: str
     address: str
     language: str | None
+    # Issue 15: a child's notice sent to their representative names the child ("Әли С."): the
+    # parent may have several children, and the message must say whom it is about.
+    for_name: str | None = None
+    via: int | None = None  # the representative's patient id: whose language the notice is in
+
+
+FOR_NAME = "for_name"  # the params key the renderers read
+VIA = "via"  # the params key of `Address.via`
 
 
 async def remember_channel(
@@ -219,27 +227,37 @@ async def address_of(session: AsyncSession, patient_id: int) -> Address | None:
     if phone:
         return Address(SMS, phone, None)
     # Issue 14: a child with no channel of their own: their legal representative is told.
-    representative = (await _representatives(session, [patient_id])).get(patient_id)
-    if representative is None:
+    found = (await _representatives(session, [patient_id])).get(patient_id)
+    if found is None:
         return None
-    return await address_of(session, representative)
+    representative, name = found
+    target = await address_of(session, representative)
+    return None if target is None else replace(target, for_name=name, via=representative)
 
 
-async def _representatives(session: AsyncSession, patient_ids: Sequence[int]) -> dict[int, int]:
+async def _representatives(
+    session: AsyncSession, patient_ids: Sequence[int]
+) -> dict[int, tuple[int, str]]:
     """The representative of each of these patients who is a child today (S3/S4 row 8: the
-    representation ends at 18, so an adult's notices never go to a former representative)."""
+    representation ends at 18, so an adult's notices never go to a former representative),
+    with the child's short name ("Әли С.", as `patients.short_name` writes it)."""
     today = dt.datetime.now(dt.UTC).date()
     rows = await session.execute(
-        select(patients.c.id, patients.c.representative_id, patients.c.birth_date).where(
-            patients.c.id.in_(list(patient_ids)), patients.c.representative_id.is_not(None)
-        )
+        select(
+            patients.c.id,
+            patients.c.representative_id,
+            patients.c.birth_date,
+            patients.c.given_name,
+            patients.c.surname,
+        ).where(patients.c.id.in_(list(patient_ids)), patients.c.representative_id.is_not(None))
     )
-    found: dict[int, int] = {}
+    found: dict[int, tuple[int, str]] = {}
     for r in rows:
         born: dt.date = r.birth_date
         age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
         if age < 18 and r.representative_id != r.id:
-            found[r.id] = r.representative_id
+            name = f"{r.given_name} {r.surname[:1]}." if r.surname else r.given_name
+            found[r.id] = (r.representative_id, name)
     return found
 
 
@@ -268,10 +286,10 @@ async def addresses_of(session: AsyncSession, patient_ids: Iterable[int]) -> dic
             found[r.id] = Address(SMS, r.phone, None)
     orphans = [p for p in wanted if p not in found]
     if orphans:  # issue 14: children without a channel: their representative
-        for child, representative in (await _representatives(session, orphans)).items():
+        for child, (representative, name) in (await _representatives(session, orphans)).items():
             target = await address_of(session, representative)
             if target is not None:
-                found[child] = target
+                found[child] = replace(target, for_name=name, via=representative)
     return found
 
 
@@ -344,6 +362,8 @@ def _values(
     urgent: bool,
     dedupe_key: str | None,
 ) -> dict[str, Any]:
+    if target.for_name is not None:  # issue 15: about a child, to the representative
+        params = {**params, FOR_NAME: target.for_name, VIA: target.via}
     return {
         "patient_id": patient_id,
         "channel": target.channel,
@@ -471,9 +491,16 @@ async def claim(
         await uow.commit()
         if not rows:
             return []
-        language = await _languages(s, {r.patient_id for r in rows}, rows)
+        language = await _languages(s, {_addressee(r) for r in rows}, rows)
         claimed = [_notification(r, language.get(r.id)) for r in rows]
         return sorted(claimed, key=lambda n: (n.next_attempt_at, n.id))
+
+
+def _addressee(row: Any) -> int:
+    """Who reads the notification: the patient, or (issue 15) the representative of a child
+    who has no channel of their own, in the representative's language."""
+    via = (row.params or {}).get(VIA)
+    return int(via) if via else int(row.patient_id)
 
 
 async def _languages(
@@ -497,13 +524,10 @@ async def _languages(
             latest[r.patient_id] = r.language
     out: dict[int, str | None] = {}
     for r in rows:
-        language = chosen.get(r.patient_id)
+        reader = _addressee(r)
+        language = chosen.get(reader)
         value = getattr(language, "value", language)
-        out[r.id] = (
-            value
-            or by_address.get((r.patient_id, r.channel, r.address))
-            or latest.get(r.patient_id)
-        )
+        out[r.id] = value or by_address.get((reader, r.channel, r.address)) or latest.get(reader)
     return out
 
 
@@ -698,6 +722,22 @@ def reminder_times(
     return [(kind, at) for kind, at in planned if at > now]
 
 
+def reminder_rows(
+    *, patient_id: int, starts_at: dt.datetime, tz: ZoneInfo, now: dt.datetime
+) -> list[dict[str, Any]]:
+    """The reminder rows of a new (or moved) appointment, without its id (`appointment_id`)."""
+    return [
+        {
+            "patient_id": patient_id,
+            "kind": kind.value,
+            "due_at": at,
+            "status": ReminderStatus.PENDING.value,
+            "created_at": now,
+        }
+        for kind, at in reminder_times(starts_at, tz, now=now)
+    ]
+
+
 async def plan_reminders(
     session: AsyncSession,
     *,
@@ -709,15 +749,8 @@ async def plan_reminders(
 ) -> None:
     """Reminder rows for a new (or moved) appointment, in the caller's transaction."""
     rows = [
-        {
-            "appointment_id": appointment_id,
-            "patient_id": patient_id,
-            "kind": kind.value,
-            "due_at": at,
-            "status": ReminderStatus.PENDING.value,
-            "created_at": now,
-        }
-        for kind, at in reminder_times(starts_at, tz, now=now)
+        {**row, "appointment_id": appointment_id}
+        for row in reminder_rows(patient_id=patient_id, starts_at=starts_at, tz=tz, now=now)
     ]
     if rows:
         await session.execute(insert(reminders), rows)

@@ -20,15 +20,36 @@ failed) land in `provider_status`; `problems` lists what operators must see.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, case, delete, insert, null, or_, select, update
+from sqlalchemy import (
+    CursorResult,
+    Executable,
+    and_,
+    bindparam,
+    case,
+    delete,
+    insert,
+    null,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 
-from backend.adapters.orm import sms_inbound, sms_opt_outs, sms_outbox
+from backend.adapters.orm import (
+    DESK_OPEN_STATES,
+    desk_chats,
+    sms_inbound,
+    sms_opt_outs,
+    sms_outbox,
+)
 from backend.services.leased_queue import ERROR_LENGTH as _ERROR_LENGTH
 from backend.services.leased_queue import LeasedQueue
 from backend.services.unit_of_work import UnitOfWork
@@ -399,6 +420,73 @@ class InboundState(StrEnum):
 class InboundClaim:
     new: bool  # True: process it; False: a duplicate
     reply: str | None = None  # a duplicate's earlier reply (None: still being processed)
+    # Issue 16: read in the claim's own round trip when it is new (None: not read, ask).
+    opted_out: bool | None = None
+    # The open desk chat of (desk_channel, phone) when one was asked for (None: none open, or
+    # not read: `desk_read` says which).
+    desk_chat_id: int | None = None
+    desk_read: bool = False
+
+
+def _facts(desk_channel: str | None) -> list[ColumnElement[Any]]:
+    """What the message's handling needs to know first, read by the claim's own statement
+    (the phone is the bound parameter `the_phone`)."""
+    phone = bindparam("the_phone", type_=sms_inbound.c.phone.type)
+    facts: list[ColumnElement[Any]] = [
+        select(sms_opt_outs.c.phone).where(sms_opt_outs.c.phone == phone).exists().label("opt")
+    ]
+    if desk_channel is not None:
+        chat = (
+            select(desk_chats.c.id)
+            .where(
+                desk_chats.c.channel == desk_channel,
+                desk_chats.c.user_id == phone,
+                desk_chats.c.state.in_(DESK_OPEN_STATES),
+            )
+            .limit(1)
+            .scalar_subquery()
+        )
+        facts.append(chat.label("chat"))
+    return facts
+
+
+@functools.cache
+def _claim_statement(dialect_name: str, desk_channel: str | None) -> Executable:
+    """The claim with its facts, built once per dialect and desk channel (issue 16: building
+    the expression cost more CPU than running it); parameters `sid`, `the_phone` and `now`."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement: Executable = (
+        dialect.insert(sms_inbound)
+        .values(
+            message_sid=bindparam("sid", type_=sms_inbound.c.message_sid.type),
+            phone=bindparam("the_phone", type_=sms_inbound.c.phone.type),
+            received_at=bindparam("now", type_=sms_inbound.c.received_at.type),
+            state=InboundState.PROCESSING.value,
+        )
+        .on_conflict_do_nothing(index_elements=[sms_inbound.c.message_sid])
+        .returning(*_facts(desk_channel))
+    )
+    return statement
+
+
+_FINISH = (
+    update(sms_inbound)
+    .where(sms_inbound.c.message_sid == bindparam("sid", type_=sms_inbound.c.message_sid.type))
+    .values(
+        state=InboundState.DONE.value,
+        reply=bindparam("the_reply", type_=sms_inbound.c.reply.type),
+    )
+)
+
+
+def _claimed(row: Any, desk_channel: str | None) -> InboundClaim:
+    chat = row.chat if desk_channel is not None else None
+    return InboundClaim(
+        new=True,
+        opted_out=bool(row.opt),
+        desk_chat_id=None if chat is None else int(chat),
+        desk_read=desk_channel is not None,
+    )
 
 
 async def begin_inbound(
@@ -408,68 +496,58 @@ async def begin_inbound(
     phone: str,
     now: dt.datetime,
     stale_after: dt.timedelta = dt.timedelta(minutes=2),
+    desk_channel: str | None = None,
 ) -> InboundClaim:
     """Record an inbound message id; whether this delivery of it should be processed.
 
+    The claim is committed when this returns (one statement on its own, in autocommit on
+    PostgreSQL), so a concurrent delivery of the same id sees it and is answered as a duplicate.
     A message whose processing died half-way (still `processing` after `stale_after`) is
-    processed again by the next delivery, so a crash never loses it.
+    processed again by the next delivery, so a crash never loses it. A new claim carries, read
+    by the same statement, whether `phone` opted out and (with `desk_channel`) the id of its
+    open desk chat: issue 16, one round trip where there were three transactions.
     """
-    async with uow:
-        s = uow.session
-        try:
-            await s.execute(
-                insert(sms_inbound).values(
-                    message_sid=message_sid,
-                    phone=phone,
-                    received_at=now,
-                    state=InboundState.PROCESSING.value,
-                )
-            )
-            await uow.commit()
-        except IntegrityError:
-            await uow.rollback()
-        else:
-            return InboundClaim(new=True)
-        row = (
-            await s.execute(select(sms_inbound).where(sms_inbound.c.message_sid == message_sid))
-        ).one()
-        if row.state == InboundState.DONE.value:
-            return InboundClaim(new=False, reply=row.reply)
-        retaken = await s.execute(
-            update(sms_inbound)
-            .where(
-                sms_inbound.c.message_sid == message_sid,
-                sms_inbound.c.state == InboundState.PROCESSING.value,
-                sms_inbound.c.received_at < now - stale_after,
-            )
-            .values(received_at=now)
+    claim = _claim_statement(uow.dialect_name, desk_channel)
+    rows = await uow.run_alone(claim, {"sid": message_sid, "the_phone": phone, "now": now})
+    if rows:
+        return _claimed(rows[0], desk_channel)
+    # A delivery of an id already claimed: rare (Twilio's retries), so plain statements.
+    found = await uow.run_alone(
+        select(sms_inbound.c.state, sms_inbound.c.reply).where(
+            sms_inbound.c.message_sid == message_sid
         )
-        if _rowcount(retaken) == 1:
-            await uow.commit()
-            return InboundClaim(new=True)
-        return InboundClaim(new=False)
+    )
+    if found and found[0].state == InboundState.DONE.value:
+        return InboundClaim(new=False, reply=found[0].reply)
+    retaken = await uow.run_alone(
+        update(sms_inbound)
+        .where(
+            sms_inbound.c.message_sid == message_sid,
+            sms_inbound.c.state == InboundState.PROCESSING.value,
+            sms_inbound.c.received_at < now - stale_after,
+        )
+        .values(received_at=now)
+        .returning(*_facts(desk_channel)),
+        {"the_phone": phone},
+    )
+    if retaken:
+        return _claimed(retaken[0], desk_channel)
+    return InboundClaim(new=False)
 
 
 async def finish_inbound(uow: UnitOfWork, message_sid: str, *, reply: str | None) -> None:
-    async with uow:
-        await uow.session.execute(
-            update(sms_inbound)
-            .where(sms_inbound.c.message_sid == message_sid)
-            .values(state=InboundState.DONE.value, reply=reply)
-        )
-        await uow.commit()
+    """The message was handled: its reply, for the duplicates (one statement, on its own)."""
+    await uow.run_alone(_FINISH, {"sid": message_sid, "the_reply": reply})
 
 
 async def abandon_inbound(uow: UnitOfWork, message_sid: str) -> None:
     """Processing failed: forget the id, so that the gateway's retry is processed."""
-    async with uow:
-        await uow.session.execute(
-            delete(sms_inbound).where(
-                sms_inbound.c.message_sid == message_sid,
-                sms_inbound.c.state == InboundState.PROCESSING.value,
-            )
+    await uow.run_alone(
+        delete(sms_inbound).where(
+            sms_inbound.c.message_sid == message_sid,
+            sms_inbound.c.state == InboundState.PROCESSING.value,
         )
-        await uow.commit()
+    )
 
 
 async def forget_inbound(uow: UnitOfWork, *, before: dt.datetime) -> int:

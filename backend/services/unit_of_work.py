@@ -23,9 +23,9 @@ from contextvars import ContextVar
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import event
+from sqlalchemy import Executable, Row, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from backend.adapters.repository import SqlApplications, SqlRegister
@@ -47,6 +47,7 @@ class RoutedSession(Session):
 
 @event.listens_for(RoutedSession, "loaded_as_persistent")
 @event.listens_for(RoutedSession, "pending_to_persistent")
+@event.listens_for(RoutedSession, "detached_to_persistent")  # stored by a repository's own SQL
 def _hold(session: Session, instance: object) -> None:
     # The identity map holds objects weakly: a row loaded by one service and dropped would be
     # loaded again by the next. Holding them for the unit of work's life makes `get` find them.
@@ -189,6 +190,30 @@ class UnitOfWork:
     def reading(self) -> _Reading:
         """`async with uow.reading():` a unit of work that only reads (no write lock)."""
         return _Reading(self)
+
+    @property
+    def dialect_name(self) -> str:
+        """The database's dialect ("postgresql", "sqlite")."""
+        return str(self._session_factory.kw["bind"].dialect.name)
+
+    async def run_alone(
+        self, statement: Executable, parameters: dict[str, Any] | None = None
+    ) -> list[Row[Any]]:
+        """Issue 16: one statement committed on its own, apart from any event's session, and
+        its rows. On PostgreSQL it runs in autocommit: one round trip (no BEGIN, no COMMIT), its
+        effect visible to every other connection when it returns. Elsewhere (SQLite) in a
+        transaction of its own, as `async with uow: ...; await uow.commit()` would."""
+        engine = self._session_factory.kw["bind"]
+        if not isinstance(engine, AsyncEngine):  # pragma: no cover - bootstrap binds an engine
+            raise TypeError("the session factory is not bound to an engine")
+        if engine.dialect.name == "postgresql":
+            async with engine.connect() as conn:
+                auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                result = await auto.execute(statement, parameters)
+                return list(result.all()) if result.returns_rows else []
+        async with engine.begin() as conn:
+            result = await conn.execute(statement, parameters)
+            return list(result.all()) if result.returns_rows else []
 
     async def enter(self, *, write: bool) -> Self:
         shared = self._shared

@@ -17,9 +17,10 @@ from zoneinfo import ZoneInfo
 from backend.domain.documents import format_code
 from backend.domain.refusals import Refusal, RefusalCode
 from backend.domain.statuses import ApplicationStatus, ServiceType
-from backend.services.notifications import Kind, Notification
+from backend.services.notifications import FOR_NAME, Kind, Notification
 from bot.i18n import Translator
-from dialogs.common import refusal_notice, service_label, status_label
+from bot.sms.segments import gsm7_or_original
+from dialogs.common import person_name, refusal_notice, service_label, status_label
 from dialogs.engine.text import T, Text, Verbatim
 
 KZ_TZ = ZoneInfo("Asia/Almaty")  # Kazakhstan is one zone (UTC+5) since 2024-03-01
@@ -103,7 +104,17 @@ def _document_lines(p: Mapping[str, Any], number: Verbatim, *, sms: bool) -> lis
 
 
 def lines(notification: Notification, *, sms: bool) -> list[Text]:
-    """The message of one notification, line by line (untranslated)."""
+    """The message of one notification, line by line (untranslated); about a child, sent to
+    their representative, it starts with whom it is for (issue 15: «Әли С. үшін», "For Ali
+    S.", the same words as the dialogs' confirmations)."""
+    about = notification.params.get(FOR_NAME)
+    out = _lines(notification, sms=sms)
+    if about:
+        return [T("For {name}", name=person_name(str(about))), *out]
+    return out
+
+
+def _lines(notification: Notification, *, sms: bool) -> list[Text]:
     p = notification.params
     number = _number(p)
     kind = notification.kind
@@ -205,4 +216,5 @@ def render_sms(notification: Notification, translator: Translator) -> str:
         pass  # one message: the code and the link (2 segments)
     elif notification.kind is not Kind.DEADLINE:
         texts.extend((SMS_OPEN, SMS_NOT_ME))
-    return "\n".join(translator.render(t, language, style="short", context="sms") for t in texts)
+    body = "\n".join(translator.render(t, language, style="short", context="sms") for t in texts)
+    return gsm7_or_original(body)  # English: GSM-7 (one segment more text), as Twilio would

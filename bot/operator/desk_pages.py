@@ -22,7 +22,7 @@ import contextlib
 import datetime as dt
 import json
 import re
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
@@ -34,7 +34,7 @@ from backend.services.desk import ALMATY, DeskChat, DeskMessage, DeskRefusal, De
 from bot.desk import feed as events
 from bot.desk import texts
 from bot.desk.channel import DESK_KEY, Desk
-from bot.desk.feed import DeskEvent
+from bot.desk.feed import DeskEvent, Listening
 from bot.logs import get_logger
 from bot.operator.clinic_pages import GROUNDS, SERVICES, STATUSES
 from bot.operator.language import C_, Words
@@ -164,13 +164,6 @@ def operator(signed_in: staff.StaffSession) -> desk.Operator:
     return desk.Operator(signed_in.account.id, signed_in.account.display_name)
 
 
-async def _silent() -> AsyncGenerator[DeskEvent, None]:
-    """A subscription that never has an event (after the feed failed)."""
-    while True:
-        await asyncio.Event().wait()
-        yield DeskEvent("", 0, dt.datetime.now(dt.UTC))  # pragma: no cover - never reached
-
-
 class NotYours(Exception):
     """An operator asked for a chat they do not hold."""
 
@@ -269,15 +262,15 @@ class DeskPages:
         signed_in = require(request, staff.DESK_ROLES)
         said = words(request)
 
-        async def lists() -> AsyncIterator[Event]:
+        async def lists(listening: Listening | None) -> AsyncIterator[Event]:
             last: object = None
-            async for _ in self._ticks(request, lambda e: e.kind in _QUEUE_KINDS):
+            async for _ in self._ticks(request, lambda e: e.kind in _QUEUE_KINDS, listening):
                 waiting, mine = await self._lists(said, signed_in)
                 if (waiting, mine) != last:
                     last = (waiting, mine)
                     yield Event("queue", {"waiting": waiting, "mine": mine})
 
-        return await event_stream(request, lists(), alive=self._alive(request))
+        return await self._stream(request, lists)
 
     # --- claiming ------------------------------------------------------------------------
 
@@ -450,9 +443,9 @@ class DeskPages:
             patient_id=chat.patient_id,
         )
 
-        async def fresh() -> AsyncIterator[Event]:
+        async def fresh(listening: Listening | None) -> AsyncIterator[Event]:
             seen = after
-            async for _ in self._ticks(request, lambda e: e.chat_id == chat.id):
+            async for _ in self._ticks(request, lambda e: e.chat_id == chat.id, listening):
                 for message in await desk.transcript(self.backend.uow(), chat.id):
                     if message.id > seen:
                         seen = message.id
@@ -465,7 +458,7 @@ class DeskPages:
                     )
                     return
 
-        return await event_stream(request, fresh(), alive=self._alive(request))
+        return await self._stream(request, fresh)
 
     # --- actions on a chat -----------------------------------------------------------------
 
@@ -563,29 +556,53 @@ class DeskPages:
 
         return alive
 
+    async def _listen(self, request: web.Request) -> Listening | None:
+        """The live feed, subscribed before the stream's first look at the database (so that
+        nothing stored in between waits for the poll); None when the feed is down."""
+        try:
+            return await self.desk(request).feed.listen()
+        except Exception:  # the feed is best effort: the poll goes on alone
+            log.warning("desk feed subscription failed", exc_info=True)
+            return None
+
+    async def _stream(
+        self,
+        request: web.Request,
+        events: Callable[[Listening | None], AsyncIterator[Event]],
+    ) -> web.StreamResponse:
+        listening = await self._listen(request)
+        try:
+            return await event_stream(request, events(listening), alive=self._alive(request))
+        finally:
+            if listening is not None:
+                await listening.aclose()
+
     async def _ticks(
-        self, request: web.Request, matches: Callable[[DeskEvent], bool]
+        self,
+        request: web.Request,
+        matches: Callable[[DeskEvent], bool],
+        listening: Listening | None,
     ) -> AsyncIterator[None]:
         """Once at once, then whenever the live feed has a matching event, and at least every
         poll interval besides (the feed is best effort; the database is the truth)."""
         poll = self._poll(request)
-        subscription = self.desk(request).feed.subscribe()
         pending: asyncio.Future[DeskEvent] | None = None
         try:
             yield None
             while True:
+                if listening is None:
+                    await asyncio.sleep(poll)
+                    yield None
+                    continue
                 if pending is None:
-                    pending = asyncio.ensure_future(anext(subscription))
+                    pending = asyncio.ensure_future(anext(listening))
                 done, _ = await asyncio.wait({pending}, timeout=poll)
                 if done:
                     try:
                         event = pending.result()
                     except Exception:  # the feed failed: the poll goes on alone
                         log.warning("desk feed subscription ended", exc_info=True)
-                        await asyncio.sleep(poll)
-                        pending = None
-                        subscription = _silent()
-                        yield None
+                        pending = listening = None
                         continue
                     pending = None
                     if not matches(event):
@@ -597,5 +614,3 @@ class DeskPages:
                 pending.cancel()
                 with contextlib.suppress(BaseException):
                     await pending
-            with contextlib.suppress(RuntimeError):
-                await subscription.aclose()

@@ -8,11 +8,13 @@ same dialogs as on Telegram, rendered by `SmsRenderer` and read back by `bot.sms
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from types import MappingProxyType
 
 from backend.bootstrap import Backend
 from backend.domain.phone import InvalidPhone, mask_phone, normalize_kz_mobile
+from backend.services import desk as desk_service
 from backend.services import outbox
 from backend.services.desk import DeskChat, DeskState
 from bot.desk import texts as desk_texts
@@ -44,7 +46,6 @@ from dialogs.journeys.common import LEAVE, OPERATOR_QUEUED
 log = get_logger("bot.sms")
 
 CHANNEL = "sms"
-_LOCK_CHANNEL = "sms-in"  # serialises one phone's messages around the engine's own lock
 # Twilio Advanced Opt-Out names the keyword it acted on (OptOutType).
 _CARRIER_KEYWORDS = {"STOP": Keyword.STOP, "START": Keyword.START, "HELP": Keyword.HELP}
 LEAVE_QUEUE = "0"  # anchors §2.2: "0" by SMS; in the queue it leaves it
@@ -78,15 +79,42 @@ class SmsConversations:
         self, phone: str, body: str, *, carrier_keyword: str | None = None
     ) -> str | None:
         """The reply to one message from `phone` (None: no reply)."""
-        async with self.engine.store.lock(_LOCK_CHANNEL, phone):
-            return await self._handle(phone, body, carrier_keyword)
+        async with self.serialised(phone):
+            return await self.reply(phone, body, carrier_keyword=carrier_keyword)
+
+    @asynccontextmanager
+    async def serialised(self, phone: str) -> AsyncIterator[None]:
+        """Hold `phone`'s conversation: one message of a phone at a time, in every process.
+        The engine's own lock of the conversation, re-entrant within this task: the engine's
+        steps inside take no second lock (issue 16: one lock per SMS, was two)."""
+        async with self.engine.store.lock(CHANNEL, phone):
+            yield
+
+    async def reply(
+        self,
+        phone: str,
+        body: str,
+        *,
+        carrier_keyword: str | None = None,
+        claim: outbox.InboundClaim | None = None,
+    ) -> str | None:
+        """The reply to one message from `phone`, inside `serialised(phone)`. `claim`: the
+        webhook's claim of the message, which read the opt-out and the open desk chat in its
+        own round trip (issue 16); without it they are read here."""
+        return await self._handle(phone, body, carrier_keyword, claim)
 
     async def language(self, phone: str) -> str:
         return await self.engine.current_language(CHANNEL, phone)
 
     # --- one message -----------------------------------------------------------------------
 
-    async def _handle(self, phone: str, body: str, carrier_keyword: str | None) -> str | None:
+    async def _handle(
+        self,
+        phone: str,
+        body: str,
+        carrier_keyword: str | None,
+        claim: outbox.InboundClaim | None = None,
+    ) -> str | None:
         state = await self.states.load(phone)
         parsed: Parsed = parse(body, state)
         carrier = _CARRIER_KEYWORDS.get((carrier_keyword or "").strip().upper())
@@ -104,7 +132,11 @@ class SmsConversations:
             return self.renderer.notice([texts.STOPPED], await self.language(phone))
 
         preface: list[Text] = []
-        if await outbox.is_opted_out(self.backend.uow(), phone):
+        if claim is not None and claim.opted_out is not None:
+            opted_out = claim.opted_out  # read under this lock, with the claim
+        else:
+            opted_out = await outbox.is_opted_out(self.backend.uow(), phone)
+        if opted_out:
             if isinstance(parsed, KeywordSent) and parsed.keyword is Keyword.START:
                 await outbox.opt_in(self.backend.uow(), phone)
                 preface.append(texts.RESUMED)
@@ -119,10 +151,17 @@ class SmsConversations:
             )
         # Issue 12: while the conversation waits for or is with a 1414 operator, the bot never
         # answers it (STOP above still works): the message goes to the transcript.
-        chat = await self.desk.open_chat(CHANNEL, phone)
+        chat = await self._open_chat(phone, claim)
         if chat is not None:
             return await self._desk(phone, chat, body, parsed)
         return await self._route(phone, parsed, state, preface)
+
+    async def _open_chat(self, phone: str, claim: outbox.InboundClaim | None) -> DeskChat | None:
+        if claim is None or not claim.desk_read:
+            return await self.desk.open_chat(CHANNEL, phone)
+        if claim.desk_chat_id is None:  # the claim found none open: with the bot
+            return None
+        return await desk_service.open_chat(self.backend.uow(), CHANNEL, phone)
 
     async def _route(
         self, phone: str, parsed: Parsed, state: SmsState | None, preface: list[Text]

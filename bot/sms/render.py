@@ -217,8 +217,9 @@ class SmsRenderer:
         """Issue 15, the page trap: a hint (or a notice) must not push the options off the page
         the patient sees, or the numbers that were valid stop working. The first page keeps
         exactly the options the screen shows without the hint; the hint stands in for the
-        screen's own words when both do not fit (then the notice goes, then the preface), and
-        when not even the hint fits, the screen is shown as it was."""
+        screen's own words when both do not fit (then the notice goes, then the preface); a
+        notice alone (what has happened) is never dropped; when not even a hint fits, the
+        screen is shown as it was."""
         head_items, header, pages = current
         body = _kept(screen.body)
         plain_header = [
@@ -243,6 +244,14 @@ class SmsRenderer:
             text = "\n".join([*short, *options])
             if fits(text, self.budget):
                 return list(hint_items), short, [Page(text, dict(first.numbers)), *plain[1:]]
+        if screen.notice is not None and screen.error is None:
+            # A notice says what has happened (a request taken, signed out, something failed):
+            # a reply one segment over the budget is better than a patient never told. The
+            # notices the dialogs use have SMS variants that fit (tests/sms/test_notices.py).
+            short = [self.text(screen.notice, language)]
+            text = "\n".join([*short, *options])
+            if fits(text, self.budget + 1):
+                return [screen.notice], short, [Page(text, dict(first.numbers)), *plain[1:]]
         return [*preface, *body], plain_header, plain
 
     # --- layout --------------------------------------------------------------------------

@@ -33,6 +33,9 @@ SMS_VARIANTS: tuple[str, ...] = (
     pgettext("sms", "You are in the queue for an operator of 1414: number {place}."),
     pgettext("sms", "Write your question here: the operator will see it."),
     pgettext("sms", "Write your message: what you need and, if not this number, a phone to call."),
+    # Notices above the whole main menu (tests/sms/test_notices.py): within the budget.
+    pgettext("sms", "Thank you. An operator of 1414 will call you back when the desk opens."),
+    pgettext("sms", "Something went wrong on our side. Please try again or call 1414."),
     pgettext("sms", "Are you satisfied with the quality and the result of the service?"),
     pgettext("sms", "Are you satisfied with the information on how the service works?"),
     # Issue 15: on SMS the operator is a keyword, not a numbered option.
@@ -54,6 +57,18 @@ SMS_VARIANTS: tuple[str, ...] = (
     pgettext("sms", "Application {number}: {service}."),
     pgettext("sms", "Appointment: {when}, {doctor} ({specialty}), room {room}, {clinic}."),
     pgettext("sms", "Book an appointment"),
+    # Issue 15: a parent's main menu says for whom booking is, and still fits one reply.
+    pgettext("sms", "Book for myself"),
+    pgettext("sms", "Book for {name}"),
+    pgettext("sms", "Book for a child"),
+    pgettext("sms", "My appointments"),
+    pgettext("sms", "My applications"),
+    # Issue 15: the cap screen (with a notice) and a child's home-visit terms, in one reply.
+    pgettext("sms", "Cancel or move one in «My appointments» to book another."),
+    # Notifications about a child name the child first (issue 15): their fixed lines shorter.
+    pgettext("sms", "To open: MENU → «My applications»."),
+    pgettext("sms", "Not you? Call 1414."),
+    pgettext("sms", "Reply OK to confirm. To cancel: MENU → «My appointments»."),
     pgettext("sms", "Booking at {clinic}. Choose a specialty."),
     pgettext("sms", "Call a doctor home"),
     pgettext("sms", "Cancel the appointment"),

@@ -37,7 +37,7 @@ from backend.services import outbox
 from bot.logs import get_logger
 from bot.metrics import METRICS_KEY, set_outcome
 from bot.sanitize import clean_text
-from bot.sms.conversation import SmsConversations, sender_identity
+from bot.sms.conversation import CHANNEL, SmsConversations, sender_identity
 from bot.sms.keywords import LANGUAGE_KEYWORDS, match_keyword
 from dialogs.engine.engine import DEFAULT_LANGUAGE, FAILURE
 
@@ -209,29 +209,49 @@ class TwilioWebhooks:
     ) -> web.Response:
         uow = self.backend.uow
         claimed = False
+        reply: str | None = None
+        handled = False
         try:
-            claim = await outbox.begin_inbound(
-                uow(), sid, phone=phone, now=self.backend.clock.now()
-            )
-            if not claim.new:
-                set_outcome("duplicate")
-                log.info(
-                    "sms_in_duplicate", phone=mask_phone(phone), answered=claim.reply is not None
+            # One message of a phone at a time: the claim, the dialog step and the reply record
+            # all under the conversation's lock, so that the opt-out and the desk chat the claim
+            # reads are those left by the phone's previous message, and a duplicate delivery
+            # that waited for the lock finds the first one's reply.
+            async with self.conversations.serialised(phone):
+                # Issue 16: the claim (committed at once, for a concurrent retry to see), the
+                # opt-out and the open desk chat in one statement and one round trip.
+                claim = await outbox.begin_inbound(
+                    uow(), sid, phone=phone, now=self.backend.clock.now(), desk_channel=CHANNEL
                 )
-                return twiml(claim.reply)
-            claimed = True
-            reply = await self.conversations.handle(phone, body, carrier_keyword=carrier_keyword)
+                if not claim.new:
+                    set_outcome("duplicate")
+                    log.info(
+                        "sms_in_duplicate",
+                        phone=mask_phone(phone),
+                        answered=claim.reply is not None,
+                    )
+                    return twiml(claim.reply)
+                claimed = True
+                reply = await self.conversations.reply(
+                    phone, body, carrier_keyword=carrier_keyword, claim=claim
+                )
+                handled = True
+                await self._finish(sid, phone, reply)
         except Exception as exc:  # every message gets an answer (issue 9 §2)
-            return await self._apologise(exc, sid, phone, body, claimed=claimed)
+            if not handled:
+                return await self._apologise(exc, sid, phone, body, claimed=claimed)
+            # Handled and recorded: only letting go of the lock failed (it expires).
+            log.warning("sms_in_unlock_failed", phone=mask_phone(phone), error=_brief(exc))
         set_outcome("replied" if reply else "silent")
         if reply:
             self._remember(phone, reply_language(reply))
+        return twiml(reply)
+
+    async def _finish(self, sid: str, phone: str, reply: str | None) -> None:
         try:
-            await outbox.finish_inbound(uow(), sid, reply=reply)
+            await outbox.finish_inbound(self.backend.uow(), sid, reply=reply)
         except Exception as exc:  # the message was handled: answer it
             # The claim stays `processing`; begin_inbound retakes it after a while.
             log.warning("sms_in_not_recorded", phone=mask_phone(phone), error=_brief(exc))
-        return twiml(reply)
 
     async def _apologise(
         self, exc: Exception, sid: str, phone: str, body: str, *, claimed: bool

@@ -1,7 +1,8 @@
 """Journey 4: my appointments: the upcoming ones, details, cancel (confirmed) or move.
 
 Cancelling asks "yes / no" first and frees the slot at once; moving reuses the booking
-journey's day → time → confirm → result steps (`booking.MOVING`) and ends in the backend's
+journey's time (the earliest free day first, "Other day" for the days) → confirm → result
+steps (`booking.MOVING`) and ends in the backend's
 atomic `reschedule`: the new time is held before the old one is freed, and the application
 keeps its number. The application being looked at is kept as its number under "appts:number".
 """
@@ -126,7 +127,7 @@ class AppointmentDetails(Step):
         if option_id == "cancel":
             return Goto(CANCEL)
         MOVING.forget(ctx, "day", "slot", "slot_at", "room")
-        return Goto(MOVING.day)
+        return Goto(MOVING.slot)  # the earliest free day's times, "Other day" (issue 15)
 
 
 @dataclass

@@ -1,7 +1,10 @@
 """Journey 3: book an appointment, S3 «Дәрігердің қабылдауына жазылу».
 
-specialty → doctor → day → time → confirm → result; a specialty with one doctor skips the
-doctor step. The attachment is checked first; a patient attached nowhere is told the legal
+specialty → doctor → time → confirm → result; a specialty with one doctor skips the doctor
+step, and the times shown first are those of the doctor's earliest free day, with "Other day"
+for the list of days (issue 15: one SMS reply less in every booking). The main menu asks a
+parent for whom (issue 14) in its own options: "Book for myself", "Book for Асель А.".
+The attachment is checked first; a patient attached nowhere is told the legal
 ground and how to attach (S2). The day → time → confirm → result part is one set of classes
 parametrised by a `Flow`, shared with rescheduling in «My appointments» (journey 4,
 dialogs/journeys/appointments.py).
@@ -56,6 +59,8 @@ class Flow:
 
     prefix: str  # of the states ("book.day") and of the data keys ("book:slot")
     moving: bool = False
+    # Issue 15: the times of the earliest free day come first, the days only on request.
+    earliest: bool = False
 
     @property
     def day(self) -> str:
@@ -81,8 +86,8 @@ class Flow:
             ctx.data.pop(self.key(name), None)
 
 
-BOOKING = Flow("book")
-MOVING = Flow("appts", moving=True)  # "appts:number": the application being moved
+BOOKING = Flow("book", earliest=True)
+MOVING = Flow("appts", moving=True, earliest=True)  # "appts:number": the application being moved
 
 
 def _norm(text: str) -> str:
@@ -360,10 +365,10 @@ class ChooseSpecialty(ListStep):
         specialty_id = _need_int(ctx, BOOKING.key("specialty"))
         doctors = await _doctors(ctx, ctx.require_patient(), specialty_id)
         if len(doctors) == 1:
-            # Nothing to choose: straight to that doctor's days (one screen, one SMS less);
-            # "back" from the days returns to the specialties.
+            # Nothing to choose: straight to that doctor's times (one screen, one SMS less);
+            # "back" from the times returns to the specialties.
             ctx.data[BOOKING.key("doctor")] = doctors[0].id
-            return Goto(BOOKING.day)
+            return Goto(BOOKING.slot)
         return Goto(BOOK_DOCTOR)
 
 
@@ -396,7 +401,7 @@ class ChooseDoctor(ListStep):
 
     async def picked(self, ctx: Ctx, item: Item) -> Outcome:
         BOOKING.forget(ctx, "day", "slot", "slot_at", "room")
-        return Goto(BOOKING.day)
+        return Goto(BOOKING.slot)  # the earliest free day's times (issue 15)
 
 
 # --- day → time → confirm → result, for both journeys --------------------------------------
@@ -432,6 +437,35 @@ def _chosen_day(ctx: Ctx, flow: Flow) -> dt.date:
         raise Refusal(RefusalCode.INVALID_INPUT) from None
 
 
+async def _free_days(ctx: Ctx, flow: Flow, chosen: Chosen) -> Sequence[dt.date]:
+    whose = _whose(ctx, chosen)
+    return await ctx.once(
+        ("free_days", flow.prefix, chosen.doctor.id, whose),
+        lambda: booking.free_days(
+            ctx.uow(),
+            ctx.require_patient(),
+            chosen.doctor.id or 0,
+            now=ctx.now,
+            horizon_days=ctx.services.backend.policy.horizon_days,
+            for_patient=whose,
+        ),
+    )
+
+
+async def _no_free_days(ctx: Ctx, flow: Flow, chosen: Chosen) -> View:
+    days = ctx.services.backend.policy.horizon_days
+    body = T(
+        "{doctor} has no free times in the next {days} days.",
+        doctor=doctor_name(chosen.doctor),
+        days=days,
+    )
+    if flow.moving:
+        return View(body=(body, T("Your appointment stays as it is.")))
+    only = len(await _doctors(ctx, ctx.require_patient(), chosen.specialty.id or 0)) == 1
+    other = T("Choose another specialty") if only else T("Choose another doctor")
+    return View(body=(body,), options=(Option("other", other, OptionRole.ACTION),))
+
+
 @dataclass
 class ChooseDay(ListStep):
     flow: Flow = field(default=BOOKING, kw_only=True)
@@ -442,14 +476,7 @@ class ChooseDay(ListStep):
         return await self._items(ctx, await _chosen(ctx, self.flow))
 
     async def _items(self, ctx: Ctx, chosen: Chosen) -> Sequence[Item]:
-        days = await booking.free_days(
-            ctx.uow(),
-            ctx.require_patient(),
-            chosen.doctor.id or 0,
-            now=ctx.now,
-            horizon_days=ctx.services.backend.policy.horizon_days,
-            for_patient=_whose(ctx, chosen),
-        )
+        days = await _free_days(ctx, self.flow, chosen)
         return [
             # The date goes in as a date: the renderer names the day and month (CLDR).
             Item(
@@ -466,15 +493,7 @@ class ChooseDay(ListStep):
         items = await self._items(ctx, chosen)
         doctor = doctor_name(chosen.doctor)
         if not items:
-            days = ctx.services.backend.policy.horizon_days
-            body = T(
-                "{doctor} has no free times in the next {days} days.", doctor=doctor, days=days
-            )
-            if self.flow.moving:
-                return View(body=(body, T("Your appointment stays as it is.")))
-            only = len(await _doctors(ctx, ctx.require_patient(), chosen.specialty.id or 0)) == 1
-            other = T("Choose another specialty") if only else T("Choose another doctor")
-            return View(body=(body,), options=(Option("other", other, OptionRole.ACTION),))
+            return await _no_free_days(ctx, self.flow, chosen)
         head = (
             T("Move the appointment with {doctor}: choose a new day.", doctor=doctor)
             if self.flow.moving
@@ -489,6 +508,8 @@ class ChooseDay(ListStep):
 
     async def picked(self, ctx: Ctx, item: Item) -> Outcome:
         self.flow.forget(ctx, "slot", "slot_at", "room")
+        if self.flow.earliest:  # asked for from the times: back to them, of the chosen day
+            return Back()
         return Goto(self.flow.slot)
 
 
@@ -501,8 +522,17 @@ class ChooseSlot(ListStep):
     async def items(self, ctx: Ctx) -> Sequence[Item]:
         return await self._items(ctx, await _chosen(ctx, self.flow))
 
+    async def _day(self, ctx: Ctx, chosen: Chosen) -> dt.date | None:
+        """The day chosen, or (issue 15) before any choice the earliest with free times."""
+        if not self.flow.earliest or ctx.str_data(self.flow.key("day")):
+            return _chosen_day(ctx, self.flow)
+        days = await _free_days(ctx, self.flow, chosen)
+        return days[0] if days else None
+
     async def _items(self, ctx: Ctx, chosen: Chosen) -> Sequence[Item]:
-        day = _chosen_day(ctx, self.flow)
+        day = await self._day(ctx, chosen)
+        if day is None:
+            return []
         slots = await booking.free_slots(
             ctx.uow(),
             ctx.require_patient(),
@@ -530,13 +560,20 @@ class ChooseSlot(ListStep):
 
     async def view(self, ctx: Ctx) -> View:
         chosen = await _chosen(ctx, self.flow)
-        day = _chosen_day(ctx, self.flow)
+        day = await self._day(ctx, chosen)
+        if day is None:  # the earliest free day was asked for, and there is none
+            return await _no_free_days(ctx, self.flow, chosen)
         items = await self._items(ctx, chosen)
         if not items:
             return View(
                 body=(T("There are no free times left on {day}.", day=day),),
                 options=(Option("days", T("Choose another day"), OptionRole.ACTION),),
             )
+        options = [i.option for i in items]
+        if self.flow.earliest:
+            # First, so that by SMS it stays "1" on the first page however many times follow
+            # (Telegram lays actions out below the times anyway).
+            options.insert(0, Option("days", T("Other day"), OptionRole.ACTION))
         return View(
             body=(
                 T(
@@ -545,12 +582,18 @@ class ChooseSlot(ListStep):
                     day=day,
                 ),
             ),
-            options=[i.option for i in items],
+            options=options,
             columns=3,
         )
 
     async def action(self, ctx: Ctx, option_id: str) -> Outcome | None:
-        return Back() if option_id == "days" else None  # to the days
+        if option_id == "days":  # the list of days (the earliest day's times came first)
+            return Goto(self.flow.day) if self.flow.earliest else Back()
+        # Offered (when booking) when no day is free at all.
+        no_day = option_id == "other" and self.flow.earliest and not self.flow.moving
+        if no_day and await self._day(ctx, await _chosen(ctx, self.flow)) is None:
+            return Back()  # to the doctors (the specialties)
+        return None
 
     async def picked(self, ctx: Ctx, item: Item) -> Outcome:
         return Goto(self.flow.confirm)
@@ -669,7 +712,8 @@ class Done(Step):
         return View(
             body=(
                 head,
-                *(() if self.flow.moving else await for_lines(ctx, BOOK)),
+                # For whom: on the confirmation just before, so SMS leaves it out (issue 15).
+                *(() if self.flow.moving else map(omissible, await for_lines(ctx, BOOK))),
                 T("Status: {status}.", status=status_label(status)),
                 *_shown_before(
                     appointment_lines(

@@ -14,6 +14,7 @@ from dialogs.common import (
     clinic_hours,
     home_visit_cutoff,
     opening_hours,
+    person_name,
 )
 from dialogs.engine.engine import DESK_REASON, HELP, LANGUAGE, MENU, OPERATOR
 from dialogs.engine.engine import EMERGENCY as EMERGENCY_SCREEN
@@ -21,7 +22,7 @@ from dialogs.engine.screen import InputKind, Option, OptionRole
 from dialogs.engine.step import CHOOSE_AN_OPTION, Back, Ctx, Goto, Outcome, Retry, Stay, Step, View
 from dialogs.engine.text import T, Text, Verbatim
 from dialogs.journeys import sign_in
-from dialogs.journeys.for_whom import forget_all
+from dialogs.journeys.for_whom import children_only, choose, dependants, forget_all
 
 # Entry states of the journeys (each journey module defines its own steps).
 BOOK = "book.specialty"
@@ -42,6 +43,10 @@ _MENU_SIGNED_IN = (
     Option("help", T("Help")),
     Option("account", T("Sign out")),
 )
+# Issue 15: booking asks a parent "for whom?" in the menu itself (one SMS reply less): S3/S4
+# row 8, the service is received by the patient or their legal representative (issue 14).
+_BOOK_FOR = "book.for."  # + the child's patient id
+_BOOK_CHILD = "book.child"  # several children: "for which child?" follows
 _IIN_LIKE_DIGITS = 10
 _IIN_DIGITS = 12
 # "1 900315410014": a menu number, then the ИИН (what follows is read as the ИИН).
@@ -56,6 +61,36 @@ _MENU_TARGETS = {
     "account": ACCOUNT,
     "signin": SIGN_IN,
 }
+
+
+async def _booking_options(ctx: Ctx) -> tuple[Option, ...]:
+    """ "Book an appointment"; for a parent "Book for myself" and "Book for <child>" (with
+    several children "Book for a child"): whom it is for stays an explicit choice."""
+    children = await dependants(ctx)
+    if not children:
+        return _MENU_SIGNED_IN[:1]
+    mine = Option("book", T("Book for myself"))
+    if len(children) == 1:
+        child = children[0]
+        name = person_name(child.short_name)
+        return mine, Option(f"{_BOOK_FOR}{child.patient_id}", T("Book for {name}", name=name))
+    return mine, Option(_BOOK_CHILD, T("Book for a child"))
+
+
+async def _book_for(ctx: Ctx, option_id: str) -> Outcome:
+    patient = ctx.require_patient()
+    if option_id == "book":
+        choose(ctx, BOOK, patient)
+        return Goto(BOOK)
+    children = await dependants(ctx)
+    if option_id == _BOOK_CHILD and len(children) > 1:
+        children_only(ctx, BOOK)
+        return Goto(BOOK)
+    for child in children:  # only a listed child; the services check again (NOT_REPRESENTED)
+        if option_id == f"{_BOOK_FOR}{child.patient_id}":
+            choose(ctx, BOOK, child.patient_id)
+            return Goto(BOOK)
+    return Retry(CHOOSE_AN_OPTION)
 
 
 @dataclass
@@ -77,14 +112,19 @@ class MainMenu(Step):
                 options=(Option("signin", T("Sign in")), Option("help", T("Help"))),
             )
         return View(
-            body=(T("Main menu. What would you like to do?"), EMERGENCY), options=_MENU_SIGNED_IN
+            body=(T("Main menu. What would you like to do?"), EMERGENCY),
+            options=(*await _booking_options(ctx), *_MENU_SIGNED_IN[1:]),
         )
 
     async def on_option(self, ctx: Ctx, option_id: str) -> Outcome:
         target = _MENU_TARGETS.get(option_id)
+        if option_id.startswith(_BOOK_FOR) or option_id == _BOOK_CHILD:
+            target = BOOK
         if target is None:
             return Retry(CHOOSE_AN_OPTION)
         forget_all(ctx.data)  # issue 14: "for whom?" is asked again
+        if target == BOOK and ctx.patient_id is not None:
+            return await _book_for(ctx, option_id)
         return Goto(target)
 
     async def on_text(self, ctx: Ctx, text: str) -> Outcome:

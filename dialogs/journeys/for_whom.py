@@ -6,7 +6,10 @@ legal representative).
 represents no one never sees the question (the entry step is shown at once); a parent chooses
 themselves or a child (name and age) and the entry step follows on the same state, for the
 chosen person. The choice is kept in `conv.data` per journey and forgotten when the main menu
-opens a journey again. The dialog only passes the choice on: the backend services decide,
+opens a journey again. Booking asks in the main menu itself (issue 15: one SMS reply less):
+"Book for myself" and "Book for <child>" (or, with several children, "Book for a child", which
+asks "for which child?" with the children only), so the menu chooses before the journey starts.
+The dialog only passes the choice on: the backend services decide,
 with the signed-in patient as the actor, whether it may be acted for (a forged option id or a
 typed number of a child one does not represent is refused there, NOT_REPRESENTED).
 """
@@ -26,10 +29,21 @@ from dialogs.engine.text import T, Text
 
 _PREFIX = "for:"
 _ME = "for.me"
+_CHILDREN = "children:"  # the menu's "Book for a child": the question lists the children only
 
 
 def _key(journey: str) -> str:
     return f"{_PREFIX}{journey}"
+
+
+def choose(ctx: Ctx, journey: str, patient_id: int) -> None:
+    """Chosen before the journey starts (the main menu's "Book for …")."""
+    ctx.data[_key(journey)] = patient_id
+
+
+def children_only(ctx: Ctx, journey: str) -> None:
+    """The question is asked about the children only (the menu's "Book for a child")."""
+    ctx.data[f"{_PREFIX}{_CHILDREN}{journey}"] = True
 
 
 def forget_all(data: dict[str, JsonValue]) -> None:
@@ -76,7 +90,12 @@ class ForWhom(Step):
     async def view(self, ctx: Ctx) -> View:
         if not await self._asking(ctx):
             return await self.inner.view(ctx)
-        options = [Option(_ME, T("Myself"))]
+        if ctx.data.get(f"{_PREFIX}{_CHILDREN}{self.journey}"):
+            question = T("For which child?")
+            options = []
+        else:
+            question = T("For whom is this request?")
+            options = [Option(_ME, T("Myself"))]
         options += [
             Option(
                 f"for.{c.patient_id}",
@@ -84,7 +103,7 @@ class ForWhom(Step):
             )
             for c in await dependants(ctx)
         ]
-        return View(body=(T("For whom is this request?"),), options=options)
+        return View(body=(question,), options=options)
 
     async def _choose(self, ctx: Ctx, chosen: int) -> Outcome:
         ctx.data[_key(self.journey)] = chosen

@@ -63,6 +63,61 @@ async def test_a_booked_slot_is_no_longer_offered(
     assert [s.id for s in free] == [s.id for s in world.slots_a[1:]]
 
 
+async def test_a_days_free_slots_are_those_of_the_clinic_local_day(
+    backend: Backend, world: World, clock: FixedClock
+) -> None:
+    """Tuesday in Almaty (UTC+5) runs from Monday 19:00 to Tuesday 19:00 UTC: a slot late on
+    Monday or early on Wednesday, clinic time, is not Tuesday's, though its UTC date may be."""
+    doctor = world.doctor_a.id or 0
+    monday, tuesday, wednesday = (dt.date(2026, 11, d) for d in (23, 24, 25))
+    edges = [at(monday, 23, 40), at(tuesday, 0, 0), at(tuesday, 23, 40), at(wednesday, 0, 0)]
+    async with backend.uow() as uow:
+        added = [
+            Slot(doctor_id=doctor, starts_at=t, ends_at=t + dt.timedelta(minutes=20))
+            for t in edges
+        ]
+        uow.session.add_all(added)
+        await uow.commit()
+
+    free = await booking.free_slots(
+        backend.uow(), world.alice.id or 0, doctor, tuesday, now=clock.now()
+    )
+
+    assert [s.id for s in free] == [
+        added[1].id,
+        *[s.id for s in world.slots_a],
+        added[2].id,
+    ]
+    assert {s.starts_at.astimezone(world.clinic_a.tz).date() for s in free} == {tuesday}
+
+
+async def test_a_slot_that_starts_now_is_not_offered(
+    backend: Backend, world: World, clock: FixedClock
+) -> None:
+    """What is offered can be booked: `book` refuses a slot starting at `now`, so the list of
+    free slots leaves it out (it offered it, and the patient got a refusal)."""
+    doctor = world.doctor_a.id or 0
+    now = clock.now()
+    async with backend.uow() as uow:
+        starting = Slot(doctor_id=doctor, starts_at=now, ends_at=now + dt.timedelta(minutes=20))
+        uow.session.add(starting)
+        await uow.commit()
+
+    free = await booking.free_slots(
+        backend.uow(),
+        world.alice.id or 0,
+        doctor,
+        now.astimezone(world.clinic_a.tz).date(),
+        now=now,
+    )
+
+    assert starting.id not in [s.id for s in free]
+    with pytest.raises(Refusal):
+        await booking.book(
+            backend.uow(), world.alice.id or 0, starting.id or 0, now=now, policy=BookingPolicy()
+        )
+
+
 async def test_the_same_slot_cannot_be_booked_twice(
     backend: Backend, world: World, clock: FixedClock
 ) -> None:

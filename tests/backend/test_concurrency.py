@@ -189,3 +189,30 @@ async def test_concurrent_bookings_of_one_slot_on_either_database(
 
     assert results.count(True) == 1
     assert len(await _active_appointments(backend)) == 1
+
+
+async def test_one_patient_booking_many_slots_at_once_gets_no_more_than_the_cap(
+    backend: Backend, clock: FixedClock
+) -> None:
+    """The cap holds when one patient books from several channels at the same moment: the
+    patient's row lock orders the bookings and each counts the ones committed before it (on
+    PostgreSQL a count read in the statement that waited for the lock would see none)."""
+    world = await build_world(backend, slots_per_doctor=8)
+    policy = BookingPolicy(max_future_appointments=2)
+    alice = world.alice.id or 0
+
+    async def attempt(slot_id: int) -> RefusalCode | None:
+        try:
+            await booking.book(backend.uow(), alice, slot_id, now=clock.now(), policy=policy)
+        except Refusal as refusal:
+            return refusal.code
+        return None
+
+    results = await asyncio.gather(*(attempt(s.id or 0) for s in world.slots_a))
+
+    assert results.count(None) == 2, results
+    assert set(results) == {None, RefusalCode.TOO_MANY_APPOINTMENTS}
+    assert len(await _active_appointments(backend)) == 2
+    async with backend.engine.connect() as conn:
+        apps = await conn.scalar(select(func.count()).select_from(orm.applications))
+    assert apps == 2  # a refused booking leaves no application behind

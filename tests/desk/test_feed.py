@@ -52,6 +52,27 @@ async def test_a_slow_subscriber_never_blocks_the_publisher() -> None:
     await stream.aclose()
 
 
+async def _listened(feed: Feed) -> list[DeskEvent]:
+    listening = await feed.listen()
+    # No pause: the subscription is in place when listen() returns.
+    await feed.publish(DeskEvent("message", 3, AT))
+    try:
+        return [await asyncio.wait_for(anext(listening), 5)]
+    finally:
+        await listening.aclose()
+
+
+async def test_a_listener_gets_what_is_published_as_soon_as_listen_returns(
+    redis_client: Redis, redis_prefix: str
+) -> None:
+    memory = MemoryFeed()
+    assert [e.chat_id for e in await _listened(memory)] == [3]
+    assert memory.subscribers == 0
+    redis_feed = RedisFeed(redis_client, prefix=redis_prefix)
+    assert [e.chat_id for e in await _listened(redis_feed)] == [3]
+    assert (await redis_client.pubsub_numsub(redis_feed.channel))[0][1] == 0  # closed
+
+
 async def test_redis_feed(redis_client: Redis, redis_prefix: str) -> None:
     feed = RedisFeed(redis_client, prefix=redis_prefix)
     got = await _round_trip(feed, settle=0.3)

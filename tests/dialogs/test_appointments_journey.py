@@ -173,7 +173,10 @@ async def test_reschedule_moves_to_another_time_keeping_the_application_number(
     await _signed_in(chat, sender, world.alice)
     await _open_first(chat)
 
-    screen = await chat.tap("move")
+    screen = await chat.tap("move")  # issue 15: the earliest free day's times at once
+    assert screen.state == "appts.slot"
+    assert _items(screen, "slot.") == [f"slot.{s.id}" for s in world.slots_a[1:]]
+    screen = await chat.tap("days")  # and the days one tap away
     assert screen.state == "appts.day"
     assert _items(screen, "day.") == ["day.2026-11-24"]
     screen = await chat.tap("day.2026-11-24")
@@ -208,7 +211,6 @@ async def test_a_reschedule_target_taken_meanwhile_changes_nothing(
     await _signed_in(chat, sender, world.alice)
     await _open_first(chat)
     await chat.tap("move")
-    await chat.tap("day.2026-11-24")
     await chat.tap(f"slot.{world.slots_a[2].id}")
     await _book(backend, clock, world.bob, world.slots_a[2].id or 0)
 
@@ -220,7 +222,7 @@ async def test_a_reschedule_target_taken_meanwhile_changes_nothing(
     [view] = await _upcoming(backend, clock, world.alice)
     assert view.application_number == number
     assert view.local_start.time() == dt.time(9, 0)
-    assert (await chat.data())["appts:day"] == "2026-11-24"
+    assert "Tuesday, 24 November" in chat.text()  # the same day's times, read again
 
 
 async def test_no_free_day_to_move_to_leaves_the_appointment_as_it_is(
@@ -234,8 +236,9 @@ async def test_no_free_day_to_move_to_leaves_the_appointment_as_it_is(
 
     screen = await chat.tap("move")
 
-    assert screen.state == "appts.day"
-    assert _items(screen, "day.") == []
+    assert screen.state == "appts.slot"
+    assert _items(screen, "slot.") == []
+    assert "days" not in screen.option_ids
     assert "Your appointment stays as it is." in chat.text()
     assert (await chat.tap("nav.back")).state == "appts.detail"
 
@@ -246,9 +249,9 @@ async def test_no_free_day_to_move_to_leaves_the_appointment_as_it_is(
         ((), "appts.list", ["ap.999", "ap.", "ap.x", "slot.1", "yes"]),
         (("ap",), "appts.detail", ["yes", "ap.1", "moved", "cancel.1"]),
         (("ap", "cancel"), "appts.cancel", ["cancel", "move", "ap.1", "yes.1"]),
-        (("ap", "move"), "appts.day", ["day.2026-11-23", "day.x", "other", "slot.1"]),
-        (("ap", "move", "day"), "appts.slot", ["slot.999", "slot.", "days.1", "confirm"]),
-        (("ap", "move", "day", "slot"), "appts.confirm", ["yes", "slot.2", "move"]),
+        (("ap", "move"), "appts.slot", ["slot.999", "slot.", "days.1", "confirm", "other"]),
+        (("ap", "move", "days"), "appts.day", ["day.2026-11-23", "day.x", "other", "slot.1"]),
+        (("ap", "move", "slot"), "appts.confirm", ["yes", "slot.2", "move"]),
     ],
 )
 async def test_forged_ids_and_random_text_on_every_appointments_screen_are_retried(

@@ -25,10 +25,10 @@ async def _signed_in(chat: Chat, sender: RecordingSender, patient: Patient) -> N
 
 
 async def _to_times(chat: Chat, world: World) -> Screen:
+    """Issue 15: the doctor's earliest free day's times (Tuesday's) follow the doctor at once."""
     await chat.tap("book")
     await chat.tap(f"sp.{world.therapist.id}")
-    await chat.tap(f"dr.{world.doctor_a.id}")
-    return await chat.tap(TUESDAY)
+    return await chat.tap(f"dr.{world.doctor_a.id}")
 
 
 def _items(screen: Screen, prefix: str) -> list[str]:
@@ -58,16 +58,25 @@ async def test_alice_books_specialty_doctor_day_and_time_and_gets_the_number_and
     assert "Akhmetova A. S." in chat.text()
     assert "Bekova G." in chat.text()
 
+    # Issue 15: no day step; the earliest free day's times, and the other days one tap away.
     screen = await chat.tap(f"dr.{world.doctor_a.id}")
-    assert screen.state == "book.day"
-    assert _items(screen, "day.") == [TUESDAY]
-    assert "Tuesday, 24 November" in chat.text()
-
-    screen = await chat.tap(TUESDAY)
     assert screen.state == "book.slot"
     assert screen.columns == 3
     assert _items(screen, "slot.") == [f"slot.{s.id}" for s in world.slots_a]
-    assert chat.text().split("\n")[1:7] == ["09:00", "09:20", "09:40", "10:00", "10:20", "10:40"]
+    assert "Akhmetova A. S., Tuesday, 24 November: choose a time." in chat.text()
+    assert chat.text().split("\n")[1:8] == [
+        "Other day", "09:00", "09:20", "09:40", "10:00", "10:20", "10:40",
+    ]  # fmt: skip
+
+    screen = await chat.tap("days")
+    assert screen.state == "book.day"
+    assert _items(screen, "day.") == [TUESDAY]
+    assert "Tuesday, 24 November" in chat.text()
+    screen = await chat.tap(TUESDAY)  # back to the times, of the day chosen
+    assert screen.state == "book.slot"
+    assert _items(screen, "slot.") == [f"slot.{s.id}" for s in world.slots_a]
+    assert (await chat.tap("nav.back")).state == "book.doctor"  # the days are not a step
+    screen = await chat.tap(f"dr.{world.doctor_a.id}")
 
     screen = await chat.tap(f"slot.{world.slots_a[1].id}")
     assert screen.state == "book.confirm"
@@ -138,7 +147,7 @@ async def test_only_doctors_of_the_patients_own_clinic_are_offered(
     assert "book:doctor" not in await chat.data()
 
 
-async def test_a_specialty_with_one_doctor_goes_straight_to_that_doctors_days(
+async def test_a_specialty_with_one_doctor_goes_straight_to_that_doctors_times(
     chat: Chat, sender: RecordingSender, world: World
 ) -> None:
     await _signed_in(chat, sender, world.dave)  # clinic B has one therapist
@@ -146,8 +155,8 @@ async def test_a_specialty_with_one_doctor_goes_straight_to_that_doctors_days(
 
     screen = await chat.tap(f"sp.{world.therapist.id}")
 
-    assert screen.state == "book.day"
-    assert "Ivanov P.: choose a day." in chat.text()
+    assert screen.state == "book.slot"
+    assert "Ivanov P., Tuesday, 24 November: choose a time." in chat.text()
     assert (await chat.data())["book:doctor"] == world.doctor_b.id
     screen = await chat.tap("nav.back")  # back skips the doctor step too
     assert screen.state == "book.specialty"
@@ -162,7 +171,7 @@ async def test_a_doctor_with_no_free_times_offers_another_doctor_or_specialty(
 
     screen = await chat.tap(f"dr.{world.therapist_a2.id}")  # no slots at all
 
-    assert screen.state == "book.day"
+    assert screen.state == "book.slot"
     assert "Bekova G. has no free times in the next 14 days." in chat.text()
     assert "Choose another doctor" in chat.text()
     assert (await chat.tap("other")).state == "book.doctor"
@@ -175,7 +184,7 @@ async def test_a_doctor_with_no_free_times_offers_another_doctor_or_specialty(
         await uow.commit()
     await chat.tap("nav.back")
     screen = await chat.tap(f"sp.{world.cardiologist.id}")
-    assert screen.state == "book.day"
+    assert screen.state == "book.slot"
     assert "Choose another specialty" in chat.text()
     assert (await chat.tap("other")).state == "book.specialty"
 
@@ -256,8 +265,9 @@ async def test_no_free_days_says_so_and_offers_another_doctor(
 
     screen = await chat.tap(f"dr.{world.doctor_a.id}")
 
-    assert screen.state == "book.day"
-    assert _items(screen, "day.") == []
+    assert screen.state == "book.slot"
+    assert _items(screen, "slot.") == []
+    assert "days" not in screen.option_ids  # no other day to offer
     assert "has no free times in the next 14 days" in chat.text()
     screen = await chat.tap("other")
     assert screen.state == "book.doctor"
@@ -269,7 +279,8 @@ async def test_a_typed_name_date_or_time_is_accepted_when_it_is_on_the_list(
     await _signed_in(chat, sender, world.alice)
     await chat.tap("book")
     assert (await chat.type("Терапевт")).state == "book.doctor"
-    assert (await chat.type("ахметова")).state == "book.day"
+    assert (await chat.type("ахметова")).state == "book.slot"
+    assert (await chat.tap("days")).state == "book.day"
 
     assert (await chat.type("25.11")).error is not None
     assert (await chat.type(" 24.11 ")).state == "book.slot"
@@ -288,8 +299,13 @@ async def test_back_from_the_times_keeps_the_doctor(
 
     screen = await chat.tap("nav.back")
 
-    assert screen.state == "book.day"
-    assert "Akhmetova A. S.: choose a day." in chat.text()
+    assert screen.state == "book.doctor"  # issue 15: the days are asked for, not a step
+    assert (await chat.data())["book:specialty"] == world.therapist.id
+    screen = await chat.tap(f"dr.{world.doctor_a.id}")
+    assert (await chat.tap("days")).state == "book.day"
+    screen = await chat.tap("nav.back")
+    assert screen.state == "book.slot"
+    assert "Akhmetova A. S., Tuesday, 24 November: choose a time." in chat.text()
 
 
 @pytest.mark.parametrize(
@@ -297,10 +313,10 @@ async def test_back_from_the_times_keeps_the_doctor(
     [
         (0, "book.specialty", ["sp.999", "sp.", "sp.x", "dr.1", "zzz"]),
         (1, "book.doctor", ["dr.999", "dr.", "dr.1.2", "sp.1", "other"]),
-        (2, "book.day", ["day.2026-13-45", "day.2026-11-25", "day.", "slot.1", "days"]),
-        (3, "book.slot", ["slot.999", "slot.-1", "slot.abc", "slot.", "confirm", "other"]),
-        (4, "book.confirm", ["yes", "slot.1", "appts", "confirm.1"]),
-        (5, "book.done", ["confirm", "ap.1", "yes"]),
+        (3, "book.day", ["day.2026-13-45", "day.2026-11-25", "day.", "slot.1", "days"]),
+        (4, "book.slot", ["slot.999", "slot.-1", "slot.abc", "slot.", "confirm", "other"]),
+        (5, "book.confirm", ["yes", "slot.1", "appts", "confirm.1"]),
+        (6, "book.done", ["confirm", "ap.1", "yes"]),
     ],
 )
 async def test_forged_ids_and_random_text_on_every_booking_screen_are_retried_losing_nothing(
@@ -317,6 +333,7 @@ async def test_forged_ids_and_random_text_on_every_booking_screen_are_retried_lo
         "book",
         f"sp.{world.therapist.id}",
         f"dr.{world.doctor_a.id}",
+        "days",
         TUESDAY,
         f"slot.{world.slots_a[2].id}",
         "confirm",

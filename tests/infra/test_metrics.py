@@ -131,7 +131,6 @@ async def test_an_sms_journey_shows_in_the_metrics(
     await alice.choose("book")
     await alice.choose(f"sp.{world.therapist.id}")
     await alice.choose(f"dr.{world.doctor_a.id}")
-    await alice.choose("day.2026-11-24")
     await alice.choose(f"slot.{world.slots_a[0].id}")
     await alice.choose("confirm")
     sid = new_sid()

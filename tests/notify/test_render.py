@@ -4,6 +4,7 @@ the application and 1414 or how to open it; on Telegram it has its buttons (issu
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 
@@ -112,3 +113,20 @@ def test_every_telegram_notification_has_its_buttons(language: str) -> None:
             assert "1414" in rendered.text
         if notification.params.get("refusal"):
             assert "1414" in rendered.text  # the ground, with the contact centre
+
+
+# Issue 15: a notice about a child, sent to their representative, says whom it is about.
+FOR_ARUZHAN = {"kk": "Аружан С. үшін", "ru": "Для Аружан С.", "en": "For Aruzhan S."}
+
+
+@pytest.mark.parametrize("language", ["kk", "ru", "en"])
+def test_a_notice_about_a_child_names_the_child_within_the_budget(language: str) -> None:
+    for plain in every_notification(language):
+        about = replace(plain, params={**plain.params, "for_name": "Аружан С."})
+        text = render_sms(about, TRANSLATOR)
+        assert segments(text) <= 2, (segments(text), text)
+        assert text.startswith(FOR_ARUZHAN[language]), text
+        assert NUMBER in text
+        rendered = render_telegram(about, TRANSLATOR)
+        assert rendered.text.startswith(FOR_ARUZHAN[language]), rendered.text
+        assert FOR_ARUZHAN[language] not in render_sms(plain, TRANSLATOR)  # only about a child

@@ -10,6 +10,7 @@ import pytest
 from backend.bootstrap import Backend
 from backend.domain.statuses import ApplicationStatus, ServiceType
 from backend.services import applications
+from bench.sms_cost import GOALS
 from tests.backend.children import Children, add_children
 from tests.backend.world import World
 from tests.sms.conftest import PhoneFactory
@@ -57,16 +58,19 @@ async def test_a_parent_books_calls_a_doctor_sees_and_cancels(
     alice: SmsPhone, world: World, kids: Children, backend: Backend, language: str
 ) -> None:
     await _signed_in(alice, world.alice.iin, language)
-    # Booking: "for whom?" first, the children by name and age; Ерлан (18 today) is not there.
-    await alice.choose("book")
+    # Booking: the menu offers "for myself" and (two children) "for a child" (issue 15); then
+    # the children by name and age; Ерлан (18 today) is not there.
+    assert (await alice.options())[:2] == ["book", "book.child"]
+    await alice.choose("book.child")
     options = await alice.options()
-    assert options[:3] == ["for.me", f"for.{kids.ali.id}", f"for.{kids.dana.id}"]
+    assert options[:2] == [f"for.{kids.ali.id}", f"for.{kids.dana.id}"]
+    assert "for.me" not in options
     assert f"for.{kids.erlan.id}" not in options
     assert ALI[language] in _text(alice)
     await alice.choose(f"for.{kids.ali.id}")
-    # Әли's clinic (B) and age: the paediatrician, the only one, so straight to the days.
+    # Әли's clinic (B) and age: the paediatrician, the only one, so straight to the times of
+    # the earliest free day (issue 15).
     await alice.choose(f"sp.{kids.paediatrician.id}")
-    await alice.choose("day.2026-11-24")
     await alice.choose(f"slot.{kids.slots_paed_b[0].id}")
     assert await alice.screen() == "book.confirm"
     assert FOR_NAME[language] in _text(alice)
@@ -156,3 +160,38 @@ async def test_who_represents_no_one_is_never_asked(
         await dave.send("00")
         await dave.choose(entry)
         assert not any(o.startswith("for.") for o in await dave.options())
+
+
+async def test_a_parent_books_and_requests_a_certificate_for_a_child_within_the_budget(
+    alice: SmsPhone, world: World, kids: Children, backend: Backend, language: str
+) -> None:
+    """Issue 15: a parent's journeys for a child by SMS, every reply within 2 segments, and a
+    booking for a child from the menu within the booking goal (kk/ru ≤ 7, en ≤ 5)."""
+    await _signed_in(alice, world.alice.iin, language)
+    # Booking for Әли: "Book for a child" → which child → specialty → time → confirm.
+    start = len(alice.reply_segments)
+    await alice.choose("book.child")
+    await alice.choose(f"for.{kids.ali.id}")
+    await alice.choose(f"sp.{kids.paediatrician.id}")  # one doctor: the earliest day's times
+    await alice.choose(f"slot.{kids.slots_paed_b[0].id}")
+    await alice.choose("confirm")
+    assert await alice.screen() == "book.done"
+    booking_cost = sum(alice.reply_segments[start:])
+    assert booking_cost <= GOALS[language], alice.replies[start:]
+
+    # A 027/е for Дана.
+    await alice.send("00")
+    await alice.choose("certs")
+    await alice.choose(f"for.{kids.dana.id}")
+    await alice.choose("cert.027")
+    assert DANA[language] in _text(alice)
+    await alice.choose("confirm")
+    assert await alice.screen() == "certs.done"
+    listed = await applications.list_applications(
+        backend.uow(), world.alice.id or 0, today=backend.clock.now().date()
+    )
+    assert {(a.service, a.for_name) for a in listed} == {
+        (ServiceType.APPOINTMENT, "Әли С."),
+        (ServiceType.CERTIFICATE_027, "Дана С."),
+    }
+    _within_budget(alice)

@@ -36,6 +36,7 @@ from dialogs.engine.events import Chose, Start, Typed
 from dialogs.engine.screen import InputKind, OptionRole, Screen
 from dialogs.engine.text import Text
 from otp import messages
+from tests.backend.children import add_children
 from tests.backend.world import World, build_world
 from tests.dialogs.harness import RecordingSender, make_engine
 
@@ -103,6 +104,42 @@ async def screens(backend: Backend, clock: FixedClock) -> list[Found]:
         signed_in += await crawl(engine, patient, _typist(world, signed_in=True))
     unique = {variant(found.screen): found for found in [*signed_out, *signed_in]}
     return list(unique.values())
+
+
+@pytest.fixture
+async def parent_screens(backend: Backend) -> list[Found]:
+    """Issue 15: the screens of a parent (alice represents two children, tests/backend/
+    children.py): the menu's "Book for …", "for which child?", and every journey for a child."""
+    world = await build_world(backend)
+    await add_children(backend, world)
+    sender = RecordingSender()
+    engine = make_engine(backend, sender)
+    patient = "+77011234501"
+    await engine.handle("sms", patient, Start())
+    await engine.handle("sms", patient, Chose("signin"))
+    await engine.handle("sms", patient, Typed(world.alice.iin))
+    await engine.handle("sms", patient, Typed(sender.last_code()))
+    found: list[Found] = []
+    for _ in range(2):  # again with what the walk before booked and requested
+        found += await crawl(engine, patient, _typist(world, signed_in=True))
+    return list({variant(item.screen): item for item in found}.values())
+
+
+@SQLITE
+def test_every_screen_of_a_parent_fits_the_same_budget(parent_screens: list[Found]) -> None:
+    states = {found.screen.state for found in parent_screens}
+    assert {"menu", "book.specialty", "book.slot", "visit.terms", "certs.list"} <= states
+    assert any("for." in o for f in parent_screens for o in f.screen.option_ids)
+    over = []
+    for language in LANGUAGES:
+        for found in parent_screens:
+            rendering = RENDERER.render(found.screen, language)
+            _check(rendering, found.screen)
+            total = over_budget(rendering)
+            if total is not None:
+                pages = "\n---\n".join(page.text for page in rendering.pages)
+                over.append(f"[{language}] {found.screen.state}: {total}\n{pages}")
+    assert over == [], "\n\n".join(over)
 
 
 def _check(rendering: Rendering, screen: Screen) -> None:

@@ -68,8 +68,7 @@ async def _book(phone: SmsPhone, world: World, slot: int = 0) -> str:
     await phone.send("00")
     await phone.choose("book")
     await phone.choose(f"sp.{world.therapist.id}")
-    await phone.choose(f"dr.{world.doctor_a.id}")
-    await phone.choose("day.2026-11-24")
+    await phone.choose(f"dr.{world.doctor_a.id}")  # Tuesday's times: the earliest free day
     await phone.choose(f"slot.{world.slots_a[slot].id}")
     assert await phone.screen() == "book.confirm"
     return await phone.choose("confirm")
@@ -145,8 +144,7 @@ async def test_reschedule(alice: SmsPhone, world: World, backend: Backend, langu
     await alice.choose("appts")
     await alice.choose(f"ap.{before.appointment_id}")
 
-    await alice.choose("move")
-    await alice.choose("day.2026-11-24")
+    await alice.choose("move")  # the earliest free day's times (issue 15)
     await alice.choose(f"slot.{world.slots_a[2].id}")
     assert await alice.screen() == "appts.confirm"
     await alice.choose("confirm")
@@ -428,5 +426,5 @@ async def test_several_numbers_at_once(alice: SmsPhone, world: World, backend: B
 
     await alice.send(f"{book} 2 1")  # book, the second specialty, the first doctor
 
-    assert await alice.screen() == "book.day"
+    assert await alice.screen() == "book.slot"  # issue 15: the earliest free day's times
     assert "Akhmetova A. S." in alice.last

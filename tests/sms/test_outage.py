@@ -22,8 +22,11 @@ from sqlalchemy import func, select
 from backend.adapters.orm import appointments, sms_inbound
 from backend.bootstrap import Backend, BookingPolicy, bootstrap
 from backend.ports import FixedClock
-from bot.app import create_app
+from bot.app import SLOT_TOP_UP_KEY, create_app
+from bot.desk.channel import DESK_LOOP_KEY
+from bot.notify.channel import NOTIFY_ENABLED_KEY
 from bot.sms.channel import SMS_KEY, SMS_WORKER_KEY
+from bot.verify import STATEMENTS_ENABLED_KEY
 from dialogs.engine.engine import FAILURE
 from tests.backend.world import World, build_world
 from tests.conftest import PG_URL, _asyncpg_dsn, _in_thread, _with_database
@@ -215,7 +218,6 @@ async def test_sms_are_answered_while_postgresql_refuses_connections_and_nothing
     await alice.choose("book")
     await alice.choose(f"sp.{world.therapist.id}")
     await alice.choose(f"dr.{world.doctor_a.id}")
-    await alice.choose("day.2026-11-24")
     await alice.choose(f"slot.{world.slots_a[0].id}")
     assert await alice.screen() == "book.confirm"
     confirm = await alice.number_of("confirm")
@@ -290,3 +292,72 @@ async def test_a_nul_byte_in_a_signed_delivery_report_never_reaches_postgresql(
         "ErrorCode": "3\x00",
     }
     assert await report(unknown) == 204
+
+
+# --- connections the database dropped (issue 16: no `pool_pre_ping` round trip per checkout) --
+
+
+async def _drop_connections(url: str) -> None:
+    """What a PostgreSQL restart does to the pooled connections: the server ends them."""
+    name = url.rsplit("/", 1)[1]
+    await _admin(
+        # our own database's name, not input
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "  # noqa: S608
+        f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+    )
+
+
+def quiet_app(backend: Backend, gateway: GatewaySender) -> web.Application:
+    """The app without its background loops: only the messages use the pool."""
+    app = outage_app(backend, gateway, "")
+    for key in (NOTIFY_ENABLED_KEY, STATEMENTS_ENABLED_KEY, SLOT_TOP_UP_KEY, DESK_LOOP_KEY):
+        app[key] = False
+    return app
+
+
+def apologetic(app: web.Application, reply: str | None) -> bool:
+    return reply in {apology(app, language) for language in ("kk", "ru", "en")}
+
+
+async def test_connections_dropped_while_the_service_was_quiet_cost_no_message(
+    aiohttp_client: AiohttpClient, outage_database: str, gateway: GatewaySender, clock: FixedClock
+) -> None:
+    # A pooled connection unused for longer than `ping_idle_after` is pinged as it is taken.
+    backend = bootstrap(outage_database, clock=clock, ping_idle_after=0.2)
+    try:
+        world = await build_world(backend)
+        app = quiet_app(backend, gateway)
+        alice = SmsPhone(await aiohttp_client(app), app, gateway, world.alice.phone or "")
+        assert not apologetic(app, await post(alice, "EN", new_sid()))
+
+        await _drop_connections(outage_database)
+        await asyncio.sleep(0.4)  # quiet: every pooled connection is idle by now
+
+        reply = await post(alice, "HELP", new_sid())
+        assert reply and not apologetic(app, reply)
+    finally:
+        await backend.close()
+
+
+async def test_connections_dropped_under_load_cost_one_apology_and_the_retry_is_processed(
+    aiohttp_client: AiohttpClient, outage_database: str, gateway: GatewaySender, clock: FixedClock
+) -> None:
+    # Busy connections are not pinged: the message that meets a dropped one gets the apology
+    # (its MessageSid released), the pool drops the rest, and Twilio's retry is answered.
+    backend = bootstrap(outage_database, clock=clock, ping_idle_after=3600)
+    try:
+        world = await build_world(backend)
+        app = quiet_app(backend, gateway)
+        alice = SmsPhone(await aiohttp_client(app), app, gateway, world.alice.phone or "")
+        assert not apologetic(app, await post(alice, "EN", new_sid()))
+
+        await _drop_connections(outage_database)
+        sid = new_sid()
+        assert apologetic(app, await post(alice, "HELP", sid))
+
+        retried = await post(alice, "HELP", sid)
+        assert retried and not apologetic(app, retried)
+        assert not apologetic(app, await post(alice, "00", new_sid()))
+        assert sid in await inbound_sids(backend)
+    finally:
+        await backend.close()

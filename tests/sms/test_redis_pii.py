@@ -126,7 +126,6 @@ async def test_no_iin_or_phone_at_rest_during_a_sign_in_and_a_booking(
     await choose("book")
     await choose(f"sp.{world.therapist.id}")
     await choose(f"dr.{world.doctor_a.id}")
-    await choose("day.2026-11-24")
     await choose(f"slot.{world.slots_a[0].id}")
     await choose("confirm")
 

@@ -135,7 +135,6 @@ async def test_cancel_points_to_the_option_on_the_screen(alice: SmsPhone, world:
     await alice.choose("book")
     await alice.choose(f"sp.{world.therapist.id}")
     await alice.choose(f"dr.{world.doctor_a.id}")
-    await alice.choose("day.2026-11-24")
     await alice.choose(f"slot.{world.slots_a[0].id}")
     await alice.choose("confirm")
     await alice.send("00")

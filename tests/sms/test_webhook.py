@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
-from sqlalchemy import func, select
+from redis.asyncio import Redis
+from sqlalchemy import event, func, select
 from twilio.request_validator import RequestValidator
 
 from backend.adapters.orm import sms_inbound
 from backend.bootstrap import Backend
 from backend.services import outbox
-from bot.app import RUNTIME_KEY, create_app
+from bot.app import RUNTIME_KEY, SLOT_TOP_UP_KEY, create_app
+from bot.desk.channel import DESK_LOOP_KEY
+from bot.notify.channel import NOTIFY_ENABLED_KEY
 from bot.sms.channel import SMS_KEY, SMS_WORKER_KEY
 from bot.sms.outbox_worker import OutboxSmsSender
 from bot.sms.webhook import public_url
+from bot.verify import STATEMENTS_ENABLED_KEY
 from tests.backend.world import World
+from tests.infra.redis_server import RedisServer, own_redis
 from tests.sms.harness import (
     INBOUND_URL,
     OUR_NUMBER,
@@ -30,6 +41,8 @@ from tests.sms.harness import (
     sign,
     sms_settings,
 )
+
+__all__ = ["own_redis"]  # the fixture, used by name
 
 
 def _form(body: str = "Hello", sid: str | None = None) -> dict[str, str]:
@@ -156,6 +169,133 @@ async def test_duplicate_message_sid_is_processed_once(
     assert second == first  # the same reply, not a second step
     assert (await alice.state()).rendering.seq == state_after_first.rendering.seq
     assert await alice.screen() == "signin.iin"
+    assert await _inbound_count(backend) == before + 1
+
+
+@dataclass
+class RoundTrips:
+    statements: list[str] = field(default_factory=list)
+    checkouts: int = 0  # each one a `SELECT 1` when the pool pings at checkout
+    transactions: int = 0  # BEGIN … COMMIT/ROLLBACK sent by the driver (not autocommit)
+
+
+@contextlib.contextmanager
+def round_trips(backend: Backend) -> Iterator[RoundTrips]:
+    """What the app asks of PostgreSQL, seen through SQLAlchemy's engine and pool events."""
+    seen = RoundTrips()
+    engine = backend.engine.sync_engine
+
+    def statement(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        seen.statements.append(sql.split(maxsplit=1)[0])
+
+    def checkout(*_args: Any) -> None:
+        seen.checkouts += 1
+
+    def begin(conn: Any) -> None:
+        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            seen.transactions += 1
+
+    listeners: list[tuple[Any, str, Callable[..., None]]] = [
+        (engine, "before_cursor_execute", statement),
+        (engine, "begin", begin),
+        (engine.pool, "checkout", checkout),
+    ]
+    for target, name, fn in listeners:
+        event.listen(target, name, fn)
+    try:
+        yield seen
+    finally:
+        for target, name, fn in listeners:
+            event.remove(target, name, fn)
+
+
+def _quiet_app(backend: Backend, gateway: GatewaySender, redis_url: str = "") -> web.Application:
+    """The production app without its background loops: what is counted is the message's."""
+    app = create_app(sms_settings(redis_url=redis_url), backend, sender=gateway)
+    for key in (
+        SMS_WORKER_KEY,
+        NOTIFY_ENABLED_KEY,
+        STATEMENTS_ENABLED_KEY,
+        SLOT_TOP_UP_KEY,
+        DESK_LOOP_KEY,
+    ):
+        app[key] = False
+    return app
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_menu_message_costs_postgresql_two_statements_and_no_transaction(
+    aiohttp_client: AiohttpClient, backend: Backend, world: World, gateway: GatewaySender
+) -> None:
+    # Issue 16: the claim of the MessageSid reads the opt-out and the open desk chat in the
+    # same statement, committed at once (autocommit: no BEGIN/COMMIT round trips); the reply
+    # record is the other statement. No pool ping (`SELECT 1`) per checkout. Before: three
+    # transactions (claim, opt-out read, reply record), each with its checkout's ping.
+    app = _quiet_app(backend, gateway)
+    alice = SmsPhone(await aiohttp_client(app), app, gateway, world.alice.phone or "")
+    await alice.send("EN")
+    for body in ("HELP", "00"):
+        with round_trips(backend) as seen:
+            status, xml = await alice.post(body)  # the webhook alone (no outbox worker round)
+        assert status == 200
+        assert message_text(xml)
+        assert seen.statements == ["INSERT", "UPDATE"], body
+        assert (seen.checkouts, seen.transactions) == (2, 0), body
+
+
+async def _redis_commands_of(redis_url: str, during: Callable[[], Awaitable[object]]) -> list[str]:
+    """The commands a Redis server received while `during` ran (MONITOR)."""
+    seen: list[str] = []
+    end = f"end-{new_sid()}"
+    async with Redis.from_url(redis_url) as redis, redis.monitor() as monitor:
+        await during()
+        await redis.echo(end)
+        while True:
+            command = (await monitor.next_command())["command"]
+            if end in command:
+                return seen
+            seen.append(command)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_one_conversation_lock_per_message(
+    aiohttp_client: AiohttpClient,
+    backend: Backend,
+    world: World,
+    gateway: GatewaySender,
+    own_redis: RedisServer,
+) -> None:
+    # Issue 16: the SMS channel holds the engine's own lock of the conversation (re-entrant in
+    # the task) around the claim, the dialog step and the reply record: one lock per message,
+    # taken and released once (before: the channel's `sms-in` lock around the engine's `sms`).
+    app = _quiet_app(backend, gateway, own_redis.url)
+    alice = SmsPhone(await aiohttp_client(app), app, gateway, world.alice.phone or "")
+    await alice.send("EN")
+
+    for body in ("HELP", "00", "RU"):
+        commands = await _redis_commands_of(own_redis.url, functools.partial(alice.post, body))
+        takes = [c for c in commands if c.startswith("SET ") and ":lock" in c and " NX" in c]
+        assert len(takes) == 1, (body, commands)
+        assert sum(c.startswith("EVALSHA") for c in commands) == 1, (body, commands)
+
+
+async def test_two_deliveries_of_one_message_at_once_are_processed_once_with_one_reply(
+    alice: SmsPhone, backend: Backend, world: World
+) -> None:
+    # Twilio may deliver a message twice at the same moment: the claim is taken under the
+    # conversation's lock, so the second delivery waits for the first and gets its reply.
+    await alice.send("Hello")
+    number = await alice.number_of("signin")
+    before = await _inbound_count(backend)
+    sid = new_sid()
+
+    (s1, first), (s2, second) = await asyncio.gather(
+        alice.post(number, sid=sid), alice.post(number, sid=sid)
+    )
+
+    assert (s1, s2) == (200, 200)
+    assert message_text(first) and message_text(first) == message_text(second)
+    assert await alice.screen() == "signin.iin"  # one step, not two
     assert await _inbound_count(backend) == before + 1
 
 

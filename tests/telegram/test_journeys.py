@@ -83,14 +83,18 @@ async def test_book_an_appointment(
     assert items(alice, "dr.") == [f"dr.{world.doctor_a.id}", f"dr.{world.therapist_a2.id}"]
     assert alice.labels[f"dr.{world.doctor_a.id}"] == AKHMETOVA[language]
 
+    # Issue 15: the earliest free day's times at once; "Other day" (on a row of its own, below
+    # the times) lists the days.
     await alice.tap(f"dr.{world.doctor_a.id}")
+    assert await alice.state() == "book.slot"
+    await alice.tap("days")
     assert items(alice, "day.") == [TUESDAY]
     assert NOVEMBER[language] in alice.labels[TUESDAY]
 
     await alice.tap(TUESDAY)
     assert await alice.state() == "book.slot"
     slots = [f"slot.{s.id}" for s in world.slots_a]
-    assert alice.rows[:2] == [slots[:3], slots[3:6]]  # times in rows of three
+    assert alice.rows[:3] == [slots[:3], slots[3:6], ["days"]]  # times in rows of three
     assert [alice.labels[s] for s in slots] == [
         "09:00",
         "09:20",
@@ -129,8 +133,8 @@ async def test_reschedule_then_cancel_an_appointment(
     assert number in alice.last_text
     assert {"move", "cancel"} <= set(alice.options)
 
-    await alice.tap("move")
-    await alice.tap(TUESDAY)
+    await alice.tap("move")  # the earliest free day's times (issue 15)
+    assert await alice.state() == "appts.slot"
     assert items(alice, "slot.") == [f"slot.{s.id}" for s in world.slots_a[1:]]
     await alice.tap(f"slot.{world.slots_a[2].id}")
     assert await alice.state() == "appts.confirm"

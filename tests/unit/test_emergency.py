@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -372,3 +374,32 @@ def test_round_two_ordinary_messages_stay_ordinary(text: str) -> None:
 )
 def test_round_two_emergencies_name_the_kind(text: str, kind: str) -> None:
     assert kind in assess(text).categories, assess(text)
+
+
+# Application numbers and document codes typed at a prompt (found by typing random numbers at
+# «My applications»: «TA3H-C42T» read as 42 °C beside «т», «…DTP…» as «дтп», «…YAD…» as «яд»).
+_CODE = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # backend/domain/documents.py CODE_ALPHABET
+
+
+@pytest.mark.parametrize(
+    "code", ["TA3H-C42T", "AD42-549J", "HYPF-DTPJ", "XZMS-DTP2", "JE5P-3YAD", "ADDJ-H2B6-N5"]
+)
+def test_a_code_is_not_an_emergency(code: str) -> None:
+    assert not looks_like_emergency(code)
+    assert not looks_like_emergency(code.lower().replace("-", ""))  # «ta3hc42t»
+    assert not looks_like_emergency(f"моя заявка {code}")
+
+
+def test_no_random_application_number_is_an_emergency() -> None:
+    rng = random.Random(16)
+    for _ in range(20_000):
+        code = "-".join("".join(rng.choice(_CODE) for _ in range(4)) for _ in range(2))
+        assert not looks_like_emergency(code), code
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ДТП, кровь не останавливается", "температура 40,5°C не сбивается", "he wants to self-harm"],
+)
+def test_words_beside_the_code_shapes_still_count(text: str) -> None:
+    assert looks_like_emergency(text)
