@@ -220,6 +220,19 @@ class RedisConversationStore(_DocumentConversations):
             return None if raw is None else Conversation.from_json(raw, channel, user_id)
         return await super().load(channel, user_id)
 
+    def _forget_fetched(self, key: str) -> None:
+        fetched = _prefetched.get()
+        if fetched is not None:
+            fetched.pop((id(self), key), None)
+
+    async def save(self, conversation: Conversation) -> None:
+        self._forget_fetched(self._key(conversation.channel, conversation.user_id))
+        await super().save(conversation)
+
+    async def delete(self, channel: str, user_id: str) -> None:
+        self._forget_fetched(self._key(channel, user_id))
+        await super().delete(channel, user_id)
+
     def lock(
         self, channel: str, user_id: str, *, claim: str | None = None, claim_ttl: int = 0
     ) -> AbstractAsyncContextManager[None]:

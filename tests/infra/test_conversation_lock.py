@@ -198,3 +198,19 @@ async def test_every_field_of_a_conversation_is_stored(
             assert getattr(sample, f.name) != getattr(blank, f.name), f.name
     await store.save(sample)
     assert await store.load("sms", "+77010000000") == sample
+
+
+async def test_a_conversation_written_under_the_lock_is_not_read_from_before(
+    redis_client: Redis, redis_prefix: str
+) -> None:
+    store = _store(redis_client, redis_prefix)
+    async with store.lock("telegram", "8"):
+        await store.save(Conversation("telegram", "8", state="book.day"))
+    async with store.lock("telegram", "8"):  # fetched "book.day" with the lock …
+        await store.save(Conversation("telegram", "8", state="help"))  # … written over
+        again = await store.load("telegram", "8")
+        assert again is not None and again.state == "help"
+        await store.delete("telegram", "8")
+    async with store.lock("telegram", "8"):
+        await store.delete("telegram", "8")
+        assert await store.load("telegram", "8") is None
