@@ -23,6 +23,9 @@ each page is one reply:
 - The patient's own typing shown back (`Verbatim(…, echo=True)`: an address, a reason) is cut
   short, at a word and with "…", when the screen would not fit one reply otherwise; nothing
   else is ever shortened (an operator's reply is paged whole).
+- A card too long for one reply whose options are all actions (an application's details)
+  shows the actions on the first reply after as much of the card as fits; the rest follows
+  on "9 more" (issue 15: «Cancel» within reach).
 - Lines the dialog marks `omissible` (shown a step before: the confirmation's details on the
   result screen, the clinic named at the specialty step) are left out (issue 15).
 - Text is translated with the "sms" context (a catalog's short variant wins) and the short
@@ -175,6 +178,8 @@ class SmsRenderer:
                 break  # nothing typed by the patient to shorten
             header = [line for line in (self.text(t, language) for t in clipped) if line]
             pages, overflow = self._pages(header, ids, labels, language)
+        if len(pages) > 1 and choices and all(o.role is OptionRole.ACTION for o in choices):
+            pages = self._actions_first(header, ids, labels, language) or pages
         footer = self._footer(back, menu, language)
         if footer:
             for index, page in enumerate(pages):
@@ -253,6 +258,26 @@ class SmsRenderer:
             if fits(text, self.budget + 1):
                 return [screen.notice], short, [Page(text, dict(first.numbers)), *plain[1:]]
         return [*preface, *body], plain_header, plain
+
+    def _actions_first(
+        self, header: list[str], ids: list[str], labels: list[str], language: str
+    ) -> list[Page] | None:
+        """Issue 15: a card too long for one reply (an application's details) shows its
+        actions (cancel, move, refresh) on the first reply, after as much of the card as fits;
+        the rest of the card follows on "9 more". None when not even the first line fits."""
+        more = f"{MORE_NUMBER} {self.text(texts.MORE, language)}"
+        options = [f"{n} {label}" for n, label in enumerate(labels, 1)]
+        shown: list[str] = []
+        for line in header:
+            if not fits("\n".join([*shown, line, *options, more]), self.budget):
+                break
+            shown.append(line)
+        rest = header[len(shown) :]
+        if not shown or not rest:
+            return None
+        numbers = {str(n): option_id for n, option_id in enumerate(ids, 1)}
+        later, _ = self._pages(rest, [], [], language)
+        return [Page("\n".join([*shown, *options, more]), numbers), *later]
 
     # --- layout --------------------------------------------------------------------------
 

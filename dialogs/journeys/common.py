@@ -314,6 +314,8 @@ class OperatorCallback(Step):
         message = text.strip()
         if not message:
             return Retry(T("Please write your message."))
+        if not any(ch.isalnum() for ch in message):  # issue 15: «🙏🙏» tells the desk nothing
+            return Retry(T("Please write your message in words: what you need."))
         await desk.request_callback(
             ctx.uow(),
             channel=ctx.conv.channel,

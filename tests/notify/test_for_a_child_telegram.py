@@ -25,7 +25,7 @@ from tests.notify.sim import SimClock
 from tests.telegram.harness import TelegramChat, make_chat, plain, sign_in
 
 pytestmark = pytest.mark.parametrize("language", ["kk", "ru", "en"])
-FOR_DANA = {"kk": "Дана С. үшін", "ru": "Для Дана С.", "en": "For Dana S."}
+FOR_DANA = {"kk": "Дана С. үшін", "ru": "Ребёнок: Дана С.", "en": "For Dana S."}
 DANA = {"kk": "Дана С.", "ru": "Дана С.", "en": "Dana S."}
 
 

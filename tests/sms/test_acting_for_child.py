@@ -19,7 +19,7 @@ from tests.sms.test_journeys import BUDGET, LANGUAGE_KEYWORD
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
-FOR_NAME = {"kk": "Әли С. үшін", "ru": "Для Әли С.", "en": "For Ali S."}
+FOR_NAME = {"kk": "Әли С. үшін", "ru": "Әли С.:", "en": "For Ali S."}
 # Issue 15: names in Latin letters on English screens.
 ALI = {"kk": "Әли С.", "ru": "Әли С.", "en": "Ali S."}
 DANA = {"kk": "Дана С.", "ru": "Дана С.", "en": "Dana S."}
