@@ -46,6 +46,7 @@ from bot.sms.segments import gsm7_or_original, segments
 from dialogs.engine.engine import NAV_BACK, NAV_MENU
 from dialogs.engine.screen import OptionRole, Screen
 from dialogs.engine.text import Text, Verbatim
+from dialogs.journeys.common import BOOK_ASK, BOOK_LABEL
 
 SMS_CONTEXT = "sms"
 MAX_SEGMENTS = 2
@@ -54,6 +55,7 @@ BACK_NUMBER = "0"
 MENU_NUMBER = "00"
 MAX_SINGLE_PAGE_OPTIONS = 9
 MAX_PAGED_OPTIONS = 8
+TYPED = "typed:"  # a label that stands for typed text the dialog reads (Rendering.labels)
 
 
 @dataclass
@@ -197,6 +199,7 @@ class SmsRenderer:
             key = normalize(self.text(option.label, language))
             if key:
                 matchable[key] = None if key in matchable else option.id
+        self._booking_words(screen, language, matchable)
         return Rendering(
             state=screen.state,
             seq=screen.seq,
@@ -208,6 +211,29 @@ class SmsRenderer:
             menu=menu,
             overflow=overflow,
         )
+
+    def _booking_words(
+        self, screen: Screen, language: str, matchable: dict[str, str | None]
+    ) -> None:
+        """Issue 15: a parent's menu says for whom booking is ("Жазылу: өзім", "Запись: Дана
+        С."); the plain word for booking («жазылу», «запись», "book", or the single patient's
+        label) still leads somewhere: to "for whom?" with everyone (dialogs/journeys/common.py).
+        """
+        booking = [o for o in screen.options if o.id == "book" or o.id.startswith("book.")]
+        if len(booking) < 2:
+            return
+        words = {
+            normalize(self.text(BOOK_LABEL, language)),
+            normalize(self.translator.render(BOOK_LABEL, language)),
+        }
+        firsts = {
+            normalize(self.text(o.label, language).split(":")[0].split(" ")[0]) for o in booking
+        }
+        if len(firsts) == 1:  # the word the booking options begin with
+            words |= firsts
+        for word in words:
+            if word and word not in matchable:
+                matchable[word] = f"{TYPED}{BOOK_ASK}"
 
     def _keep_options_on_page(
         self,
