@@ -567,18 +567,22 @@ async def reroute_blocked(
     """Telegram said 403 (the patient blocked the bot): the chat is marked blocked and the
     message goes by SMS to the registered phone (a new notification, sent now); without a
     phone it fails, visible to 1414 operators. The id of the SMS notification, or None."""
+    # Issue 15: a notice about a child went to the representative's chat: theirs is the chat
+    # marked blocked and theirs the phone the notice goes to (the child has neither).
+    via = (notification.params or {}).get(VIA)
+    reached = int(via) if via is not None else notification.patient_id
     async with uow:
         s = uow.session
         await s.execute(
             update(patient_channels)
             .where(
-                patient_channels.c.patient_id == notification.patient_id,
+                patient_channels.c.patient_id == reached,
                 patient_channels.c.channel == notification.channel,
                 patient_channels.c.address == notification.address,
             )
             .values(blocked_at=now)
         )
-        phone = await _registered_phone(s, notification.patient_id)
+        phone = await _registered_phone(s, reached)
         new_id = None
         if phone:
             new_id = await add(

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.sms.keywords import Keyword, match_check, match_keyword, normalize
-from bot.sms.render import BACK_NUMBER, MENU_NUMBER, MORE_NUMBER
+from bot.sms.render import BACK_NUMBER, MENU_NUMBER, MORE_NUMBER, TYPED
 from bot.sms.state import SmsState
 from dialogs.engine.engine import NAV_BACK
 from dialogs.engine.events import Chose, Command, Event, Start, Typed
@@ -107,6 +107,8 @@ def parse(body: str, state: SmsState | None) -> Parsed:
     if number is not None:
         return number
     option_id = state.rendering.labels.get(normalize(text))
+    if option_id is not None and option_id.startswith(TYPED):  # a word the dialog reads
+        return ToDialog(Typed(option_id.removeprefix(TYPED)))
     if option_id is not None:
         return ToDialog(Chose(option_id, seq=state.rendering.seq))
     tokens = tuple(text.split())

@@ -23,6 +23,9 @@ each page is one reply:
 - The patient's own typing shown back (`Verbatim(…, echo=True)`: an address, a reason) is cut
   short, at a word and with "…", when the screen would not fit one reply otherwise; nothing
   else is ever shortened (an operator's reply is paged whole).
+- A card too long for one reply whose options are all actions (an application's details)
+  shows the actions on the first reply after as much of the card as fits; the rest follows
+  on "9 more" (issue 15: «Cancel» within reach).
 - Lines the dialog marks `omissible` (shown a step before: the confirmation's details on the
   result screen, the clinic named at the specialty step) are left out (issue 15).
 - Text is translated with the "sms" context (a catalog's short variant wins) and the short
@@ -43,6 +46,7 @@ from bot.sms.segments import gsm7_or_original, segments
 from dialogs.engine.engine import NAV_BACK, NAV_MENU
 from dialogs.engine.screen import OptionRole, Screen
 from dialogs.engine.text import Text, Verbatim
+from dialogs.journeys.common import BOOK_ASK, BOOK_LABEL
 
 SMS_CONTEXT = "sms"
 MAX_SEGMENTS = 2
@@ -51,6 +55,7 @@ BACK_NUMBER = "0"
 MENU_NUMBER = "00"
 MAX_SINGLE_PAGE_OPTIONS = 9
 MAX_PAGED_OPTIONS = 8
+TYPED = "typed:"  # a label that stands for typed text the dialog reads (Rendering.labels)
 
 
 @dataclass
@@ -175,6 +180,8 @@ class SmsRenderer:
                 break  # nothing typed by the patient to shorten
             header = [line for line in (self.text(t, language) for t in clipped) if line]
             pages, overflow = self._pages(header, ids, labels, language)
+        if len(pages) > 1 and choices and all(o.role is OptionRole.ACTION for o in choices):
+            pages = self._actions_first(header, ids, labels, language) or pages
         footer = self._footer(back, menu, language)
         if footer:
             for index, page in enumerate(pages):
@@ -192,6 +199,7 @@ class SmsRenderer:
             key = normalize(self.text(option.label, language))
             if key:
                 matchable[key] = None if key in matchable else option.id
+        self._booking_words(screen, language, matchable)
         return Rendering(
             state=screen.state,
             seq=screen.seq,
@@ -203,6 +211,29 @@ class SmsRenderer:
             menu=menu,
             overflow=overflow,
         )
+
+    def _booking_words(
+        self, screen: Screen, language: str, matchable: dict[str, str | None]
+    ) -> None:
+        """Issue 15: a parent's menu says for whom booking is ("Жазылу: өзім", "Запись: Дана
+        С."); the plain word for booking («жазылу», «запись», "book", or the single patient's
+        label) still leads somewhere: to "for whom?" with everyone (dialogs/journeys/common.py).
+        """
+        booking = [o for o in screen.options if o.id == "book" or o.id.startswith("book.")]
+        if len(booking) < 2:
+            return
+        words = {
+            normalize(self.text(BOOK_LABEL, language)),
+            normalize(self.translator.render(BOOK_LABEL, language)),
+        }
+        firsts = {
+            normalize(self.text(o.label, language).split(":")[0].split(" ")[0]) for o in booking
+        }
+        if len(firsts) == 1:  # the word the booking options begin with
+            words |= firsts
+        for word in words:
+            if word and word not in matchable:
+                matchable[word] = f"{TYPED}{BOOK_ASK}"
 
     def _keep_options_on_page(
         self,
@@ -253,6 +284,26 @@ class SmsRenderer:
             if fits(text, self.budget + 1):
                 return [screen.notice], short, [Page(text, dict(first.numbers)), *plain[1:]]
         return [*preface, *body], plain_header, plain
+
+    def _actions_first(
+        self, header: list[str], ids: list[str], labels: list[str], language: str
+    ) -> list[Page] | None:
+        """Issue 15: a card too long for one reply (an application's details) shows its
+        actions (cancel, move, refresh) on the first reply, after as much of the card as fits;
+        the rest of the card follows on "9 more". None when not even the first line fits."""
+        more = f"{MORE_NUMBER} {self.text(texts.MORE, language)}"
+        options = [f"{n} {label}" for n, label in enumerate(labels, 1)]
+        shown: list[str] = []
+        for line in header:
+            if not fits("\n".join([*shown, line, *options, more]), self.budget):
+                break
+            shown.append(line)
+        rest = header[len(shown) :]
+        if not shown or not rest:
+            return None
+        numbers = {str(n): option_id for n, option_id in enumerate(ids, 1)}
+        later, _ = self._pages(rest, [], [], language)
+        return [Page("\n".join([*shown, *options, more]), numbers), *later]
 
     # --- layout --------------------------------------------------------------------------
 

@@ -66,6 +66,8 @@ SMS_VARIANTS: tuple[str, ...] = (
     # Issue 15: the cap screen (with a notice) and a child's home-visit terms, in one reply.
     pgettext("sms", "Cancel or move one in «My appointments» to book another."),
     # Notifications about a child name the child first (issue 15): their fixed lines shorter.
+    # Issue 15: Russian names the child without «для» (no declension): «Дана С.:».
+    pgettext("sms", "For {name}"),
     pgettext("sms", "To open: MENU → «My applications»."),
     pgettext("sms", "Not you? Call 1414."),
     pgettext("sms", "Reply OK to confirm. To cancel: MENU → «My appointments»."),

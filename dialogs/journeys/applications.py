@@ -45,7 +45,7 @@ from dialogs.engine.step import (
     Step,
     View,
 )
-from dialogs.engine.text import T, Text, Verbatim, common_noun
+from dialogs.engine.text import T, Text, Verbatim, common_noun, omissible
 from dialogs.journeys.appointments import APPOINTMENT
 from dialogs.journeys.appointments import NUMBER as APPOINTMENT_NUMBER
 from dialogs.journeys.common import APPLICATIONS
@@ -120,6 +120,18 @@ def _line(app: ApplicationSummary, tz: ZoneInfo, now: dt.datetime) -> Text:
     return T("{number}: {service}. {status}.", number=number, service=service, status=status)
 
 
+def _summary(app: ApplicationSummary, tz: ZoneInfo, now: dt.datetime) -> Text:
+    """An application's option: its number, what and its status; late, with 1414 (R-16)."""
+    if app.pending_deadline is not None and app.is_late(now):
+        return _line(app, tz, now)
+    return T(
+        "{number}: {service}. {status}.",
+        number=Verbatim(app.number),
+        service=service_label(app.service),
+        status=status_label(app.status),
+    )
+
+
 def _deadline_lines(summary: ApplicationSummary, tz: ZoneInfo, now: dt.datetime) -> list[Text]:
     """The card's deadline, only while a result is owed; past it, late and 1414 (R-16)."""
     deadline = summary.pending_deadline
@@ -174,10 +186,11 @@ class ApplicationList(Step):
         shown = apps[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
         tz = await _zone(ctx)
         body: list[Text] = [T("Your applications, newest first:")]
-        body.extend(_marked(app, _line(app, tz, ctx.now)) for app in shown)
+        # Issue 15: SMS shows no line above the options (they carry the short summary), so a
+        # patient picks an application on the first page; Telegram keeps the full lines.
+        body.extend(omissible(_marked(app, _line(app, tz, ctx.now))) for app in shown)
         options = [
-            Option(f"app.{app.number}", T("Details: {number}", number=Verbatim(app.number)))
-            for app in shown
+            Option(f"app.{app.number}", _marked(app, _summary(app, tz, ctx.now))) for app in shown
         ]
         if page + 1 < pages:
             options.append(Option("more", T("Older applications"), OptionRole.ACTION))
@@ -254,6 +267,8 @@ def _specifics(details: ApplicationDetails, tz: ZoneInfo, doctor: str | None) ->
 
 
 def _history(details: ApplicationDetails, tz: ZoneInfo) -> list[Text]:
+    """Issue 15: SMS leaves the history out (its first and last steps are the card's
+    «Submitted» and «Status» lines), so the actions stand on the first reply."""
     lines = [T("History:")]
     lines.extend(
         T(
@@ -304,7 +319,7 @@ class ApplicationCard(Step):
         elif summary.status is ApplicationStatus.NEXT_WORKING_DAY and not summary.is_late(ctx.now):
             body.append(CALL_CENTRE)  # R-36: on every delay (the late line names 1414 itself)
         body.extend(_specifics(details, tz, await _doctor_name(ctx, details)))
-        body.extend(_history(details, tz))
+        body.extend(map(omissible, _history(details, tz)))
         options: tuple[Option, ...] = (REFRESH,)
         if details.home_visit is not None and is_open(summary.status):
             options = (Option("cancel", T("Cancel this request"), OptionRole.ACTION), REFRESH)

@@ -34,8 +34,13 @@ ACCOUNT = "account"
 HELP_HOURS = "help.hours"
 SIGN_IN = "signin.iin"
 
+BOOK_LABEL = T("Book an appointment")
+# Issue 15: a parent's menu offers "Book for myself" and "Book for <child>"; the plain word
+# for booking typed by SMS («жазылу», «запись», "book") reaches the menu as this text and asks
+# "for whom?" with everyone (the channel recognises the word: bot/sms/render.py).
+BOOK_ASK = "book.ask"
 _MENU_SIGNED_IN = (
-    Option("book", T("Book an appointment")),
+    Option("book", BOOK_LABEL),
     Option("appts", T("My appointments")),
     Option("visit", T("Call a doctor home")),
     Option("apps", T("My applications")),
@@ -136,6 +141,9 @@ class MainMenu(Step):
             whole = sum(ch.isdigit() for ch in text) == _IIN_DIGITS  # "90 0315 410014"
             typed = numbered.group(1) if numbered and not whole else text
             return await sign_in.AskIin(SIGN_IN, requires_patient=False).on_text(ctx, typed)
+        if ctx.patient_id is not None and text.strip() == BOOK_ASK and await dependants(ctx):
+            forget_all(ctx.data)  # "for whom?" with "Myself" and every child
+            return Goto(BOOK)
         return Retry(CHOOSE_AN_OPTION)
 
 
@@ -314,6 +322,8 @@ class OperatorCallback(Step):
         message = text.strip()
         if not message:
             return Retry(T("Please write your message."))
+        if not any(ch.isalnum() for ch in message):  # issue 15: «🙏🙏» tells the desk nothing
+            return Retry(T("Please write your message in words: what you need."))
         await desk.request_callback(
             ctx.uow(),
             channel=ctx.conv.channel,

@@ -80,6 +80,10 @@ BAD_ADDRESS = T(
     limit=MAX_ADDRESS,
 )
 NO_REASON = T("Please describe the reason in a few words.")
+# Issue 15: an address without a letter («🤒🤒🤒», «12») is no address; say what to write.
+ADDRESS_IN_WORDS = T("Please write the address in words: city, street, house.")
+# Issue 15: symptoms are words or a temperature («38.5»), not emoji.
+SYMPTOMS_IN_WORDS = T("Please describe the symptoms in words, or choose «Skip».")
 BAD_PHONE = T("This is not a phone number. Example: +7 701 123 45 67.")
 NOT_KZ_MOBILE = T(
     "Please give a Kazakhstan mobile number (+7 7xx …). Foreign numbers and landlines "
@@ -222,7 +226,9 @@ class AskAddress(Step):
         address = _squeeze(text)
         if looks_like_emergency(address):  # S12 / R-38: whatever field it is typed in
             return Goto(EMERGENCY_STOP)
-        if not MIN_ADDRESS <= len(address) <= MAX_ADDRESS or not any(c.isalpha() for c in address):
+        if len(address) < MIN_ADDRESS or not any(c.isalpha() for c in address):
+            return Retry(ADDRESS_IN_WORDS)
+        if len(address) > MAX_ADDRESS:
             return Retry(BAD_ADDRESS)
         ctx.data[K_ADDRESS] = address
         ctx.data[K_ADDRESS_REG] = False
@@ -270,6 +276,8 @@ class AskSymptoms(Step):
         symptoms = _squeeze(text)
         if looks_like_emergency(symptoms):  # S12 / R-38
             return Goto(EMERGENCY_STOP)
+        if not any(ch.isalnum() for ch in symptoms):
+            return Retry(SYMPTOMS_IN_WORDS)
         if len(symptoms) > MAX_SYMPTOMS:
             return Retry(_too_long(MAX_SYMPTOMS))
         ctx.data[K_SYMPTOMS] = symptoms

@@ -169,7 +169,14 @@ async def test_a_typed_address_is_used_and_a_bad_one_is_asked_again(
     await chat.type("12")
     assert chat.state == "visit.address"
     assert chat.last is not None and chat.last.error is not None
-    assert "city, street, house and flat" in chat.text("en")
+    # Issue 15: no letter is no address: say to write it in words, not "up to 500 characters".
+    assert "Please write the address in words: city, street, house." in chat.text("en")
+    await chat.type("🤒🤒🤒🤒🤒")
+    assert chat.state == "visit.address"
+    assert "Please write the address in words: city, street, house." in chat.text("en")
+    await chat.type("Астана " * 80)
+    assert chat.state == "visit.address"
+    assert "up to 500 characters" in chat.text("en")
 
     await chat.type("Астана,  Сарыарқа 5, пәтер 12")
     await chat.type("температура")

@@ -1,7 +1,8 @@
 """Issue 15: a notification about a child (an application a parent made for a dependant, issue
-14) goes to the parent and names the child: «Дана С. үшін», «Для Дана С.», "For Dana S.", in
-the patient's language, within the SMS budget. Through signed Twilio webhooks, the clinic's
-status change and the notify workers to the SMS outbox."""
+14) goes to the parent and names the child: «Дана С. үшін», «Дана С.:» (no «для»: a name after
+it would need declining), "For Dana S.", in the patient's language, within the SMS budget.
+Through signed Twilio webhooks, the clinic's status change and the notify workers to the SMS
+outbox."""
 
 from __future__ import annotations
 
@@ -30,8 +31,8 @@ from tests.sms.conftest import (  # noqa: F401 - the SMS channel's fixtures
 from tests.sms.harness import SmsPhone
 
 LANGUAGE_KEYWORD = {"kk": "KZ", "ru": "RU", "en": "EN"}
-FOR_DANA = {"kk": "Дана С. үшін", "ru": "Для Дана С.", "en": "For Dana S."}
-FOR_ALI = {"kk": "Әли С. үшін", "ru": "Для Әли С.", "en": "For Ali S."}
+FOR_DANA = {"kk": "Дана С. үшін", "ru": "Дана С.:", "en": "For Dana S."}
+FOR_ALI = {"kk": "Әли С. үшін", "ru": "Әли С.:", "en": "For Ali S."}
 
 
 @pytest.fixture(params=["kk", "ru", "en"])

@@ -19,7 +19,7 @@ from tests.sms.test_journeys import BUDGET, LANGUAGE_KEYWORD
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
-FOR_NAME = {"kk": "Әли С. үшін", "ru": "Для Әли С.", "en": "For Ali S."}
+FOR_NAME = {"kk": "Әли С. үшін", "ru": "Әли С.:", "en": "For Ali S."}
 # Issue 15: names in Latin letters on English screens.
 ALI = {"kk": "Әли С.", "ru": "Әли С.", "en": "Ali S."}
 DANA = {"kk": "Дана С.", "ru": "Дана С.", "en": "Dana S."}
@@ -194,4 +194,33 @@ async def test_a_parent_books_and_requests_a_certificate_for_a_child_within_the_
         (ServiceType.APPOINTMENT, "Әли С."),
         (ServiceType.CERTIFICATE_027, "Дана С."),
     }
+    _within_budget(alice)
+
+
+# Issue 15: the plain word for booking a parent may type on the menu («Жазылу: өзім» /
+# «Запись: Әли С.» is what it offers), and the single patient's label.
+BOOKING_WORDS = {
+    "kk": ("жазылу", "Дәрігерге жазылу"),
+    "ru": ("запись", "Записаться к врачу"),
+    "en": ("book", "Book an appointment"),
+}
+
+
+async def test_a_parent_typing_the_word_for_booking_is_asked_for_whom(
+    alice: SmsPhone, world: World, kids: Children, language: str
+) -> None:
+    await _signed_in(alice, world.alice.iin, language)
+    if language == "kk":  # the parent's booking options read alike, no name declined
+        menu = await alice.send("00")
+        assert "1 Жазылу: өзім\n2 Жазылу: бала\n" in menu, menu
+    for word in BOOKING_WORDS[language]:
+        await alice.send("00")
+        assert "book" in await alice.options()
+        await alice.send(word)
+        # "For whom?" with herself and every child, not a strike on the menu.
+        assert await alice.screen() == "book.specialty", alice.last
+        options = await alice.options()
+        assert options[:3] == ["for.me", f"for.{kids.ali.id}", f"for.{kids.dana.id}"], options
+    await alice.choose("for.me")
+    assert "for.me" not in await alice.options()  # booking for herself goes on
     _within_budget(alice)

@@ -21,7 +21,7 @@ pytestmark = [
     pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
     pytest.mark.parametrize("language", ["kk", "ru", "en"]),
 ]
-FOR_ALI = {"kk": "Әли С. үшін", "ru": "Для Әли С.", "en": "For Ali S."}
+FOR_ALI = {"kk": "Әли С. үшін", "ru": "Ребёнок: Әли С.", "en": "For Ali S."}
 # Issue 15: names in Latin letters on English screens.
 ALI = {"kk": "Әли С.", "ru": "Әли С.", "en": "Ali S."}
 DANA = {"kk": "Дана С.", "ru": "Дана С.", "en": "Dana S."}
@@ -140,10 +140,10 @@ async def test_a_parent_moves_the_childs_appointment_in_my_appointments(
 # Issue 15: with one child, the main menu names the child: "Book for <child>".
 BOOK_FOR_PAVEL = {
     "kk": "Павел П. үшін жазылу",
-    "ru": "Запись для Павел П.",
+    "ru": "Запись ребёнка: Павел П.",
     "en": "Book for Pavel P.",
 }
-FOR_PAVEL = {"kk": "Павел П. үшін", "ru": "Для Павел П.", "en": "For Pavel P."}
+FOR_PAVEL = {"kk": "Павел П. үшін", "ru": "Ребёнок: Павел П.", "en": "For Pavel P."}
 
 
 async def test_a_parent_of_one_child_books_for_the_child_from_the_menu(
