@@ -26,15 +26,15 @@ from tests.telegram.harness import TelegramChat, sign_in
 # Pinned at what is reached (36 on SQLite before one unit of work per event, 12 after it, 8
 # before the booking's statements were folded): the 1414 desk's look-up costs nothing while
 # the conversation is known to be with the bot (bot/desk/gate.py), the holiday calendar is
-# read once per process and the done screen reads nothing more. What is left:
-# - both: the sign-in check's patient read;
-# - SQLite (7): BEGIN IMMEDIATE, one read (the patient with attachment and clinic, the slot
+# read once per process, the sign-in check reads the patient's card in the session store, not
+# the register (otp/sessions.py), and the done screen reads nothing more. What is left:
+# - SQLite (6): BEGIN IMMEDIATE, one read (the patient with attachment and clinic, the slot
 #   with doctor and specialty, taken, the cap's count: one query, as the write lock is held),
 #   and one INSERT per table: application, history (both rows), appointment, reminders;
-# - PostgreSQL (3): the same read with the patient row locked but without the count, then
+# - PostgreSQL (2): the same read with the patient row locked but without the count, then
 #   one statement of data-modifying CTEs that counts the cap (its snapshot is taken after the
 #   lock) and inserts the application, its history, the appointment and its reminders.
-MAX_SQL_PER_BOOKING_TAP = {"sqlite": 7, "postgresql": 3}
+MAX_SQL_PER_BOOKING_TAP = {"sqlite": 6, "postgresql": 2}
 # A step that reads nothing runs no SQL: the sign-in session brings the phone check and the
 # language (the patient's card in the session store, otp/sessions.py), and the desk look-up
 # is skipped (the conversation is with the bot, and no escalation happened since the gate
