@@ -58,6 +58,10 @@ _active_booking = exists().where(
 )
 
 
+# session.info key: patient id -> the id of their attachment row (None: none) in this session.
+ATTACHMENT_OF = "attachment_of"
+
+
 @dataclass(frozen=True)
 class DoctorSlots:
     """What `SqlRegister.doctor_with_free_slots` read: None where there is no such row."""
@@ -149,8 +153,21 @@ class SqlRegister:
         return None if row is None else (row[0], row[1], row[2])
 
     async def attachment(self, patient_id: int) -> Attachment | None:
+        # Issue 16: several services of one event ask for the same patient's attachment; the
+        # session remembers which row it was (the unit of work forgets it with the rest of
+        # what was loaded when a writer takes the session over), and its identity map has it.
+        known: dict[int, int | None] = self.session.info.setdefault(ATTACHMENT_OF, {})
+        if patient_id in known:
+            attachment_id = known[patient_id]
+            if attachment_id is None:
+                return None
+            found = await self.session.get(Attachment, attachment_id)
+            if found is not None and found.patient_id == patient_id:
+                return found
         stmt = select(Attachment).where(orm.attachments.c.patient_id == patient_id)
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+        attachment = (await self.session.execute(stmt)).scalar_one_or_none()
+        known[patient_id] = None if attachment is None else attachment.id
+        return attachment
 
     async def clinic(self, clinic_id: int) -> Clinic | None:
         return await self.session.get(Clinic, clinic_id)

@@ -28,7 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from backend.adapters.repository import SqlApplications, SqlRegister
+from backend.adapters.repository import ATTACHMENT_OF, SqlApplications, SqlRegister
 
 
 class RoutedSession(Session):
@@ -58,6 +58,7 @@ def _forget(session: AsyncSession) -> None:
     """Detach everything loaded: it stays readable (not expired) for whoever holds it."""
     session.expunge_all()
     session.info.pop("held", None)
+    session.info.pop(ATTACHMENT_OF, None)
 
 
 class _Shared:

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from backend.domain.model import Clinic, Doctor, Specialty
+from backend.domain.model import Clinic, Doctor, Slot, Specialty
 from backend.domain.refusals import ATTACHED_NOWHERE, Refusal, RefusalCode
 from backend.domain.statuses import ApplicationStatus
 from backend.services import applications, booking, patients
@@ -437,11 +437,11 @@ def _chosen_day(ctx: Ctx, flow: Flow) -> dt.date:
         raise Refusal(RefusalCode.INVALID_INPUT) from None
 
 
-async def _free_days(ctx: Ctx, flow: Flow, chosen: Chosen) -> Sequence[dt.date]:
+async def _free_by_day(ctx: Ctx, flow: Flow, chosen: Chosen) -> Mapping[dt.date, Sequence[Slot]]:
     whose = _whose(ctx, chosen)
     return await ctx.once(
-        ("free_days", flow.prefix, chosen.doctor.id, whose),
-        lambda: booking.free_days(
+        ("free_by_day", flow.prefix, chosen.doctor.id, whose),
+        lambda: booking.free_slots_by_day(
             ctx.uow(),
             ctx.require_patient(),
             chosen.doctor.id or 0,
@@ -450,6 +450,10 @@ async def _free_days(ctx: Ctx, flow: Flow, chosen: Chosen) -> Sequence[dt.date]:
             for_patient=whose,
         ),
     )
+
+
+async def _free_days(ctx: Ctx, flow: Flow, chosen: Chosen) -> Sequence[dt.date]:
+    return list(await _free_by_day(ctx, flow, chosen))
 
 
 async def _no_free_days(ctx: Ctx, flow: Flow, chosen: Chosen) -> View:
@@ -533,14 +537,17 @@ class ChooseSlot(ListStep):
         day = await self._day(ctx, chosen)
         if day is None:
             return []
-        slots = await booking.free_slots(
-            ctx.uow(),
-            ctx.require_patient(),
-            chosen.doctor.id or 0,
-            day,
-            now=ctx.now,
-            for_patient=_whose(ctx, chosen),
-        )
+        if self.flow.earliest and not ctx.str_data(self.flow.key("day")):
+            slots = (await _free_by_day(ctx, self.flow, chosen)).get(day, ())
+        else:
+            slots = await booking.free_slots(
+                ctx.uow(),
+                ctx.require_patient(),
+                chosen.doctor.id or 0,
+                day,
+                now=ctx.now,
+                for_patient=_whose(ctx, chosen),
+            )
         items = []
         for slot in slots:
             local = slot.starts_at.astimezone(chosen.clinic.tz)  # the clinic's zone, not ours

@@ -40,6 +40,12 @@ MAX_SQL_PER_BOOKING_TAP = {"sqlite": 6, "postgresql": 2}
 # is skipped (the conversation is with the bot, and no escalation happened since the gate
 # last found it so). tests/telegram/test_navigation_cost.py shows more of it.
 MAX_SQL_PER_NAVIGATION_TAP = 0
+# The time tap (times → confirm) reads, once each: the patient, their attachment (remembered
+# by the event's session for the next service that asks), the clinic, the specialties and
+# doctors there, the district, and the doctor's free slots of the horizon (the day list and
+# the earliest day's times from one read). It was 10 (the attachment three times, the slots
+# twice).
+MAX_SQL_PER_TIME_TAP = 7
 TODAY = dt.date(2026, 11, 23)
 
 
@@ -100,6 +106,24 @@ async def test_a_booking_tap_is_one_write_transaction_with_few_statements(
     assert _reads_of("applications", statements) == 0, listing  # the done screen re-reads none
     assert _reads_of("calendar_days", statements) == 0, listing  # read once per process
     assert _reads_of("desk_chats", statements) == 0, listing  # the chat is with the bot
+
+
+async def test_a_time_tap_reads_each_thing_once(
+    alice: TelegramChat, world: World, backend: Backend
+) -> None:
+    await holidays.years_without_kurban_ait(backend.uow(), today=TODAY)
+    await alice.tap("book")
+    await alice.tap(f"sp.{world.therapist.id}")
+    await alice.tap(f"dr.{world.doctor_a.id}")
+
+    with counted(backend) as statements:
+        await alice.tap(f"slot.{world.slots_a[1].id}")
+
+    assert await alice.state() == "book.confirm"
+    listing = "\n".join(statements)
+    assert len(statements) <= MAX_SQL_PER_TIME_TAP, listing
+    assert _reads_of("attachments", statements) == 1, listing
+    assert sum(1 for s in statements if "FROM slots" in s or "JOIN slots" in s) == 1, listing
 
 
 async def test_a_step_that_reads_nothing_reads_the_patient_once_without_a_lock(
