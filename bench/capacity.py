@@ -48,11 +48,14 @@ from backend.adapters.db import migrate
 from backend.bootstrap import bootstrap
 from bot.app import create_app
 from bot.config import Settings
+from bot.i18n import Translator
 from bot.logs import configure_logging
 from bot.sms.channel import SMS_WORKER_KEY
 from bot.sms.chat import SignedPoster
+from bot.sms.render import SmsRenderer
 from bot.sms.webhook import INBOUND_PATH
 from bot.telegram.webhook import WEBHOOK_PATH
+from dialogs.engine.engine import FAILURE, LANGUAGES
 from otp import SentSms
 
 PUBLIC = "https://dariger.example.kz"
@@ -81,6 +84,14 @@ class Figures:
     cpu_seconds: float  # this process's: the load generator (and the app unless split)
     latencies: list[float]
     app_cpu_seconds: float | None = None  # the app's process, when it runs apart (--split)
+    apologies: int = 0  # SMS answered with the apology naming 1414: each one a failure
+
+    @property
+    def failures(self) -> str:
+        """What to print after the figures: the apologies, which the figures must not hide."""
+        if not self.apologies:
+            return ""
+        return f"; {self.apologies} of them ANSWERED WITH THE APOLOGY (failed)"
 
     @property
     def rate(self) -> float:
@@ -354,10 +365,22 @@ class Poster(Protocol):
     async def send(self, phone: str, body: str) -> object: ...
 
 
-async def _timed(poster: Poster, phone: str, body: str, latencies: list[float]) -> None:
+def _apologies() -> frozenset[str]:
+    renderer = SmsRenderer(Translator())
+    return frozenset(renderer.notice([FAILURE], language) for language in LANGUAGES)
+
+
+_APOLOGIES = _apologies()
+
+
+async def _timed(
+    poster: Poster, phone: str, body: str, latencies: list[float], failed: list[str]
+) -> None:
     started = time.perf_counter()
-    await poster.send(phone, body)
+    reply = await poster.send(phone, body)
     latencies.append(time.perf_counter() - started)
+    if isinstance(reply, str) and reply in _APOLOGIES:  # a fast apology is not capacity
+        failed.append(phone)
 
 
 async def drive(
@@ -369,10 +392,11 @@ async def drive(
     """Every phone walks `journey` (message after reply), all phones at once. `app_cpu`: the
     app process's CPU seconds so far, when the app runs apart."""
     latencies: list[float] = []
+    failed: list[str] = []
 
     async def patient(phone: str) -> None:
         for body in journey:
-            await _timed(poster, phone, body, latencies)
+            await _timed(poster, phone, body, latencies, failed)
 
     app_before = app_cpu() if app_cpu is not None else 0.0
     cpu, wall = time.process_time(), time.perf_counter()
@@ -384,6 +408,7 @@ async def drive(
         cpu_seconds=cpu_seconds,
         latencies=latencies,
         app_cpu_seconds=app_cpu() - app_before if app_cpu is not None else None,
+        apologies=len(failed),
     )
 
 
@@ -404,6 +429,7 @@ def report(title: str, figures: Figures) -> None:
             if figures.app_cpu_seconds is None
             else f" [the app's process; the load generator's: {figures.generator_cpu_ms:.1f} ms]"
         )
+        + figures.failures
     )
 
 

@@ -33,6 +33,7 @@ def report(db: str, figures: Figures) -> None:
             if figures.app_cpu_seconds is None
             else f" (the app's process; the senders': {figures.generator_cpu_ms:.1f} ms)"
         )
+        + figures.failures
     )
 
 
