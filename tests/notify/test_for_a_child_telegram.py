@@ -44,7 +44,7 @@ async def alice(
     return tg
 
 
-async def test_a_notice_about_a_child_names_her_and_opens_her_application(
+async def _danas_certificate_in_progress(
     alice: TelegramChat,
     runtime: Runtime,
     *,
@@ -52,8 +52,9 @@ async def test_a_notice_about_a_child_names_her_and_opens_her_application(
     world: World,
     kids: Children,
     clock: FixedClock,
-    language: str,
-) -> None:
+) -> tuple[applications.ApplicationSummary, TelegramWorker]:
+    """The mother asks for a 027/е for Дана by Telegram; the clinic takes it in hand five
+    minutes later: a notice about Дана waits for the Telegram worker returned."""
     await alice.tap("certs")
     await alice.tap(f"for.{kids.dana.id}")
     await alice.tap("cert.027")
@@ -76,6 +77,22 @@ async def test_a_notice_about_a_child_names_her_and_opens_her_application(
         ApplicationStatus.IN_PROGRESS,
         actor=Actor.CLINIC,
         now=clock.now(),
+    )
+    return app, worker
+
+
+async def test_a_notice_about_a_child_names_her_and_opens_her_application(
+    alice: TelegramChat,
+    runtime: Runtime,
+    *,
+    backend: Backend,
+    world: World,
+    kids: Children,
+    clock: FixedClock,
+    language: str,
+) -> None:
+    app, worker = await _danas_certificate_in_progress(
+        alice, runtime, backend=backend, world=world, kids=kids, clock=clock
     )
     mark = len(alice.session.calls)
     assert await worker.drain() == 1
@@ -110,28 +127,8 @@ async def test_a_notice_about_a_child_to_a_parent_who_blocked_the_bot_reaches_he
 ) -> None:
     """Issue 15: Telegram says 403 for a notice about Дана: the mother's chat is marked
     blocked (not the child's, who has none) and the notice reaches the mother's phone."""
-    await alice.tap("certs")
-    await alice.tap(f"for.{kids.dana.id}")
-    await alice.tap("cert.027")
-    await alice.tap("confirm")
-    [app] = await applications.list_applications(
-        backend.uow(), world.alice.id or 0, today=clock.now().date()
-    )
-    sim = SimClock(clock.now())
-    worker = TelegramWorker(
-        runtime.backend,
-        AiogramSender(alice.bot),
-        runtime.translator,
-        monotonic=sim.monotonic,
-        sleep=sim.sleep,
-    )
-    clock.advance(dt.timedelta(minutes=5))
-    await applications.change_status(
-        backend.uow(),
-        app.number,
-        ApplicationStatus.IN_PROGRESS,
-        actor=Actor.CLINIC,
-        now=clock.now(),
+    app, worker = await _danas_certificate_in_progress(
+        alice, runtime, backend=backend, world=world, kids=kids, clock=clock
     )
     alice.session.fail[SendMessage] = TelegramForbiddenError(
         SendMessage(chat_id=alice.user_id, text="x"), "bot was blocked by the user"
