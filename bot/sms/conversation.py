@@ -90,6 +90,11 @@ class SmsConversations:
         async with self.engine.store.lock(CHANNEL, phone):
             yield
 
+    async def language(self, phone: str) -> str:
+        return await self.engine.current_language(CHANNEL, phone)
+
+    # --- one message -----------------------------------------------------------------------
+
     async def reply(
         self,
         phone: str,
@@ -101,20 +106,6 @@ class SmsConversations:
         """The reply to one message from `phone`, inside `serialised(phone)`. `claim`: the
         webhook's claim of the message, which read the opt-out and the open desk chat in its
         own round trip (issue 16); without it they are read here."""
-        return await self._handle(phone, body, carrier_keyword, claim)
-
-    async def language(self, phone: str) -> str:
-        return await self.engine.current_language(CHANNEL, phone)
-
-    # --- one message -----------------------------------------------------------------------
-
-    async def _handle(
-        self,
-        phone: str,
-        body: str,
-        carrier_keyword: str | None,
-        claim: outbox.InboundClaim | None = None,
-    ) -> str | None:
         state = await self.states.load(phone)
         parsed: Parsed = parse(body, state)
         carrier = _CARRIER_KEYWORDS.get((carrier_keyword or "").strip().upper())

@@ -92,6 +92,12 @@ _held: ContextVar[tuple[asyncio.Task[object] | None, frozenset[tuple[int, str]]]
 )
 
 
+def _holding(store: object, key: str) -> bool:
+    """Whether this task holds the lock of `key` through `store` already."""
+    owner, keys = _held.get()
+    return owner is asyncio.current_task() and (id(store), key) in keys
+
+
 @asynccontextmanager
 async def _reentrant(
     store: object, key: str, take: AbstractAsyncContextManager[object]
@@ -99,15 +105,14 @@ async def _reentrant(
     """Enter `take` (the lock of `key`) unless this task already holds it through `store`: a
     nested lock of the same conversation costs nothing (the SMS channel locks around the
     engine's own lock, issue 16) instead of waiting for itself."""
+    if _holding(store, key):
+        yield
+        return
     task = asyncio.current_task()
     owner, keys = _held.get()
     held = keys if owner is task else frozenset()
-    mark = (id(store), key)
-    if mark in held:
-        yield
-        return
     async with take:
-        token = _held.set((task, held | {mark}))
+        token = _held.set((task, held | {(id(store), key)}))
         try:
             yield
         finally:
@@ -247,9 +252,8 @@ class RedisConversationStore(_DocumentConversations):
     ) -> AsyncIterator[None]:
         doc = self._key(channel, user_id)
         key = f"{self.prefix}{doc}:lock"
-        owner, held = _held.get()
-        if owner is asyncio.current_task() and (id(self), key) in held and claim is None:
-            yield  # re-entered: nothing to do
+        if claim is None and _holding(self, key):
+            yield  # re-entered: nothing to do, not even the round trip below
             return
         token = secrets.token_hex(16).encode()
         got = await self._claim_and_lock(
