@@ -10,7 +10,16 @@ from typing import Protocol
 from backend.domain.calendar import HolidayCalendar
 from backend.domain.documents import DocumentContent
 from backend.domain.documents import Register as DispensaryRegister
-from backend.domain.model import Attachment, Clinic, District, Doctor, Patient, Slot, Specialty
+from backend.domain.model import (
+    Attachment,
+    Clinic,
+    District,
+    Doctor,
+    FreeSlot,
+    Patient,
+    Slot,
+    Specialty,
+)
 
 
 class Clock(Protocol):
@@ -56,7 +65,7 @@ class Register(Protocol):
     async def slot(self, slot_id: int) -> Slot | None: ...
     async def free_slots(
         self, doctor_id: int, start: dt.datetime, end: dt.datetime
-    ) -> Sequence[Slot]: ...
+    ) -> Sequence[FreeSlot]: ...
     async def holiday_calendar(self) -> HolidayCalendar: ...
 
 

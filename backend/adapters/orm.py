@@ -62,6 +62,14 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
         utc = value.astimezone(dt.UTC)
         return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
 
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        # asyncpg reads `timestamptz` as aware UTC datetimes already (its own codec, whatever
+        # the session's time zone): no per-value step (issue 16: two per slot on a times
+        # screen, about an eighth of reading a day's slots).
+        if dialect.name == "postgresql" and dialect.driver == "asyncpg":
+            return None
+        return super().result_processor(dialect, coltype)
+
     def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None

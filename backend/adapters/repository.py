@@ -44,6 +44,7 @@ from backend.domain.model import (
     ClinicApiKey,
     District,
     Doctor,
+    FreeSlot,
     HomeVisit,
     Patient,
     Slot,
@@ -70,16 +71,20 @@ class DoctorSlots:
     clinic_tz: str | None  # that clinic's time zone; None: no such clinic
     doctor: int | None
     doctor_clinic: int | None
-    free: list[Slot]
+    free: list[FreeSlot]
 
 
 @cache
-def _doctor_with_free_slots() -> Select[Slot, int | None, str | None, int | None, int | None]:
+def _doctor_with_free_slots() -> Select[Any]:
     """Built once, after the mappers (issue 16: building a statement costs about as much CPU
     as running it), then run with parameters."""
     return (
         select(
-            Slot,
+            orm.slots.c.id,
+            orm.slots.c.doctor_id,
+            orm.slots.c.starts_at,
+            orm.slots.c.ends_at,
+            orm.slots.c.room,
             orm.attachments.c.clinic_id,
             orm.clinics.c.tz_name,
             orm.doctors.c.id,
@@ -127,8 +132,9 @@ class SqlRegister:
     ) -> DoctorSlots | None:
         """Issue 16: whether the patient is attached and where, the doctor's clinic, and the
         doctor's free slots starting in [start, end) when the doctor works at the patient's
-        clinic, earliest first, in one query; None when there is no such patient. Only the
-        slots are loaded as objects: the rest repeats on every row and is read as columns."""
+        clinic, earliest first, in one query; None when there is no such patient. All is
+        read as columns: the slots become plain values (`FreeSlot`), the rest repeats on
+        every row."""
         rows = (
             await self.session.execute(
                 _doctor_with_free_slots(),
@@ -138,8 +144,10 @@ class SqlRegister:
         if not rows:
             return None
         first = rows[0]
-        slots = [row[0] for row in rows if row[0] is not None]
-        return DoctorSlots(first[1], first[2], first[3], first[4], slots)
+        slots = [
+            FreeSlot(row[0], row[1], row[2], row[3], row[4]) for row in rows if row[0] is not None
+        ]
+        return DoctorSlots(first[5], first[6], first[7], first[8], slots)
 
     async def slot_with_doctor(self, slot_id: int) -> tuple[Slot, Doctor, Specialty] | None:
         """A slot with its doctor and the doctor's specialty, in one query."""
@@ -224,9 +232,15 @@ class SqlRegister:
 
     async def free_slots(
         self, doctor_id: int, start: dt.datetime, end: dt.datetime
-    ) -> Sequence[Slot]:
+    ) -> Sequence[FreeSlot]:
         stmt = (
-            select(Slot)
+            select(
+                orm.slots.c.id,
+                orm.slots.c.doctor_id,
+                orm.slots.c.starts_at,
+                orm.slots.c.ends_at,
+                orm.slots.c.room,
+            )
             .where(
                 orm.slots.c.doctor_id == doctor_id,
                 orm.slots.c.starts_at >= start,
@@ -235,7 +249,8 @@ class SqlRegister:
             )
             .order_by(orm.slots.c.starts_at)
         )
-        return (await self.session.execute(stmt)).scalars().all()
+        rows = (await self.session.execute(stmt)).all()
+        return [FreeSlot(r[0], r[1], r[2], r[3], r[4]) for r in rows]
 
     async def holiday_calendar(self) -> HolidayCalendar:
         """The register's calendar days, read once per process (issue 16): see `_CALENDARS`."""

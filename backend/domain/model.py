@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from backend.domain.calendar import ClinicCalendar, HolidayCalendar, WeeklySchedule
@@ -167,6 +168,18 @@ class Slot:
     ends_at: dt.datetime
     room: str = ""
     id: int | None = None
+
+
+class FreeSlot(NamedTuple):
+    """A free slot as offered for choosing: a plain value read as columns, not a mapped row
+    (issue 16: a day's list is read on every times screen, and a mapped object costs about
+    ten times a plain one to load). Booking reads the slot row itself again."""
+
+    id: int
+    doctor_id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    room: str = ""
 
 
 @dataclass(eq=False, kw_only=True)

@@ -25,6 +25,7 @@ from backend.domain.model import (
     Attachment,
     Clinic,
     Doctor,
+    FreeSlot,
     Patient,
     Slot,
     Specialty,
@@ -128,7 +129,7 @@ async def doctors_for(
 
 async def _own_doctor_slots(
     uow: UnitOfWork, patient_id: int, doctor_id: int, start: dt.datetime, end: dt.datetime
-) -> tuple[ZoneInfo, list[Slot]]:
+) -> tuple[ZoneInfo, list[FreeSlot]]:
     """The time zone of the patient's clinic and the free slots of the doctor starting in
     [start, end) when the doctor is of that clinic, in one query (issue 16); refused
     otherwise."""
@@ -150,6 +151,8 @@ async def _own_doctor_slots(
 # Any clinic's local day lies within this of the same UTC day (UTC-12 to UTC+14): the slots of
 # a clinic-local day are asked for with these margins and kept by the clinic's own time zone.
 _ANY_ZONE = dt.timedelta(hours=14)
+# "Later than now" as "from just after now": the database keeps microseconds at most.
+_JUST_AFTER = dt.timedelta(microseconds=1)
 
 
 def _require_serves(attached: Attached, specialty: Specialty, on: dt.datetime) -> None:
@@ -168,7 +171,7 @@ async def free_slots_by_day(
     now: dt.datetime,
     horizon_days: int,
     for_patient: int | None = None,
-) -> dict[dt.date, list[Slot]]:
+) -> dict[dt.date, list[FreeSlot]]:
     """The doctor's free slots after now, by clinic-local date, days and times in order (one
     query: the day list and the earliest day's times come from the same read, issue 16)."""
     now = require_aware(now)
@@ -177,7 +180,7 @@ async def free_slots_by_day(
         tz, slots = await _own_doctor_slots(
             uow, patient_id, doctor_id, now, now + dt.timedelta(days=horizon_days)
         )
-    days: dict[dt.date, list[Slot]] = {}
+    days: dict[dt.date, list[FreeSlot]] = {}
     for slot in sorted(slots, key=lambda s: s.starts_at):
         if slot.starts_at > now:  # as `free_slots`: what `book` takes
             days.setdefault(slot.starts_at.astimezone(tz).date(), []).append(slot)
@@ -208,7 +211,7 @@ async def free_slots(
     *,
     now: dt.datetime,
     for_patient: int | None = None,
-) -> Sequence[Slot]:
+) -> Sequence[FreeSlot]:
     """The doctor's free slots on a clinic-local date, later than now."""
     async with uow.reading():
         patient_id = await _subject(uow, patient_id, for_patient, now)
@@ -220,11 +223,13 @@ async def free_slots(
             max(utc_day - _ANY_ZONE, require_aware(now)),
             utc_day + dt.timedelta(days=1) + _ANY_ZONE,
         )
-    start = dt.datetime.combine(day, dt.time(0), tzinfo=tz)
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
+    # In UTC, as the database gives the slots: comparing within one zone is cheap (issue 16).
+    start = dt.datetime.combine(day, dt.time(0), tzinfo=tz).astimezone(dt.UTC)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=tz).astimezone(dt.UTC)
     # Only what `book` takes: it refuses a slot that starts at `now` (it has begun), so such a
     # slot is not offered either.
-    return [s for s in slots if start <= s.starts_at < end and s.starts_at > now]
+    start = max(start, now.astimezone(dt.UTC) + _JUST_AFTER)
+    return [s for s in slots if start <= s.starts_at < end]
 
 
 async def _bookable_slot(

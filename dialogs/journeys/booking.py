@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from backend.domain.model import Clinic, Doctor, Slot, Specialty
+from backend.domain.model import Clinic, Doctor, FreeSlot, Specialty
 from backend.domain.refusals import ATTACHED_NOWHERE, Refusal, RefusalCode
 from backend.domain.statuses import ApplicationStatus
 from backend.services import applications, booking, patients
@@ -437,7 +437,9 @@ def _chosen_day(ctx: Ctx, flow: Flow) -> dt.date:
         raise Refusal(RefusalCode.INVALID_INPUT) from None
 
 
-async def _free_by_day(ctx: Ctx, flow: Flow, chosen: Chosen) -> Mapping[dt.date, Sequence[Slot]]:
+async def _free_by_day(
+    ctx: Ctx, flow: Flow, chosen: Chosen
+) -> Mapping[dt.date, Sequence[FreeSlot]]:
     whose = _whose(ctx, chosen)
     return await ctx.once(
         ("free_by_day", flow.prefix, chosen.doctor.id, whose),

@@ -63,6 +63,30 @@ async def test_a_booked_slot_is_no_longer_offered(
     assert [s.id for s in free] == [s.id for s in world.slots_a[1:]]
 
 
+async def test_times_read_back_as_the_same_instants_in_utc(
+    backend: Backend, world: World, clock: FixedClock
+) -> None:
+    """SQLite stores naive UTC and PostgreSQL `timestamptz`; asyncpg's values are kept as it
+    gives them (no per-value step, issue 16): on both, a free slot and a booking read back
+    aware, in UTC, at the instant stored."""
+    alice, doctor = world.alice.id or 0, world.doctor_a.id or 0
+    first = world.slots_a[0]
+
+    free = await booking.free_slots(
+        backend.uow(), alice, doctor, dt.date(2026, 11, 24), now=clock.now()
+    )
+    view = await booking.book(
+        backend.uow(), alice, free[0].id, now=clock.now(), policy=backend.policy
+    )
+
+    assert free[0].id == first.id
+    assert (free[0].starts_at, view.starts_at) == (first.starts_at, first.starts_at)
+    assert view.local_start == at(dt.date(2026, 11, 24), 9)
+    for moment in (free[0].starts_at, free[0].ends_at, view.starts_at, view.ends_at):
+        assert moment.utcoffset() == dt.timedelta(0)
+        assert moment.tzinfo is dt.UTC
+
+
 async def test_a_days_free_slots_are_those_of_the_clinic_local_day(
     backend: Backend, world: World, clock: FixedClock
 ) -> None:
