@@ -29,9 +29,11 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.pool import Pool
 
 from backend.adapters import orm
+from backend.adapters.register_cache import remembered
 from backend.domain.calendar import HolidayCalendar, is_kurban_ait_note
 from backend.domain.model import (
     Application,
@@ -109,6 +111,16 @@ def _doctor_with_free_slots() -> Select[Any]:
     )
 
 
+@cache
+def _patient_with_attachment() -> Select[Patient, Attachment]:
+    """Built once (see `_doctor_with_free_slots`)."""
+    return (
+        select(Patient, Attachment)
+        .outerjoin(Attachment, orm.attachments.c.patient_id == orm.patients.c.id)
+        .where(orm.patients.c.id == bindparam("patient_id"))
+    )
+
+
 class SqlRegister:
     """The register port (backend.ports.Register) on this service's own tables."""
 
@@ -160,6 +172,24 @@ class SqlRegister:
         row = (await self.session.execute(stmt)).first()
         return None if row is None else (row[0], row[1], row[2])
 
+    async def patient_with_attachment(
+        self, patient_id: int
+    ) -> tuple[Patient | None, Attachment | None]:
+        """The patient and their attachment in one query, or none when the event's session
+        has both already (issue 16: the screens of a booking ask for both on every tap)."""
+        known: dict[int, int | None] = self.session.info.setdefault(ATTACHMENT_OF, {})
+        sync = self.session.sync_session
+        patient = sync.identity_map.get(identity_key(Patient, patient_id))
+        if isinstance(patient, Patient) and patient_id in known:
+            return patient, await self.attachment(patient_id)
+        stmt = _patient_with_attachment()
+        row = (await self.session.execute(stmt, {"patient_id": patient_id})).first()
+        if row is None:
+            return None, None
+        attachment = row[1]
+        known[patient_id] = None if attachment is None else attachment.id
+        return row[0], attachment
+
     async def attachment(self, patient_id: int) -> Attachment | None:
         # Issue 16: several services of one event ask for the same patient's attachment; the
         # session remembers which row it was (the unit of work forgets it with the rest of
@@ -177,14 +207,25 @@ class SqlRegister:
         known[patient_id] = None if attachment is None else attachment.id
         return attachment
 
+    # Issue 16: a reader takes clinics, specialties, doctors and districts from what this
+    # process keeps of them (backend/adapters/register_cache.py); a writer reads the rows.
+
     async def clinic(self, clinic_id: int) -> Clinic | None:
-        return await self.session.get(Clinic, clinic_id)
+        return await remembered(
+            self.session, ("clinic", clinic_id), lambda: self.session.get(Clinic, clinic_id)
+        )
 
     async def district(self, district_id: int) -> District | None:
-        return await self.session.get(District, district_id)
+        return await remembered(
+            self.session,
+            ("district", district_id),
+            lambda: self.session.get(District, district_id),
+        )
 
     async def doctor(self, doctor_id: int) -> Doctor | None:
-        return await self.session.get(Doctor, doctor_id)
+        return await remembered(
+            self.session, ("doctor", doctor_id), lambda: self.session.get(Doctor, doctor_id)
+        )
 
     async def doctor_for_update(self, doctor_id: int) -> Doctor | None:
         """The doctor row locked until commit: home visits of one doctor are planned one at a
@@ -193,9 +234,23 @@ class SqlRegister:
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def specialty(self, specialty_id: int) -> Specialty | None:
-        return await self.session.get(Specialty, specialty_id)
+        return await remembered(
+            self.session,
+            ("specialty", specialty_id),
+            lambda: self.session.get(Specialty, specialty_id),
+        )
 
     async def specialties_at(self, clinic_id: int) -> Sequence[Specialty]:
+        # A list of its own for the caller; what is kept is a tuple, shared.
+        return list(
+            await remembered(
+                self.session,
+                ("specialties_at", clinic_id),
+                lambda: self._specialties_at(clinic_id),
+            )
+        )
+
+    async def _specialties_at(self, clinic_id: int) -> tuple[Specialty, ...]:
         stmt = (
             select(Specialty)
             .where(
@@ -205,13 +260,25 @@ class SqlRegister:
             )
             .order_by(orm.specialties.c.code)
         )
-        return (await self.session.execute(stmt)).scalars().all()
+        return tuple((await self.session.execute(stmt)).scalars())
 
     async def doctors_at(
         self, clinic_id: int, specialty_id: int, *, audiences: Iterable[Audience] | None = None
     ) -> Sequence[Doctor]:
         """The specialty's doctors at the clinic; none when `audiences` is given and the
         specialty serves none of them (issue 10: who a specialty sees by age)."""
+        serving = None if audiences is None else tuple(sorted(audiences))
+        return list(
+            await remembered(
+                self.session,
+                ("doctors_at", clinic_id, specialty_id, serving),
+                lambda: self._doctors_at(clinic_id, specialty_id, serving),
+            )
+        )
+
+    async def _doctors_at(
+        self, clinic_id: int, specialty_id: int, audiences: tuple[Audience, ...] | None
+    ) -> tuple[Doctor, ...]:
         stmt = (
             select(Doctor)
             .where(
@@ -221,11 +288,9 @@ class SqlRegister:
             .order_by(orm.doctors.c.surname, orm.doctors.c.given_name)
         )
         if audiences is not None:
-            serving = select(orm.specialties.c.id).where(
-                orm.specialties.c.audience.in_(sorted(audiences))
-            )
+            serving = select(orm.specialties.c.id).where(orm.specialties.c.audience.in_(audiences))
             stmt = stmt.where(orm.doctors.c.specialty_id.in_(serving))
-        return (await self.session.execute(stmt)).scalars().all()
+        return tuple((await self.session.execute(stmt)).scalars())
 
     async def slot(self, slot_id: int) -> Slot | None:
         return await self.session.get(Slot, slot_id)

@@ -44,8 +44,9 @@ async def require_patient(uow: UnitOfWork, patient_id: int) -> Patient:
 
 async def require_attached(uow: UnitOfWork, patient_id: int) -> Attached:
     """S3/S4/S5 row 9 (2): refused when not attached to the clinic (order ҚР ДСМ-194/2020)."""
-    patient = await require_patient(uow, patient_id)
-    attachment = await uow.register.attachment(patient_id)
+    patient, attachment = await uow.register.patient_with_attachment(patient_id)
+    if patient is None:
+        raise Refusal(RefusalCode.PATIENT_NOT_FOUND)
     clinic = None if attachment is None else await uow.register.clinic(attachment.clinic_id)
     return attached_or_refuse(patient, attachment, clinic)
 
