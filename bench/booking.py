@@ -8,7 +8,9 @@ the same table (no look-ups, no application, no history), so the ratio shows wha
 layer costs and stays comparable on a shared, noisy machine. Each service attempt is one
 event: the free slots read (as the slot screen does), then the booking; the baseline's
 patients know the free slots without reading them. Both races start after a warm-up (one
-booking, cancelled; the pool filled).
+booking, cancelled; the pool filled), and each is run twice on the same pool: the second run
+(warm: its connections have prepared the race's statements, as a running server's have) is
+the one compared; the first (cold) is printed too, and each round's figures.
 """
 
 from __future__ import annotations
