@@ -15,7 +15,6 @@ from backend.domain.model import (
     Clinic,
     District,
     Doctor,
-    FreeSlot,
     Patient,
     Slot,
     Specialty,
@@ -66,9 +65,6 @@ class Register(Protocol):
     async def specialties_at(self, clinic_id: int) -> Sequence[Specialty]: ...
     async def doctors_at(self, clinic_id: int, specialty_id: int) -> Sequence[Doctor]: ...
     async def slot(self, slot_id: int) -> Slot | None: ...
-    async def free_slots(
-        self, doctor_id: int, start: dt.datetime, end: dt.datetime
-    ) -> Sequence[FreeSlot]: ...
     async def holiday_calendar(self) -> HolidayCalendar: ...
 
 

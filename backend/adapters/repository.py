@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
-import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -16,7 +14,6 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
-    event,
     exists,
     func,
     insert,
@@ -25,15 +22,13 @@ from sqlalchemy import (
     true,
     union_all,
 )
-from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
-from sqlalchemy.pool import Pool
 
 from backend.adapters import orm
-from backend.adapters.register_cache import remembered
+from backend.adapters.register_cache import CALENDAR, REGISTER
 from backend.domain.calendar import HolidayCalendar, is_kurban_ait_note
 from backend.domain.model import (
     Application,
@@ -211,19 +206,19 @@ class SqlRegister:
     # process keeps of them (backend/adapters/register_cache.py); a writer reads the rows.
 
     async def clinic(self, clinic_id: int) -> Clinic | None:
-        return await remembered(
+        return await REGISTER.get(
             self.session, ("clinic", clinic_id), lambda: self.session.get(Clinic, clinic_id)
         )
 
     async def district(self, district_id: int) -> District | None:
-        return await remembered(
+        return await REGISTER.get(
             self.session,
             ("district", district_id),
             lambda: self.session.get(District, district_id),
         )
 
     async def doctor(self, doctor_id: int) -> Doctor | None:
-        return await remembered(
+        return await REGISTER.get(
             self.session, ("doctor", doctor_id), lambda: self.session.get(Doctor, doctor_id)
         )
 
@@ -234,7 +229,7 @@ class SqlRegister:
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def specialty(self, specialty_id: int) -> Specialty | None:
-        return await remembered(
+        return await REGISTER.get(
             self.session,
             ("specialty", specialty_id),
             lambda: self.session.get(Specialty, specialty_id),
@@ -243,7 +238,7 @@ class SqlRegister:
     async def specialties_at(self, clinic_id: int) -> Sequence[Specialty]:
         # A list of its own for the caller; what is kept is a tuple, shared.
         return list(
-            await remembered(
+            await REGISTER.get(
                 self.session,
                 ("specialties_at", clinic_id),
                 lambda: self._specialties_at(clinic_id),
@@ -269,7 +264,7 @@ class SqlRegister:
         specialty serves none of them (issue 10: who a specialty sees by age)."""
         serving = None if audiences is None else tuple(sorted(audiences))
         return list(
-            await remembered(
+            await REGISTER.get(
                 self.session,
                 ("doctors_at", clinic_id, specialty_id, serving),
                 lambda: self._doctors_at(clinic_id, specialty_id, serving),
@@ -295,78 +290,18 @@ class SqlRegister:
     async def slot(self, slot_id: int) -> Slot | None:
         return await self.session.get(Slot, slot_id)
 
-    async def free_slots(
-        self, doctor_id: int, start: dt.datetime, end: dt.datetime
-    ) -> Sequence[FreeSlot]:
-        stmt = (
-            select(
-                orm.slots.c.id,
-                orm.slots.c.doctor_id,
-                orm.slots.c.starts_at,
-                orm.slots.c.ends_at,
-                orm.slots.c.room,
-            )
-            .where(
-                orm.slots.c.doctor_id == doctor_id,
-                orm.slots.c.starts_at >= start,
-                orm.slots.c.starts_at < end,
-                ~_active_booking,
-            )
-            .order_by(orm.slots.c.starts_at)
-        )
-        rows = (await self.session.execute(stmt)).all()
-        return [FreeSlot(r[0], r[1], r[2], r[3], r[4]) for r in rows]
-
     async def holiday_calendar(self) -> HolidayCalendar:
-        """The register's calendar days, read once per process (issue 16): see `_CALENDARS`."""
-        engine = self.session.sync_session.get_bind()
-        pool = engine.pool if isinstance(engine, Engine) else None  # reads and writes share it
-        cached = _CALENDARS.get(pool) if pool is not None else None
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
-        generation = _calendar_generation[0]
+        """The register's calendar days, read once per process (issue 16): they change only
+        when calendar days are imported (backend/adapters/register_cache.py `CALENDAR`)."""
+        return await CALENDAR.get(self.session, ("calendar",), self._holiday_calendar)
+
+    async def _holiday_calendar(self) -> HolidayCalendar:
         rows = (await self.session.execute(select(orm.calendar_days))).all()
-        calendar = HolidayCalendar().with_days(
+        return HolidayCalendar().with_days(
             movable=[r.day for r in rows if r.kind == "day_off" and is_kurban_ait_note(r.note)],
             days_off=[r.day for r in rows if r.kind == "day_off"],
             working_days=[r.day for r in rows if r.kind == "working"],
         )
-        # Not kept when a write committed meanwhile (the rows read may be the older ones).
-        if pool is not None and generation == _calendar_generation[0]:
-            _CALENDARS[pool] = (time.monotonic() + CALENDAR_TTL, calendar)
-        return calendar
-
-
-# Issue 16: the holiday calendar is read by every booking, yet it changes only when calendar
-# days are imported. It is kept per connection pool (one database) for CALENDAR_TTL; a
-# statement of this process that writes `calendar_days` (the importer, a test, a migration)
-# forgets it at once and again when its transaction ends. Another process's import is seen
-# within CALENDAR_TTL (or at a restart).
-CALENDAR_TTL = 300.0
-_CALENDARS: weakref.WeakKeyDictionary[Pool, tuple[float, HolidayCalendar]] = (
-    weakref.WeakKeyDictionary()
-)
-_calendar_generation = [0]
-_WROTE_CALENDAR = "dariger_wrote_calendar"
-
-
-def _forget_calendars() -> None:
-    _calendar_generation[0] += 1
-    _CALENDARS.clear()
-
-
-@event.listens_for(Engine, "before_cursor_execute")
-def _calendar_write(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
-    if "calendar_days" in statement and not statement.startswith("SELECT"):
-        conn.info[_WROTE_CALENDAR] = True
-        _forget_calendars()
-
-
-@event.listens_for(Engine, "commit")
-@event.listens_for(Engine, "rollback")
-def _calendar_transaction_end(conn: Connection) -> None:
-    if conn.info.pop(_WROTE_CALENDAR, False):
-        _forget_calendars()
 
 
 def _is_postgresql(session: AsyncSession) -> bool:

@@ -2,7 +2,7 @@
 readers (backend/adapters/register_cache.py), on SQLite and PostgreSQL.
 
 Through the services: a change this process writes is seen by the next read at once; a change
-another process writes (a real second process here) is seen within REGISTER_TTL; and a booking
+another process writes (a real second process here) is seen within its TTL (5 s); and a booking
 decides on the rows as stored, whatever the readers were shown."""
 
 from __future__ import annotations
@@ -120,7 +120,7 @@ async def test_another_process_change_is_read_within_the_ttl(
     backend: Backend, world: World, clock: FixedClock, database_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
-    monkeypatch.setattr(register_cache, "REGISTER_TTL", 0.5)
+    monkeypatch.setattr(register_cache.REGISTER, "ttl", 0.5)
     assert "Басқа" not in await _therapists_of_alice(backend, world, clock)
 
     _another_process_runs(
@@ -140,7 +140,7 @@ async def test_a_booking_decides_on_the_rows_as_stored_not_on_what_readers_were_
     backend: Backend, world: World, clock: FixedClock, database_url: str
 ) -> None:
     """Another process moves Alice's doctor to clinic B: the times screen may still list him
-    for up to REGISTER_TTL, but booking his slot is refused at once (only the own clinic)."""
+    for up to 5 s, but booking his slot is refused at once (only the own clinic)."""
     assert world.doctor_a.surname in await _therapists_of_alice(backend, world, clock)
 
     _another_process_runs(
