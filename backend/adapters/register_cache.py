@@ -53,9 +53,13 @@ class Kept:
         self.tables = tables
         self.ttl = ttl
         self.for_writers = for_writers
+        names = "|".join(tables)
+        # The table written must follow the verb (a statement that only reads it, in a
+        # subquery, is not a write of it); TRUNCATE may list several tables.
         self._writes = re.compile(
-            r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE|ALTER\s+TABLE|DROP\s+TABLE)\b"
-            r"[^;]*?\b(?:" + "|".join(tables) + r")\b",
+            r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|ALTER\s+TABLE|DROP\s+TABLE"
+            r"(?:\s+IF\s+EXISTS)?)\s+\"?(?:" + names + r")\b"
+            r"|\bTRUNCATE\b[^;]*\b(?:" + names + r")\b",
             re.IGNORECASE,
         )
         self._snapshots: weakref.WeakKeyDictionary[Pool, _Snapshot] = weakref.WeakKeyDictionary()
@@ -97,6 +101,10 @@ class Kept:
         self._snapshots.clear()
 
     def written_by(self, statement: str) -> bool:
+        # Most writes name none of the tables: a substring test first (a booking's statement
+        # is long, and a search of it is not free).
+        if not any(table in statement for table in self.tables):
+            return False
         return self._writes.search(statement) is not None
 
 
