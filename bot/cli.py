@@ -189,13 +189,15 @@ def _cmd_demo_data(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def _cmd_import(settings: Settings, args: argparse.Namespace) -> int:
-    from backend.services.importer import ImportFileError, import_path  # noqa: PLC0415
+    from backend.services.importer import ImportFileError  # noqa: PLC0415
 
     path = pathlib.Path(args.path)
     if not path.exists():
         return _fail(f"import: {path} does not exist")
     try:
-        summary = _with_backend(settings, lambda backend: import_path(backend, path))
+        summary = _with_backend(
+            settings, lambda backend: _import_announced(settings, backend, path)
+        )
     except ImportFileError as exc:
         # The importer lists every problem by file, row and field; nothing was written.
         return _fail(f"import of {path} failed: {exc}")
@@ -204,6 +206,33 @@ def _cmd_import(settings: Settings, args: argparse.Namespace) -> int:
         return _fail(f"import of {path} failed: {_reason(exc)}")
     _say(summary)
     return 0
+
+
+async def _import_announced(settings: Settings, backend: Backend, path: pathlib.Path) -> object:
+    """The import, its changes of patients' phones and languages announced to the sign-in
+    sessions the serving processes keep in Redis (issue 16: a new phone ends the patient's
+    sessions at once, not when the session's card expires). Without REDIS_URL the sessions
+    live in the serving process, out of this one's reach: they see it within CARD_TTL."""
+    from backend.services.importer import import_path  # noqa: PLC0415 - only this command
+    from bot.i18n import Translator  # noqa: PLC0415
+    from bot.runtime import build_redis, build_sender, otp_pepper  # noqa: PLC0415
+    from bot.wiring import build_services  # noqa: PLC0415
+
+    if not settings.redis_url:
+        return await import_path(backend, path)
+    redis = build_redis(settings.redis_url)
+    try:
+        # The services watch the backend's patient changes (bot/wiring.py), as `serve` does.
+        build_services(
+            backend,
+            sender=build_sender(settings),
+            pepper=otp_pepper(settings),
+            translator=Translator(),
+            redis=redis,
+        )
+        return await import_path(backend, path)
+    finally:
+        await redis.aclose()
 
 
 def _cmd_top_up_slots(settings: Settings, args: argparse.Namespace) -> int:

@@ -5,7 +5,10 @@ dispatcher; statements counted as in tests/telegram/test_event_cost.py."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,7 @@ from redis.asyncio import Redis
 
 from backend.bootstrap import Backend
 from backend.services.importer import import_path
+from bot.config import Settings
 from bot.runtime import Runtime, build_runtime
 from bot.telegram.setup import build_dispatcher
 from dialogs.engine.text import T
@@ -113,3 +117,45 @@ async def test_changes_on_one_process_show_on_the_other(  # noqa: PLR0917 - fixt
         await process.send_text("/menu")
         assert "signin" in process.options
         assert "book" not in process.options
+
+
+# Its own Redis database: `dariger import` writes under the production key prefix.
+CLI_REDIS_URL = "redis://127.0.0.1:6379/12"
+DARIGER = Path(sys.executable).parent / "dariger"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.redis
+async def test_a_phone_changed_by_dariger_import_ends_the_sessions_at_once(
+    backend: Backend, world: World, sms: RecordingSender, database_url: str, tmp_path: Path
+) -> None:
+    """`dariger import` is a process of its own: the new phone it writes reaches the serving
+    processes' sessions through Redis at once, not when the session's card expires (15 min)."""
+    redis = Redis.from_url(CLI_REDIS_URL)
+    try:
+        await redis.flushdb()
+        chat = _chat(_process(backend, sms, redis, "dariger:"), "dariger:", 1)
+        await sign_in(chat, sms.last_code, world.alice.iin)
+        await chat.send_text("/menu")
+        assert "book" in chat.options
+
+        folder = tmp_path / "phones"
+        folder.mkdir()
+        (folder / "patients.csv").write_text(
+            f"iin,surname,given_name,phone\n{world.alice.iin},Сейтқали,Әлия,+77770000001\n",
+            encoding="utf-8",
+        )
+        settings_env = {name.upper() for name in Settings.model_fields}
+        env = {k: v for k, v in os.environ.items() if k not in settings_env}
+        env |= {"DATABASE_URL": database_url, "REDIS_URL": CLI_REDIS_URL, "OTP_PEPPER": PEPPER}
+        done = await asyncio.create_subprocess_exec(
+            str(DARIGER), "import", str(folder), env=env, cwd=tmp_path
+        )
+        assert await asyncio.wait_for(done.wait(), 60) == 0
+
+        await chat.send_text("/menu")  # the session ended: the signed-out menu
+        assert "signin" in chat.options
+        assert "book" not in chat.options
+    finally:
+        await redis.flushdb()
+        await redis.aclose()
