@@ -36,7 +36,7 @@ class Backend:
 
     def uow(self) -> UnitOfWork:
         """A unit of work; inside an `event()` it borrows the event's one session."""
-        return UnitOfWork(self.sessions, self._read_bind())
+        return UnitOfWork(self.sessions, self.reader)
 
     def event(self) -> AbstractAsyncContextManager[EventScope]:
         """Issue 16: one unit of work for one inbound event (a Telegram update, an SMS): every

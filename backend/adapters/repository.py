@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar
 
 from sqlalchemy import (
+    Executable,
     Integer,
     Select,
     Table,
@@ -62,7 +63,7 @@ ATTACHMENT_OF = "attachment_of"
 
 @dataclass(frozen=True)
 class DoctorSlots:
-    """What `SqlRegister.doctor_with_free_slots` read: None where there is no such row."""
+    """What `AloneReads.doctor_with_free_slots` read: None where there is no such row."""
 
     attached_to: int | None  # the patient's attachment's clinic
     clinic_tz: str | None  # that clinic's time zone; None: no such clinic
@@ -116,6 +117,37 @@ def _patient_with_attachment() -> Select[Patient, Attachment]:
     )
 
 
+class AloneReads:
+    """Reads that are one statement each and need nothing an event's session holds: each runs
+    on a connection of its own (`UnitOfWork.read_alone`: PostgreSQL in autocommit, SQLite
+    without BEGIN), with no session made for it (issue 16: a session, its transaction and its
+    closing cost a quarter of such a read)."""
+
+    def __init__(
+        self, read: Callable[[Executable, dict[str, Any]], Awaitable[Sequence[Any]]]
+    ) -> None:
+        self._read = read
+
+    async def doctor_with_free_slots(
+        self, patient_id: int, doctor_id: int, start: dt.datetime, end: dt.datetime
+    ) -> DoctorSlots | None:
+        """Whether the patient is attached and where, the doctor's clinic, and the doctor's
+        free slots starting in [start, end) when the doctor works at the patient's clinic,
+        earliest first, in one query; None when there is no such patient. All is read as
+        columns: the slots become plain values (`FreeSlot`), the rest repeats on every row."""
+        rows = await self._read(
+            _doctor_with_free_slots(),
+            {"patient_id": patient_id, "doctor_id": doctor_id, "start": start, "end": end},
+        )
+        if not rows:
+            return None
+        first = rows[0]
+        slots = [
+            FreeSlot(row[0], row[1], row[2], row[3], row[4]) for row in rows if row[0] is not None
+        ]
+        return DoctorSlots(first[5], first[6], first[7], first[8], slots)
+
+
 class SqlRegister:
     """The register port (backend.ports.Register) on this service's own tables."""
 
@@ -133,28 +165,6 @@ class SqlRegister:
         """The patient row locked until commit (PostgreSQL; SQLite has one writer anyway)."""
         stmt = select(Patient).where(orm.patients.c.id == patient_id).with_for_update()
         return (await self.session.execute(stmt)).scalar_one_or_none()
-
-    async def doctor_with_free_slots(
-        self, patient_id: int, doctor_id: int, start: dt.datetime, end: dt.datetime
-    ) -> DoctorSlots | None:
-        """Issue 16: whether the patient is attached and where, the doctor's clinic, and the
-        doctor's free slots starting in [start, end) when the doctor works at the patient's
-        clinic, earliest first, in one query; None when there is no such patient. All is
-        read as columns: the slots become plain values (`FreeSlot`), the rest repeats on
-        every row."""
-        rows = (
-            await self.session.execute(
-                _doctor_with_free_slots(),
-                {"patient_id": patient_id, "doctor_id": doctor_id, "start": start, "end": end},
-            )
-        ).all()
-        if not rows:
-            return None
-        first = rows[0]
-        slots = [
-            FreeSlot(row[0], row[1], row[2], row[3], row[4]) for row in rows if row[0] is not None
-        ]
-        return DoctorSlots(first[5], first[6], first[7], first[8], slots)
 
     async def slot_with_doctor(self, slot_id: int) -> tuple[Slot, Doctor, Specialty] | None:
         """A slot with its doctor and the doctor's specialty, in one query."""

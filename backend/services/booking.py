@@ -86,6 +86,17 @@ async def _subject(
     return subject.id or 0
 
 
+async def _subject_reading(
+    uow: UnitOfWork, patient_id: int, for_patient: int | None, now: dt.datetime
+) -> int:
+    """`_subject` in a reading unit of work, entered only when acting for someone else (the
+    free slots are read apart from any session: `_own_doctor_slots`)."""
+    if for_patient is None or for_patient == patient_id:
+        return patient_id
+    async with uow.reading():
+        return await _subject(uow, patient_id, for_patient, now)
+
+
 async def specialties_for(
     uow: UnitOfWork,
     patient_id: int,
@@ -131,9 +142,9 @@ async def _own_doctor_slots(
     uow: UnitOfWork, patient_id: int, doctor_id: int, start: dt.datetime, end: dt.datetime
 ) -> tuple[ZoneInfo, list[FreeSlot]]:
     """The time zone of the patient's clinic and the free slots of the doctor starting in
-    [start, end) when the doctor is of that clinic, in one query (issue 16); refused
-    otherwise."""
-    found = await uow.register.doctor_with_free_slots(patient_id, doctor_id, start, end)
+    [start, end) when the doctor is of that clinic, in one query on a connection of its own
+    (issue 16: no session); refused otherwise."""
+    found = await uow.alone.doctor_with_free_slots(patient_id, doctor_id, start, end)
     if found is None:
         raise Refusal(RefusalCode.PATIENT_NOT_FOUND)
     # S3/S4/S5 row 9 (2), as `attached_or_refuse`: attached nowhere, or to no known clinic.
@@ -175,11 +186,10 @@ async def free_slots_by_day(
     """The doctor's free slots after now, by clinic-local date, days and times in order (one
     query: the day list and the earliest day's times come from the same read, issue 16)."""
     now = require_aware(now)
-    async with uow.reading():
-        patient_id = await _subject(uow, patient_id, for_patient, now)
-        tz, slots = await _own_doctor_slots(
-            uow, patient_id, doctor_id, now, now + dt.timedelta(days=horizon_days)
-        )
+    patient_id = await _subject_reading(uow, patient_id, for_patient, now)
+    tz, slots = await _own_doctor_slots(
+        uow, patient_id, doctor_id, now, now + dt.timedelta(days=horizon_days)
+    )
     days: dict[dt.date, list[FreeSlot]] = {}
     for slot in sorted(slots, key=lambda s: s.starts_at):
         if slot.starts_at > now:  # as `free_slots`: what `book` takes
@@ -213,16 +223,15 @@ async def free_slots(
     for_patient: int | None = None,
 ) -> Sequence[FreeSlot]:
     """The doctor's free slots on a clinic-local date, later than now."""
-    async with uow.reading():
-        patient_id = await _subject(uow, patient_id, for_patient, now)
-        utc_day = dt.datetime.combine(day, dt.time(0), tzinfo=dt.UTC)
-        tz, slots = await _own_doctor_slots(
-            uow,
-            patient_id,
-            doctor_id,
-            max(utc_day - _ANY_ZONE, require_aware(now)),
-            utc_day + dt.timedelta(days=1) + _ANY_ZONE,
-        )
+    patient_id = await _subject_reading(uow, patient_id, for_patient, now)
+    utc_day = dt.datetime.combine(day, dt.time(0), tzinfo=dt.UTC)
+    tz, slots = await _own_doctor_slots(
+        uow,
+        patient_id,
+        doctor_id,
+        max(utc_day - _ANY_ZONE, require_aware(now)),
+        utc_day + dt.timedelta(days=1) + _ANY_ZONE,
+    )
     # In UTC, as the database gives the slots: comparing within one zone is cheap (issue 16).
     start = dt.datetime.combine(day, dt.time(0), tzinfo=tz).astimezone(dt.UTC)
     end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=tz).astimezone(dt.UTC)

@@ -28,7 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from backend.adapters.repository import ATTACHMENT_OF, SqlApplications, SqlRegister
+from backend.adapters.repository import ATTACHMENT_OF, AloneReads, SqlApplications, SqlRegister
 
 
 class RoutedSession(Session):
@@ -181,12 +181,16 @@ class UnitOfWork:
     session: AsyncSession
 
     def __init__(
-        self, session_factory: async_sessionmaker[AsyncSession], read_bind: Engine | None = None
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        reader: AsyncEngine | None = None,
     ) -> None:
         self._session_factory = session_factory
-        self._read_bind = read_bind
+        self._reader = reader
+        self._read_bind = None if reader is None else reader.sync_engine
         self._shared: _Shared | None = None
         self._own = False
+        self.alone = AloneReads(self.read_alone)
 
     def reading(self) -> _Reading:
         """`async with uow.reading():` a unit of work that only reads (no write lock)."""
@@ -215,6 +219,24 @@ class UnitOfWork:
         async with engine.begin() as conn:
             result = await conn.execute(statement, parameters)
             return list(result.all()) if result.returns_rows else []
+
+    async def read_alone(
+        self, statement: Executable, parameters: dict[str, Any] | None = None
+    ) -> list[Row[Any]]:
+        """Issue 16: one read statement on a connection of its own, apart from any session
+        (the event's included), and its rows: through the read engine, so on PostgreSQL in
+        autocommit and on SQLite without BEGIN, each read its own snapshot as every read of a
+        reading unit of work already is. `self.alone` names the reads that run this way."""
+        engine = self._reader or self._session_factory.kw["bind"]
+        if not isinstance(engine, AsyncEngine):  # pragma: no cover - bootstrap binds an engine
+            raise TypeError("the session factory is not bound to an engine")
+        conn = await engine.connect()
+        try:
+            return list((await conn.execute(statement, parameters)).all())
+        finally:
+            # Not `async with`: its exit closes in a task of its own (asyncio.shield), which
+            # lets a waiting task take the connection before this event's next statement does.
+            await conn.close()
 
     async def enter(self, *, write: bool) -> Self:
         shared = self._shared
