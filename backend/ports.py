@@ -10,15 +10,7 @@ from typing import Protocol
 from backend.domain.calendar import HolidayCalendar
 from backend.domain.documents import DocumentContent
 from backend.domain.documents import Register as DispensaryRegister
-from backend.domain.model import (
-    Attachment,
-    Clinic,
-    District,
-    Doctor,
-    Patient,
-    Slot,
-    Specialty,
-)
+from backend.domain.model import Attachment, Clinic, District, Doctor, Patient, Slot, Specialty
 
 
 class Clock(Protocol):
