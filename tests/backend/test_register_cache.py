@@ -159,3 +159,21 @@ async def test_a_booking_decides_on_the_rows_as_stored_not_on_what_readers_were_
             policy=backend.policy,
         )
     assert refused.value.code in (RefusalCode.NOT_ATTACHED_HERE, RefusalCode.SLOT_UNAVAILABLE)
+
+
+@pytest.mark.parametrize(
+    ("statement", "writes"),
+    [
+        ("INSERT INTO doctors (code) VALUES ($1)", True),
+        ('UPDATE "clinics" SET phone = $1 WHERE clinics.id = $2', True),
+        ("DELETE FROM districts WHERE districts.id = ?", True),
+        ("TRUNCATE patients, doctors RESTART IDENTITY CASCADE", True),
+        ("ALTER TABLE specialties ADD COLUMN audience VARCHAR(16)", True),
+        ("DROP TABLE IF EXISTS clinics", True),
+        ("INSERT INTO slots (doctor_id, starts_at) SELECT doctors.id, $1 FROM doctors", False),
+        ("UPDATE appointments SET active = false WHERE doctor_id = $1", False),
+        ("WITH a AS (INSERT INTO applications (clinic_id) VALUES (1)) SELECT 1", False),
+    ],
+)
+def test_what_counts_as_a_write_of_the_register(statement: str, writes: bool) -> None:
+    assert register_cache.REGISTER.written_by(statement) is writes

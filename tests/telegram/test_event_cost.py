@@ -137,6 +137,29 @@ async def test_a_time_tap_reads_each_thing_once(
         assert _reads_of(kept, statements) == 0, listing
 
 
+async def test_a_booking_leaves_what_the_process_keeps_of_the_register(
+    alice: TelegramChat, world: World, backend: Backend
+) -> None:
+    """A booking writes applications, their history, appointments and reminders, none of the
+    register's tables: the screens after it still take the register from what is kept."""
+    await _on_confirm(alice, world, backend)
+    await alice.tap("confirm")
+    assert await alice.state() == "book.done"
+    await alice.tap("nav.menu")
+    await alice.tap("book")
+    await alice.tap(f"sp.{world.therapist.id}")
+    await alice.tap(f"dr.{world.doctor_a.id}")
+
+    with counted(backend) as statements:
+        await alice.tap(f"slot.{world.slots_a[2].id}")
+
+    assert await alice.state() == "book.confirm"
+    listing = "\n".join(statements)
+    assert len(statements) <= MAX_SQL_PER_TIME_TAP, listing
+    for kept in register_cache.REGISTER.tables:
+        assert _reads_of(kept, statements) == 0, listing
+
+
 async def test_a_step_that_reads_nothing_reads_the_patient_once_without_a_lock(
     alice: TelegramChat, backend: Backend
 ) -> None:
