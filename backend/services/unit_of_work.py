@@ -25,7 +25,7 @@ from typing import Any, Self
 
 from sqlalchemy import Executable, Row, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from backend.adapters.repository import ATTACHMENT_OF, AloneReads, SqlApplications, SqlRegister
@@ -175,6 +175,15 @@ class _Reading:
         await self.uow.exit(exc_type is not None)
 
 
+async def _release(conn: AsyncConnection) -> None:
+    """Close an autocommit connection at once, in this task (issue 16). `async with` closes it
+    in a task of its own (asyncio.shield): a task waiting for a connection then takes it
+    before this event's next statement can, and the booking after the read of the free slots
+    queued behind 900 others in bench.booking. In autocommit the close does no I/O: there is
+    nothing for a cancellation to interrupt."""
+    await conn.close()
+
+
 class UnitOfWork:
     register: SqlRegister
     applications: SqlApplications
@@ -212,10 +221,13 @@ class UnitOfWork:
         if not isinstance(engine, AsyncEngine):  # pragma: no cover - bootstrap binds an engine
             raise TypeError("the session factory is not bound to an engine")
         if engine.dialect.name == "postgresql":
-            async with engine.connect() as conn:
+            conn = await engine.connect()
+            try:
                 auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
                 result = await auto.execute(statement, parameters)
                 return list(result.all()) if result.returns_rows else []
+            finally:
+                await _release(conn)
         async with engine.begin() as conn:
             result = await conn.execute(statement, parameters)
             return list(result.all()) if result.returns_rows else []
@@ -230,13 +242,16 @@ class UnitOfWork:
         engine = self._reader or self._session_factory.kw["bind"]
         if not isinstance(engine, AsyncEngine):  # pragma: no cover - bootstrap binds an engine
             raise TypeError("the session factory is not bound to an engine")
+        if engine.dialect.name != "postgresql":
+            # SQLite: closing ends the connection's transaction (a hop to aiosqlite's thread),
+            # so it is closed as `async with` closes, shielded from a cancellation.
+            async with engine.connect() as conn:
+                return list((await conn.execute(statement, parameters)).all())
         conn = await engine.connect()
         try:
             return list((await conn.execute(statement, parameters)).all())
         finally:
-            # Not `async with`: its exit closes in a task of its own (asyncio.shield), which
-            # lets a waiting task take the connection before this event's next statement does.
-            await conn.close()
+            await _release(conn)
 
     async def enter(self, *, write: bool) -> Self:
         shared = self._shared
