@@ -125,13 +125,17 @@ class ListStep(Step):
         """An option besides the items ("other", "appts"); None when it is not one."""
         return None
 
+    async def item(self, ctx: Ctx, option_id: str) -> Item | None:
+        """The listed item of this id, if any (a list may find it without building the rest)."""
+        return next((i for i in await self.items(ctx) if i.id == option_id), None)
+
     async def on_option(self, ctx: Ctx, option_id: str) -> Outcome:
         outcome = await self.action(ctx, option_id)
         if outcome is not None:
             return outcome
-        for item in await self.items(ctx):
-            if item.id == option_id:
-                return await self._pick(ctx, item)
+        item = await self.item(ctx, option_id)
+        if item is not None:
+            return await self._pick(ctx, item)
         return Retry(self.hint)
 
     async def on_text(self, ctx: Ctx, text: str) -> Outcome:
@@ -528,6 +532,11 @@ class ChooseSlot(ListStep):
     async def items(self, ctx: Ctx) -> Sequence[Item]:
         return await self._items(ctx, await _chosen(ctx, self.flow))
 
+    async def item(self, ctx: Ctx, option_id: str) -> Item | None:
+        # A tapped time: only its own item is built (issue 16: a day has dozens).
+        found = await self._items(ctx, await _chosen(ctx, self.flow), only=option_id)
+        return found[0] if found else None
+
     async def _day(self, ctx: Ctx, chosen: Chosen) -> dt.date | None:
         """The day chosen, or (issue 15) before any choice the earliest with free times."""
         if not self.flow.earliest or ctx.str_data(self.flow.key("day")):
@@ -535,7 +544,7 @@ class ChooseSlot(ListStep):
         days = await _free_days(ctx, self.flow, chosen)
         return days[0] if days else None
 
-    async def _items(self, ctx: Ctx, chosen: Chosen) -> Sequence[Item]:
+    async def _items(self, ctx: Ctx, chosen: Chosen, *, only: str | None = None) -> Sequence[Item]:
         day = await self._day(ctx, chosen)
         if day is None:
             return []
@@ -552,6 +561,8 @@ class ChooseSlot(ListStep):
             )
         items = []
         for slot in slots:
+            if only is not None and only != f"slot.{slot.id}":
+                continue
             local = slot.starts_at.astimezone(chosen.clinic.tz)  # the clinic's zone, not ours
             items.append(
                 Item(
