@@ -14,7 +14,7 @@ from backend.domain.refusals import Refusal, RefusalCode
 from backend.domain.statuses import E_CHANNEL_DEADLINE, ApplicationStatus, ServiceType
 from backend.services.applications import ApplicationSummary, summarize
 from backend.services.common import (
-    open_application,
+    new_application,
     require_attached,
     require_aware,
     require_patient,
@@ -67,8 +67,7 @@ async def request_certificate(
                 status = ApplicationStatus.NEXT_WORKING_DAY
         else:
             await require_patient(uow, patient_id)  # S17-S19: automated, 24/7
-        application = await open_application(
-            uow,
+        application = new_application(
             patient_id=patient_id,
             service=kind,
             status=status,
@@ -77,6 +76,7 @@ async def request_certificate(
             clinic_id=clinic_id,
             by_representative=acted_by if acted_by != patient_id else None,
         )
+        await uow.applications.add_new(application)
         uow.applications.add(
             CertificateRequest(
                 application_id=application.id or 0,

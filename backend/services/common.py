@@ -80,7 +80,8 @@ def new_application(
     by_representative: int | None = None,
 ) -> Application:
     """A new application, submitted by `actor` and moved at once by the system to its first
-    status (registered, or carried to the next working day); not stored yet."""
+    status (registered, or carried to the next working day); not stored yet (store it with
+    `uow.applications.add_new`: the history in one INSERT, issue 16)."""
     application = Application.submit(
         number=new_application_number(),
         patient_id=patient_id,
@@ -95,31 +96,4 @@ def new_application(
         submitted = application.history[-1]
         submitted.note = f"submitted by the legal representative, patient #{by_representative}"
     application.transition(status, actor=Actor.SYSTEM, at=at)
-    return application
-
-
-async def open_application(
-    uow: UnitOfWork,
-    *,
-    patient_id: int,
-    service: ServiceType,
-    status: ApplicationStatus,
-    at: dt.datetime,
-    deadline: dt.datetime,
-    clinic_id: int | None,
-    actor: Actor = Actor.PATIENT,
-    by_representative: int | None = None,
-) -> Application:
-    """`new_application`, stored, so it has its id."""
-    application = new_application(
-        patient_id=patient_id,
-        service=service,
-        status=status,
-        at=at,
-        deadline=deadline,
-        clinic_id=clinic_id,
-        actor=actor,
-        by_representative=by_representative,
-    )
-    await uow.applications.add_new(application)  # issue 16: the history in one INSERT
     return application

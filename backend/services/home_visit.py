@@ -28,8 +28,8 @@ from backend.domain.statuses import (
     can_transition,
 )
 from backend.services.common import (
+    new_application,
     normalize_application_number,
-    open_application,
     require_attached,
     require_aware,
 )
@@ -250,8 +250,7 @@ async def request_home_visit(
             status = ApplicationStatus.NEXT_WORKING_DAY  # told when submitting
         else:
             status = ApplicationStatus.REGISTERED
-        application = await open_application(
-            uow,
+        application = new_application(
             patient_id=patient_id,
             service=ServiceType.HOME_VISIT,
             status=status,
@@ -261,6 +260,7 @@ async def request_home_visit(
             actor=actor,
             by_representative=acted_by if acted_by != patient_id else None,
         )
+        await uow.applications.add_new(application)
         uow.applications.add(
             HomeVisit(
                 application_id=application.id or 0,
