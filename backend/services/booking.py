@@ -184,33 +184,18 @@ async def free_slots_by_day(
     for_patient: int | None = None,
 ) -> dict[dt.date, list[FreeSlot]]:
     """The doctor's free slots after now, by clinic-local date, days and times in order (one
-    query: the day list and the earliest day's times come from the same read, issue 16)."""
+    query: the day list and the earliest day's times come from the same read, issue 16); the
+    free days are its keys."""
     now = require_aware(now)
     patient_id = await _subject_reading(uow, patient_id, for_patient, now)
     tz, slots = await _own_doctor_slots(
         uow, patient_id, doctor_id, now, now + dt.timedelta(days=horizon_days)
     )
     days: dict[dt.date, list[FreeSlot]] = {}
-    for slot in sorted(slots, key=lambda s: s.starts_at):
+    for slot in slots:  # earliest first, as read
         if slot.starts_at > now:  # as `free_slots`: what `book` takes
             days.setdefault(slot.starts_at.astimezone(tz).date(), []).append(slot)
     return days
-
-
-async def free_days(
-    uow: UnitOfWork,
-    patient_id: int,
-    doctor_id: int,
-    *,
-    now: dt.datetime,
-    horizon_days: int,
-    for_patient: int | None = None,
-) -> list[dt.date]:
-    """The clinic-local dates on which the doctor has a free slot, from now on."""
-    by_day = await free_slots_by_day(
-        uow, patient_id, doctor_id, now=now, horizon_days=horizon_days, for_patient=for_patient
-    )
-    return list(by_day)
 
 
 async def free_slots(

@@ -228,7 +228,7 @@ async def test_only_slots_of_the_patients_own_clinic_can_be_booked(
 
     assert refused.value.code is RefusalCode.NOT_ATTACHED_HERE
     with pytest.raises(Refusal):
-        await booking.free_days(
+        await booking.free_slots_by_day(
             backend.uow(),
             world.alice.id or 0,
             world.doctor_b.id or 0,
@@ -252,12 +252,14 @@ async def test_browsing_offers_only_the_own_clinics_specialties_and_doctors(
 async def test_free_days_are_clinic_local_dates_with_a_free_slot(
     backend: Backend, world: World, clock: FixedClock
 ) -> None:
-    days = await booking.free_days(
-        backend.uow(),
-        world.alice.id or 0,
-        world.doctor_a.id or 0,
-        now=clock.now(),
-        horizon_days=14,
+    days = list(
+        await booking.free_slots_by_day(
+            backend.uow(),
+            world.alice.id or 0,
+            world.doctor_a.id or 0,
+            now=clock.now(),
+            horizon_days=14,
+        )
     )
 
     assert days == [dt.date(2026, 11, 24)]  # the 23.11 08:00 slot is already past
