@@ -37,7 +37,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import aiohttp
 import asyncpg
@@ -145,34 +145,51 @@ async def database(kind: str) -> AsyncIterator[tuple[str, str]]:
 
 
 @contextlib.asynccontextmanager
-async def serving(db: str) -> AsyncIterator[SignedPoster]:
-    """The production app on a free port; a poster of signed webhooks to it."""
-    async with database(db) as (url, redis_url):
-        backend = bootstrap(url)
-        settings = Settings(
+async def _app_on_a_port(url: str, redis_url: str, **settings: Any) -> AsyncIterator[int]:
+    """The production app on a free local port, its outbox worker off (the bench counts the
+    replies), until the block ends: the port. `settings`: the channel's own."""
+    backend = bootstrap(url)
+    app = create_app(
+        Settings(
             _env_file=None,
             database_url=url,
             redis_url=redis_url,
             public_base_url=PUBLIC,
-            twilio_auth_token=SecretStr(TOKEN),
             # A fresh pepper: fresh Redis key names for this run.
             otp_pepper=SecretStr(secrets.token_hex(32)),
-        )
-        app = create_app(settings, backend, sender=NullGateway())
-        app[SMS_WORKER_KEY] = False
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await runner.setup()
-        try:
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            await site.start()
-            host, port = runner.addresses[0][:2]
-            connector = aiohttp.TCPConnector(limit=0)
-            async with aiohttp.ClientSession(connector=connector) as session:
-                yield SignedPoster(
-                    session, f"http://{host}:{port}{INBOUND_PATH}", PUBLIC + INBOUND_PATH, TOKEN
-                )
-        finally:
-            await runner.cleanup()
+            **settings,
+        ),
+        backend,
+        sender=NullGateway(),
+    )
+    app[SMS_WORKER_KEY] = False
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        yield int(runner.addresses[0][1])
+    finally:
+        await runner.cleanup()
+        await backend.close()
+
+
+def _sms_poster(session: aiohttp.ClientSession, port: int) -> SignedPoster:
+    return SignedPoster(
+        session, f"http://127.0.0.1:{port}{INBOUND_PATH}", PUBLIC + INBOUND_PATH, TOKEN
+    )
+
+
+@contextlib.asynccontextmanager
+async def serving(db: str) -> AsyncIterator[SignedPoster]:
+    """The production app on a free port; a poster of signed webhooks to it."""
+    async with (
+        database(db) as (url, redis_url),
+        _app_on_a_port(url, redis_url, twilio_auth_token=SecretStr(TOKEN)) as port,
+    ):
+        connector = aiohttp.TCPConnector(limit=0)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            yield _sms_poster(session, port)
 
 
 def _serve_apart(url: str, redis_url: str, port: multiprocessing.connection.Connection) -> None:
@@ -180,28 +197,10 @@ def _serve_apart(url: str, redis_url: str, port: multiprocessing.connection.Conn
     configure_logging("console", "WARNING")
 
     async def serve() -> None:
-        backend = bootstrap(url)
-        settings = Settings(
-            _env_file=None,
-            database_url=url,
-            redis_url=redis_url,
-            public_base_url=PUBLIC,
-            twilio_auth_token=SecretStr(TOKEN),
-            otp_pepper=SecretStr(secrets.token_hex(32)),
-        )
-        app = create_app(settings, backend, sender=NullGateway())
-        app[SMS_WORKER_KEY] = False
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await runner.setup()
-        try:
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            await site.start()
-            port.send(runner.addresses[0][1])
+        async with _app_on_a_port(url, redis_url, twilio_auth_token=SecretStr(TOKEN)) as listening:
+            port.send(listening)
             # The parent closes its end when the run is over.
             await asyncio.to_thread(_wait_closed, port)
-        finally:
-            await runner.cleanup()
-            await backend.close()
 
     asyncio.run(serve())
 
@@ -232,10 +231,7 @@ async def serving_apart(db: str) -> AsyncIterator[tuple[SignedPoster, Callable[[
             pid = child.pid or 0
             connector = aiohttp.TCPConnector(limit=0)
             async with aiohttp.ClientSession(connector=connector) as session:
-                poster = SignedPoster(
-                    session, f"http://127.0.0.1:{port}{INBOUND_PATH}", PUBLIC + INBOUND_PATH, TOKEN
-                )
-                yield poster, lambda: process_cpu_seconds(pid)
+                yield _sms_poster(session, port), lambda: process_cpu_seconds(pid)
         finally:
             ours.close()
             await asyncio.to_thread(child.join, 30)
@@ -332,31 +328,18 @@ async def serving_telegram(db: str) -> AsyncIterator[TelegramPoster]:
     await api_site.start()
     api_host, api_port = api_runner.addresses[0][:2]
     try:
-        async with database(db) as (url, redis_url):
-            backend = bootstrap(url)
-            settings = Settings(
-                _env_file=None,
-                database_url=url,
-                redis_url=redis_url,
-                public_base_url=PUBLIC,
-                telegram_bot_token=SecretStr(TELEGRAM_TOKEN),
-                telegram_webhook_secret=SecretStr(TELEGRAM_SECRET),
-                telegram_api_base=f"http://{api_host}:{api_port}",
-                otp_pepper=SecretStr(secrets.token_hex(32)),
-            )
-            app = create_app(settings, backend, sender=NullGateway())
-            app[SMS_WORKER_KEY] = False
-            runner = web.AppRunner(app, access_log=None, handle_signals=False)
-            await runner.setup()
-            try:
-                site = web.TCPSite(runner, "127.0.0.1", 0)
-                await site.start()
-                host, port = runner.addresses[0][:2]
-                connector = aiohttp.TCPConnector(limit=0)
-                async with aiohttp.ClientSession(connector=connector) as session:
-                    yield TelegramPoster(session, f"http://{host}:{port}{WEBHOOK_PATH}", api)
-            finally:
-                await runner.cleanup()
+        telegram = {
+            "telegram_bot_token": SecretStr(TELEGRAM_TOKEN),
+            "telegram_webhook_secret": SecretStr(TELEGRAM_SECRET),
+            "telegram_api_base": f"http://{api_host}:{api_port}",
+        }
+        async with (
+            database(db) as (url, redis_url),
+            _app_on_a_port(url, redis_url, **telegram) as port,
+        ):
+            connector = aiohttp.TCPConnector(limit=0)
+            async with aiohttp.ClientSession(connector=connector) as session:
+                yield TelegramPoster(session, f"http://127.0.0.1:{port}{WEBHOOK_PATH}", api)
     finally:
         await api_runner.cleanup()
 
