@@ -52,6 +52,21 @@ async def kids(backend: Backend, world: World) -> Children:
     return await add_children(backend, world)
 
 
+async def _a_027_requested(
+    phone: SmsPhone, for_whom: str, backend: Backend, world: World, clock: FixedClock
+) -> applications.ApplicationSummary:
+    """Alice, signed in on `phone`, requests a 027/е (`for_whom`: "for.me", "for.<child id>")."""
+    await phone.choose("certs")
+    await phone.choose(for_whom)
+    await phone.choose("cert.027")
+    await phone.choose("confirm")
+    assert await phone.screen() == "certs.done"
+    [app] = await applications.list_applications(
+        backend.uow(), world.alice.id or 0, today=clock.now().date()
+    )
+    return app
+
+
 async def test_a_status_change_and_a_reminder_about_a_child_name_the_child(
     alice: SmsPhone,  # noqa: F811
     sms_app: web.Application,  # noqa: F811
@@ -65,14 +80,7 @@ async def test_a_status_change_and_a_reminder_about_a_child_name_the_child(
     await alice.send(LANGUAGE_KEYWORD[language])
     await alice.sign_in(world.alice.iin)
     # A 027/е for Дана (no phone of her own), requested by her mother by SMS.
-    await alice.choose("certs")
-    await alice.choose(f"for.{kids.dana.id}")
-    await alice.choose("cert.027")
-    await alice.choose("confirm")
-    assert await alice.screen() == "certs.done"
-    [app] = await applications.list_applications(
-        backend.uow(), world.alice.id or 0, today=clock.now().date()
-    )
+    app = await _a_027_requested(alice, f"for.{kids.dana.id}", backend, world, clock)
     notifier = sms_app[NOTIFY_KEY]
     before = len(alice.outbox_texts())
     clock.advance(dt.timedelta(minutes=5))
@@ -121,13 +129,7 @@ async def test_a_notice_about_oneself_names_no_one(
 ) -> None:
     await alice.send("EN")
     await alice.sign_in(world.alice.iin)
-    await alice.choose("certs")
-    await alice.choose("for.me")
-    await alice.choose("cert.027")
-    await alice.choose("confirm")
-    [app] = await applications.list_applications(
-        backend.uow(), world.alice.id or 0, today=clock.now().date()
-    )
+    app = await _a_027_requested(alice, "for.me", backend, world, clock)
     before = len(alice.outbox_texts())
     await applications.change_status(
         backend.uow(),
