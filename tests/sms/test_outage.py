@@ -9,6 +9,7 @@ the MessageSid released; afterwards: normal service, nothing booked twice, nothi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -319,24 +320,39 @@ def apologetic(app: web.Application, reply: str | None) -> bool:
     return reply in {apology(app, language) for language in ("kk", "ru", "en")}
 
 
-async def test_connections_dropped_while_the_service_was_quiet_cost_no_message(
-    aiohttp_client: AiohttpClient, outage_database: str, gateway: GatewaySender, clock: FixedClock
-) -> None:
-    # A pooled connection unused for longer than `ping_idle_after` is pinged as it is taken.
-    backend = bootstrap(outage_database, clock=clock, ping_idle_after=0.2)
+@contextlib.asynccontextmanager
+async def _connections_dropped(
+    aiohttp_client: AiohttpClient,
+    url: str,
+    gateway: GatewaySender,
+    clock: FixedClock,
+    *,
+    ping_idle_after: float,
+) -> AsyncIterator[tuple[Backend, web.Application, SmsPhone]]:
+    """Alice has texted once (answered); then the server ends every pooled connection."""
+    backend = bootstrap(url, clock=clock, ping_idle_after=ping_idle_after)
     try:
         world = await build_world(backend)
         app = quiet_app(backend, gateway)
         alice = SmsPhone(await aiohttp_client(app), app, gateway, world.alice.phone or "")
         assert not apologetic(app, await post(alice, "EN", new_sid()))
+        await _drop_connections(url)
+        yield backend, app, alice
+    finally:
+        await backend.close()
 
-        await _drop_connections(outage_database)
+
+async def test_connections_dropped_while_the_service_was_quiet_cost_no_message(
+    aiohttp_client: AiohttpClient, outage_database: str, gateway: GatewaySender, clock: FixedClock
+) -> None:
+    # A pooled connection unused for longer than `ping_idle_after` is pinged as it is taken.
+    async with _connections_dropped(
+        aiohttp_client, outage_database, gateway, clock, ping_idle_after=0.2
+    ) as (_, app, alice):
         await asyncio.sleep(0.4)  # quiet: every pooled connection is idle by now
 
         reply = await post(alice, "HELP", new_sid())
         assert reply and not apologetic(app, reply)
-    finally:
-        await backend.close()
 
 
 async def test_connections_dropped_under_load_cost_one_apology_and_the_retry_is_processed(
@@ -344,14 +360,9 @@ async def test_connections_dropped_under_load_cost_one_apology_and_the_retry_is_
 ) -> None:
     # Busy connections are not pinged: the message that meets a dropped one gets the apology
     # (its MessageSid released), the pool drops the rest, and Twilio's retry is answered.
-    backend = bootstrap(outage_database, clock=clock, ping_idle_after=3600)
-    try:
-        world = await build_world(backend)
-        app = quiet_app(backend, gateway)
-        alice = SmsPhone(await aiohttp_client(app), app, gateway, world.alice.phone or "")
-        assert not apologetic(app, await post(alice, "EN", new_sid()))
-
-        await _drop_connections(outage_database)
+    async with _connections_dropped(
+        aiohttp_client, outage_database, gateway, clock, ping_idle_after=3600
+    ) as (backend, app, alice):
         sid = new_sid()
         assert apologetic(app, await post(alice, "HELP", sid))
 
@@ -359,5 +370,3 @@ async def test_connections_dropped_under_load_cost_one_apology_and_the_retry_is_
         assert retried and not apologetic(app, retried)
         assert not apologetic(app, await post(alice, "00", new_sid()))
         assert sid in await inbound_sids(backend)
-    finally:
-        await backend.close()
