@@ -32,6 +32,7 @@ from bot.i18n import Translator
 from bot.sms import texts
 from bot.sms.render import MAX_SEGMENTS, Rendering, SmsRenderer
 from bot.sms.segments import segments
+from dialogs.engine.engine import Engine
 from dialogs.engine.events import Chose, Start, Typed
 from dialogs.engine.screen import InputKind, OptionRole, Screen
 from dialogs.engine.text import Text
@@ -94,16 +95,23 @@ async def screens(backend: Backend, clock: FixedClock) -> list[Found]:
     )
     clock.current = start
 
+    signed_in = await _alices_screens(engine, sender, world)
+    unique = {variant(found.screen): found for found in [*signed_out, *signed_in]}
+    return list(unique.values())
+
+
+async def _alices_screens(engine: Engine, sender: RecordingSender, world: World) -> list[Found]:
+    """Alice signs in by SMS and the crawl walks her screens, twice (again with what the walk
+    before booked and requested)."""
     patient = "+77011234501"
     await engine.handle("sms", patient, Start())
     await engine.handle("sms", patient, Chose("signin"))
     await engine.handle("sms", patient, Typed(world.alice.iin))
     await engine.handle("sms", patient, Typed(sender.last_code()))
-    signed_in: list[Found] = []
-    for _ in range(2):  # again with what the walk before booked and requested
-        signed_in += await crawl(engine, patient, _typist(world, signed_in=True))
-    unique = {variant(found.screen): found for found in [*signed_out, *signed_in]}
-    return list(unique.values())
+    found: list[Found] = []
+    for _ in range(2):
+        found += await crawl(engine, patient, _typist(world, signed_in=True))
+    return found
 
 
 @pytest.fixture
@@ -114,14 +122,7 @@ async def parent_screens(backend: Backend) -> list[Found]:
     await add_children(backend, world)
     sender = RecordingSender()
     engine = make_engine(backend, sender)
-    patient = "+77011234501"
-    await engine.handle("sms", patient, Start())
-    await engine.handle("sms", patient, Chose("signin"))
-    await engine.handle("sms", patient, Typed(world.alice.iin))
-    await engine.handle("sms", patient, Typed(sender.last_code()))
-    found: list[Found] = []
-    for _ in range(2):  # again with what the walk before booked and requested
-        found += await crawl(engine, patient, _typist(world, signed_in=True))
+    found = await _alices_screens(engine, sender, world)
     return list({variant(item.screen): item for item in found}.values())
 
 
