@@ -21,7 +21,7 @@ from dialogs.common import status_label
 from tests.backend.world import World
 from tests.dialogs.harness import RecordingSender
 from tests.notify.sim import SimClock
-from tests.telegram.harness import TelegramChat, make_chat, plain, sign_in
+from tests.telegram.harness import TelegramChat, plain, signed_in_chat
 
 pytestmark = pytest.mark.parametrize("language", ["kk", "ru", "en"])
 
@@ -41,10 +41,7 @@ def _buttons(markup: object) -> dict[str, str]:
 async def alice(
     runtime: Runtime, sms: RecordingSender, world: World, language: str
 ) -> TelegramChat:
-    tg = make_chat(runtime, language_code=language)
-    await sign_in(tg, sms.last_code, world.alice.iin)
-    assert await tg.state() == "menu"
-    return tg
+    return await signed_in_chat(runtime, sms.last_code, world.alice.iin, language)
 
 
 def _worker(runtime: Runtime, tg: TelegramChat, clock: FixedClock) -> TelegramWorker:

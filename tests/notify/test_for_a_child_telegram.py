@@ -22,7 +22,7 @@ from tests.backend.children import Children, add_children
 from tests.backend.world import World
 from tests.dialogs.harness import RecordingSender
 from tests.notify.sim import SimClock
-from tests.telegram.harness import TelegramChat, make_chat, plain, sign_in
+from tests.telegram.harness import TelegramChat, plain, signed_in_chat
 
 pytestmark = pytest.mark.parametrize("language", ["kk", "ru", "en"])
 FOR_DANA = {"kk": "Дана С. үшін", "ru": "Ребёнок: Дана С.", "en": "For Dana S."}
@@ -38,10 +38,7 @@ async def kids(backend: Backend, world: World) -> Children:
 async def alice(
     runtime: Runtime, sms: RecordingSender, world: World, kids: Children, language: str
 ) -> TelegramChat:
-    tg = make_chat(runtime, language_code=language)
-    await sign_in(tg, sms.last_code, world.alice.iin)
-    assert await tg.state() == "menu"
-    return tg
+    return await signed_in_chat(runtime, sms.last_code, world.alice.iin, language)
 
 
 async def _danas_certificate_in_progress(

@@ -362,3 +362,13 @@ async def sign_in(tg: TelegramChat, sms_code: Callable[[], str], iin: str) -> No
     await tg.tap("signin")
     await tg.send_text(iin)
     await tg.send_text(sms_code())
+
+
+async def signed_in_chat(
+    runtime: Runtime, sms_code: Callable[[], str], iin: str, language: str
+) -> TelegramChat:
+    """A new chat whose client speaks `language`, signed in with `iin`: on the main menu."""
+    tg = make_chat(runtime, language_code=language)
+    await sign_in(tg, sms_code, iin)
+    assert await tg.state() == "menu"
+    return tg

@@ -15,7 +15,7 @@ from bot.telegram.callbacks import Pick
 from tests.backend.children import Children, add_children
 from tests.backend.world import World
 from tests.dialogs.harness import RecordingSender
-from tests.telegram.harness import TelegramChat, make_chat, sign_in
+from tests.telegram.harness import TelegramChat, make_chat, sign_in, signed_in_chat
 
 pytestmark = [
     pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
@@ -36,10 +36,7 @@ async def kids(backend: Backend, world: World) -> Children:
 async def alice(
     runtime: Runtime, sms: RecordingSender, world: World, kids: Children, language: str
 ) -> TelegramChat:
-    tg = make_chat(runtime, language_code=language)
-    await sign_in(tg, sms.last_code, world.alice.iin)
-    assert await tg.state() == "menu"
-    return tg
+    return await signed_in_chat(runtime, sms.last_code, world.alice.iin, language)
 
 
 async def test_a_parent_books_calls_a_doctor_sees_and_cancels(

@@ -13,7 +13,7 @@ from backend.services import applications
 from bot.runtime import Runtime
 from tests.backend.world import World
 from tests.dialogs.harness import RecordingSender
-from tests.telegram.harness import TelegramChat, make_chat, sign_in
+from tests.telegram.harness import TelegramChat, make_chat, signed_in_chat
 
 pytestmark = [
     pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
@@ -32,10 +32,7 @@ ORDINARY = {"kk": "бас ауырады, суық тидім", "ru": "темп�
 async def alice(
     runtime: Runtime, sms: RecordingSender, world: World, language: str
 ) -> TelegramChat:
-    tg = make_chat(runtime, language_code=language)
-    await sign_in(tg, sms.last_code, world.alice.iin)
-    assert await tg.state() == "menu"
-    return tg
+    return await signed_in_chat(runtime, sms.last_code, world.alice.iin, language)
 
 
 async def _applications(backend: Backend, world: World) -> list[str]:

@@ -22,7 +22,7 @@ from backend.services.home_visit import HomeVisitRequest, request_home_visit
 from bot.runtime import Runtime
 from tests.backend.world import World
 from tests.dialogs.harness import RecordingSender
-from tests.telegram.harness import TelegramChat, make_chat, sign_in
+from tests.telegram.harness import TelegramChat, signed_in_chat
 
 pytestmark = [
     pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
@@ -49,9 +49,7 @@ async def alice(
     runtime: Runtime, sms: RecordingSender, world: World, language: str
 ) -> TelegramChat:
     """Alice, signed in on Telegram, whose client speaks `language`."""
-    tg = make_chat(runtime, language_code=language)
-    await sign_in(tg, sms.last_code, world.alice.iin)
-    assert await tg.state() == "menu"
+    tg = await signed_in_chat(runtime, sms.last_code, world.alice.iin, language)
     uid = str(tg.user_id)
     assert await runtime.engine.current_language("telegram", uid, language_hint=language) == (
         language
