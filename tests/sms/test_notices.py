@@ -80,7 +80,7 @@ async def test_a_failure_on_our_side_is_said_and_names_1414(
 
     await alice.choose("book")
     monkeypatch.setattr(booking, "doctors_for", broken)
-    monkeypatch.setattr(booking, "free_days", broken)
+    monkeypatch.setattr(booking, "free_slots_by_day", broken)
     monkeypatch.setattr(booking, "free_slots", broken)
     reply = await alice.send("1")
 
